@@ -1,0 +1,19 @@
+# pw_warnings: warning flags for poolwarden's own targets only (never for third-party code).
+add_library(pw_warnings INTERFACE)
+target_compile_options(pw_warnings INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wnon-virtual-dtor -Wimplicit-fallthrough)
+if(PW_WERROR)
+    target_compile_options(pw_warnings INTERFACE -Werror)
+endif()
+
+# Sanitizers apply to everything we build so that instrumented and plain code never mix.
+if(PW_SANITIZE STREQUAL "address")
+    add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
+                        -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=address,undefined)
+elseif(PW_SANITIZE STREQUAL "thread")
+    add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=thread)
+elseif(NOT PW_SANITIZE STREQUAL "")
+    message(FATAL_ERROR "PW_SANITIZE must be empty, 'address' or 'thread'")
+endif()

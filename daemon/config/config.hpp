@@ -1,0 +1,84 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/desired.hpp"
+
+namespace pw::config {
+
+/// One validation error, located in its file: `file:line:column: field.path: message`.
+///
+/// Thread safety: a value type.
+struct ConfigError {
+    std::string file;  ///< As the user named it (relative paths kept relative).
+    int line = 0;      ///< 1-based; 0 when the error has no position (e.g. unreadable file).
+    int column = 0;    ///< 1-based.
+    std::string path;  ///< Field path, e.g. `pools[0].scale.targetDedicatedNodes`.
+    std::string message;
+
+    std::string str() const;
+};
+
+/// Azure endpoints of one cloud (public, sovereign, or the simulator's).
+struct CloudEndpoints {
+    std::string name = "AzurePublicCloud";
+    std::string resource_manager = "https://management.azure.com/";
+    std::string authority_host = "https://login.microsoftonline.com/";
+    std::string batch_resource = "https://batch.core.windows.net/";
+    std::string management_resource = "https://management.core.windows.net/";
+    std::string imds_endpoint = "http://169.254.169.254/metadata/identity/oauth2/token";
+};
+
+/// How poolwarden obtains Entra ID tokens.
+struct AuthConfig {
+    std::string method = "managedIdentity";  ///< managedIdentity | clientSecret | workloadIdentity
+    std::string tenant_id;
+    std::string client_id;
+    std::string client_secret_file;    ///< clientSecret: file holding the secret (never inline).
+    std::string federated_token_file;  ///< workloadIdentity: re-read on every token fetch.
+};
+
+struct TlsConfig {
+    std::optional<std::string> ca_file;  ///< Extra trust anchors (PEM).
+};
+
+struct ReconcileConfig {
+    model::Seconds interval = std::chrono::seconds(60);
+    int concurrency = 8;
+};
+
+/// The daemon file (`/etc/poolwarden/poolwarden.yaml`).
+struct DaemonConfig {
+    std::string file;
+    CloudEndpoints cloud;
+    AuthConfig auth;
+    TlsConfig tls;
+    std::vector<model::AccountSpec> accounts;
+    ReconcileConfig reconcile;
+    model::Policy policy;
+    std::filesystem::path pools_dir;  ///< Resolved against the daemon file's folder.
+    std::string listen = "127.0.0.1:9464";
+};
+
+/// One pool file and what it yielded. A file with any error contributes no pools.
+struct PoolFile {
+    std::string file;
+    std::vector<model::PoolSpec> pools;
+    std::vector<ConfigError> errors;
+};
+
+/// The daemon file plus every pool file in its poolsDir.
+struct LoadedConfig {
+    DaemonConfig daemon;
+    std::vector<PoolFile> pool_files;  ///< Sorted by file name.
+
+    /// Every error of every file (the daemon file's first).
+    std::vector<ConfigError> all_errors() const;
+    /// Accounts, policy and the pools of the files without errors.
+    model::DesiredState desired() const;
+};
+
+}  // namespace pw::config

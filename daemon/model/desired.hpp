@@ -1,0 +1,98 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/duration.hpp"
+#include "model/resource_id.hpp"
+
+namespace pw::model {
+
+/// The metadata key that marks a Batch pool as managed by poolwarden.
+inline constexpr const char* kManagedByKey = "poolwarden.io/managed-by";
+/// The value poolwarden writes under kManagedByKey.
+inline constexpr const char* kManagedByValue = "poolwarden";
+/// The metadata key holding the hash of the spec a pool was last written from.
+inline constexpr const char* kSpecHashKey = "poolwarden.io/spec-hash";
+
+/// A Batch account the pool files may refer to by its local `name`.
+///
+/// Thread safety: a value type.
+struct AccountSpec {
+    std::string name;  ///< Local name used by pool specs.
+    std::string subscription_id;
+    std::string resource_group;
+    std::string account_name;
+    std::optional<std::string> endpoint;  ///< `https://acct.region.batch.azure.com`; else from ARM.
+    std::optional<std::string> location;  ///< Region; else from ARM.
+};
+
+/// Replica and resize-timeout policy (the `policy:` block).
+struct Policy {
+    int vms_per_replica = 300;
+    Seconds resize_timeout_per_1000_vms = std::chrono::minutes(15);
+    int max_replicas_per_region = 100;
+    int extra_replicas = 0;
+    bool lower_replicas = false;
+};
+
+/// A pool's start task (the subset poolwarden manages).
+struct StartTask {
+    std::string command_line;
+    bool wait_for_success = true;
+    bool elevated = false;  ///< Runs as the pool-scoped auto user with admin elevation.
+    int max_task_retry_count = 0;
+    std::map<std::string, std::string> environment;
+    friend bool operator==(const StartTask&, const StartTask&) = default;
+};
+
+/// Fixed scale: the pool keeps these node counts.
+struct FixedScale {
+    int target_dedicated_nodes = 0;
+    int target_low_priority_nodes = 0;
+};
+
+/// Autoscale: Batch evaluates `formula`; poolwarden sizes replicas for `max_nodes`.
+struct AutoScale {
+    std::string formula;
+    Seconds evaluation_interval = std::chrono::minutes(15);
+    int max_nodes = 0;
+};
+
+/// One desired pool, as declared in a pool file.
+///
+/// Thread safety: a value type.
+struct PoolSpec {
+    std::string id;
+    std::string account;  ///< AccountSpec::name.
+    std::string vm_size;
+    ImageVersionId image;
+    std::string node_agent_sku_id;
+    std::optional<FixedScale> fixed;  ///< Exactly one of fixed / autoscale is set.
+    std::optional<AutoScale> autoscale;
+    std::optional<Seconds> resize_timeout;  ///< Optional floor; the rule may raise it.
+    std::string node_deallocation_option = "requeue";
+    int task_slots_per_node = 1;
+    std::optional<StartTask> start_task;
+    std::map<std::string, std::string> metadata;  ///< User metadata (no poolwarden.io/ keys).
+    bool adopt = false;
+
+    std::string source_file;  ///< Pool file the spec came from (for status and errors).
+    int source_line = 0;
+
+    /// Nodes the replica rule sizes for: dedicated + low-priority, or autoscale maxNodes.
+    int sized_nodes() const;
+};
+
+/// Everything poolwarden is asked to make true.
+struct DesiredState {
+    std::vector<AccountSpec> accounts;
+    std::vector<PoolSpec> pools;
+    Policy policy;
+
+    const AccountSpec* find_account(std::string_view name) const;
+};
+
+}  // namespace pw::model

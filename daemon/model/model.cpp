@@ -1,0 +1,80 @@
+#include <algorithm>
+#include <cctype>
+
+#include "model/desired.hpp"
+#include "model/observed.hpp"
+#include "model/plan.hpp"
+
+namespace pw::model {
+namespace {
+bool IEquals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+}  // namespace
+
+int PoolSpec::sized_nodes() const {
+    if (autoscale) return autoscale->max_nodes;
+    if (fixed) return fixed->target_dedicated_nodes + fixed->target_low_priority_nodes;
+    return 0;
+}
+
+const AccountSpec* DesiredState::find_account(std::string_view name) const {
+    for (const auto& a : accounts)
+        if (a.name == name) return &a;
+    return nullptr;
+}
+
+const ObservedPool* ObservedAccount::find_pool(std::string_view id) const {
+    for (const auto& p : pools)
+        if (IEquals(p.id, id)) return &p;
+    return nullptr;
+}
+
+const TargetRegion* ObservedImageVersion::find_region(std::string_view region) const {
+    auto want = NormalizeRegion(region);
+    for (const auto& r : target_regions)
+        if (NormalizeRegion(r.name) == want) return &r;
+    return nullptr;
+}
+
+const RegionReplication* ObservedImageVersion::find_replication(std::string_view region) const {
+    auto want = NormalizeRegion(region);
+    for (const auto& r : summary)
+        if (NormalizeRegion(r.region) == want) return &r;
+    return nullptr;
+}
+
+std::string_view ToString(ActionKind kind) {
+    switch (kind) {
+        case ActionKind::AddTargetRegion:
+            return "AddTargetRegion";
+        case ActionKind::SetRegionalReplicas:
+            return "SetRegionalReplicas";
+        case ActionKind::WaitForReplication:
+            return "WaitForReplication";
+        case ActionKind::CreatePool:
+            return "CreatePool";
+        case ActionKind::ResizePool:
+            return "ResizePool";
+        case ActionKind::PatchPool:
+            return "PatchPool";
+    }
+    return "Unknown";
+}
+
+std::string_view ToString(Severity s) {
+    switch (s) {
+        case Severity::Info:
+            return "info";
+        case Severity::Warning:
+            return "warning";
+        case Severity::Error:
+            return "error";
+    }
+    return "unknown";
+}
+
+}  // namespace pw::model

@@ -1,0 +1,103 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/desired.hpp"
+#include "model/duration.hpp"
+
+namespace pw::model {
+
+/// One entry of a pool's `resizeErrors`.
+struct ResizeError {
+    std::string code;
+    std::string message;
+};
+
+/// A Batch pool as `GET /pools` returns it (the fields poolwarden reads).
+///
+/// Thread safety: a value type.
+struct ObservedPool {
+    std::string id;
+    std::string e_tag;
+    std::string state = "active";             ///< active | deleting
+    std::string allocation_state = "steady";  ///< steady | resizing | stopping
+    std::string vm_size;
+    std::string virtual_machine_image_id;  ///< imageReference.virtualMachineImageId
+    std::string node_agent_sku_id;
+    int target_dedicated_nodes = 0;
+    int target_low_priority_nodes = 0;
+    int current_dedicated_nodes = 0;
+    int current_low_priority_nodes = 0;
+    bool enable_auto_scale = false;
+    std::string auto_scale_formula;
+    std::optional<Seconds> auto_scale_evaluation_interval;
+    std::optional<Seconds> resize_timeout;
+    std::vector<ResizeError> resize_errors;
+    int task_slots_per_node = 1;
+    std::optional<StartTask> start_task;
+    std::map<std::string, std::string> metadata;
+};
+
+/// A Batch account's observation. `pools` is complete: a pool missing from it does not exist.
+struct ObservedAccount {
+    std::string location;
+    std::string endpoint;
+    std::vector<ObservedPool> pools;
+    std::optional<int> dedicated_core_quota;
+    std::optional<int> low_priority_core_quota;
+
+    const ObservedPool* find_pool(std::string_view id) const;  ///< Case-insensitive id.
+};
+
+/// One `publishingProfile.targetRegions[]` entry.
+struct TargetRegion {
+    std::string name;  ///< As ARM returns it ("East US").
+    int regional_replica_count = 1;
+    std::string storage_account_type;  ///< Kept as is; never changed by poolwarden.
+    friend bool operator==(const TargetRegion&, const TargetRegion&) = default;
+};
+
+/// One `replicationStatus.summary[]` entry.
+struct RegionReplication {
+    std::string region;
+    std::string state;  ///< Unknown | Replicating | Completed | Failed
+    int progress = 0;
+};
+
+/// A gallery image version as ARM GET `?$expand=ReplicationStatus` returns it.
+struct ObservedImageVersion {
+    std::string id;
+    std::string location;
+    std::string provisioning_state;  ///< Creating | Updating | Failed | Succeeded | ...
+    std::vector<TargetRegion> target_regions;
+    std::optional<int> replica_count;  ///< Default per-region count.
+    std::string storage_account_type;  ///< Version-level default.
+    std::string aggregated_state;      ///< Unknown | InProgress | Completed | Failed
+    std::vector<RegionReplication> summary;
+
+    const TargetRegion* find_region(std::string_view region) const;  ///< Normalized compare.
+    const RegionReplication* find_replication(std::string_view region) const;
+};
+
+/// A gallery image definition (the fields Batch's rules need).
+struct ObservedImage {
+    std::string id;
+    std::string os_type;   ///< Windows | Linux
+    std::string os_state;  ///< Generalized | Specialized
+    std::string hyper_v_generation;
+};
+
+/// Everything observed in one cycle. Keys of the version and image maps are ResourceKey()s.
+///
+/// A missing account entry means the account has no pools; a missing version or image means
+/// it does not exist (this is how the offline snapshot file reads too).
+struct ObservedState {
+    std::map<std::string, ObservedAccount> accounts;  ///< By local account name.
+    std::map<std::string, ObservedImageVersion> image_versions;
+    std::map<std::string, ObservedImage> images;
+};
+
+}  // namespace pw::model

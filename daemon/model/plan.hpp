@@ -1,0 +1,70 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/desired.hpp"
+#include "model/duration.hpp"
+#include "model/observed.hpp"
+
+namespace pw::model {
+
+/// What an action does. Names are the plan's stable vocabulary (text and JSON output).
+enum class ActionKind {
+    AddTargetRegion,      ///< Add the account's region to an image version's targetRegions.
+    SetRegionalReplicas,  ///< Change a region's regionalReplicaCount.
+    WaitForReplication,   ///< Nothing to write: replication must complete first.
+    CreatePool,
+    ResizePool,
+    PatchPool,  ///< Mutable fields: startTask, metadata.
+};
+
+std::string_view ToString(ActionKind kind);
+
+/// One step of a plan, with the reason a reviewer reads. Fields that do not apply are empty.
+///
+/// Thread safety: a value type.
+struct Action {
+    ActionKind kind{};
+    std::string account;
+    std::string pool;
+    std::string image_version;  ///< Version resource id (replica and wait actions).
+    std::string region;
+    std::optional<int> from;
+    std::optional<int> to;
+    std::optional<Seconds> resize_timeout;
+    std::optional<int> target_dedicated_nodes;
+    std::optional<int> target_low_priority_nodes;
+    std::string reason;
+
+    /// Replica actions: the complete targetRegions list to PATCH (Azure replaces the array).
+    std::vector<TargetRegion> target_regions;
+    /// ResizePool / PatchPool: the eTag observed, sent as If-Match.
+    std::string if_match;
+    /// CreatePool / PatchPool: the spec the write is built from.
+    std::optional<PoolSpec> spec;
+};
+
+enum class Severity { Info, Warning, Error };
+std::string_view ToString(Severity s);
+
+/// A fact about a pool or image version that the operator should see.
+struct Finding {
+    Severity severity = Severity::Info;
+    std::string code;  ///< Stable: SpecializedImage, ImageNotFound, OsMismatch, ImmutableDrift,
+                       ///< NotOwned, ReplicaCapReached, ...
+    std::string account;
+    std::string pool;
+    std::string image_version;
+    std::string message;
+};
+
+/// The planner's output: ordered actions, findings and when to look again.
+struct Plan {
+    std::vector<Action> actions;
+    std::vector<Finding> findings;
+    std::optional<Seconds> requeue_after;  ///< Sooner than the interval while waiting.
+};
+
+}  // namespace pw::model

@@ -1,0 +1,103 @@
+#include "model/resource_id.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <vector>
+
+namespace pw::model {
+namespace {
+
+std::string Lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+bool IEquals(std::string_view a, std::string_view b) { return Lower(a) == Lower(b); }
+
+bool ValidName(std::string_view s) {
+    if (s.empty() || s.size() > 260) return false;
+    return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '(' || c == ')';
+    });
+}
+
+bool ValidVersionName(std::string_view v) {
+    // <Major>.<Minor>.<Patch>, each a non-negative int32.
+    int parts = 0;
+    std::size_t pos = 0;
+    while (true) {
+        std::size_t start = pos;
+        std::int64_t n = 0;
+        while (pos < v.size() && std::isdigit(static_cast<unsigned char>(v[pos]))) {
+            n = n * 10 + (v[pos] - '0');
+            if (n > 2147483647) return false;
+            ++pos;
+        }
+        if (pos == start) return false;
+        ++parts;
+        if (pos == v.size()) break;
+        if (v[pos] != '.') return false;
+        ++pos;
+    }
+    return parts == 3;
+}
+
+}  // namespace
+
+std::string ImageVersionId::image_definition_id() const {
+    return "/subscriptions/" + subscription_id + "/resourceGroups/" + resource_group +
+           "/providers/Microsoft.Compute/galleries/" + gallery + "/images/" + image;
+}
+
+std::string ImageVersionId::str() const { return image_definition_id() + "/versions/" + version; }
+
+std::string ImageVersionId::key() const { return Lower(str()); }
+
+std::optional<ImageVersionId> ParseImageVersionId(std::string_view text, std::string* why) {
+    auto fail = [&](std::string reason) -> std::optional<ImageVersionId> {
+        if (why) *why = std::move(reason);
+        return std::nullopt;
+    };
+    const char* expected =
+        "expected /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/"
+        "galleries/{gallery}/images/{image}/versions/{major.minor.patch}";
+    if (text.empty() || text[0] != '/') return fail(std::string("not a resource id; ") + expected);
+    std::vector<std::string_view> seg;
+    std::size_t pos = 1;
+    while (pos <= text.size()) {
+        auto next = text.find('/', pos);
+        if (next == std::string_view::npos) next = text.size();
+        seg.push_back(text.substr(pos, next - pos));
+        pos = next + 1;
+    }
+    if (seg.size() != 12) return fail(std::string("wrong number of segments; ") + expected);
+    if (!IEquals(seg[0], "subscriptions") || !IEquals(seg[2], "resourceGroups") ||
+        !IEquals(seg[4], "providers") || !IEquals(seg[5], "Microsoft.Compute") ||
+        !IEquals(seg[6], "galleries") || !IEquals(seg[8], "images") ||
+        !IEquals(seg[10], "versions")) {
+        return fail(std::string("not a gallery image version id; ") + expected);
+    }
+    for (int i : {1, 3, 7, 9}) {
+        if (!ValidName(seg[static_cast<std::size_t>(i)]))
+            return fail("invalid name '" + std::string(seg[static_cast<std::size_t>(i)]) + "'");
+    }
+    if (!ValidVersionName(seg[11]))
+        return fail("version '" + std::string(seg[11]) +
+                    "' is not <major>.<minor>.<patch> with int32 parts");
+    return ImageVersionId{std::string(seg[1]), std::string(seg[3]), std::string(seg[7]),
+                          std::string(seg[9]), std::string(seg[11])};
+}
+
+std::string ResourceKey(std::string_view id) { return Lower(id); }
+
+std::string NormalizeRegion(std::string_view region) {
+    std::string out;
+    for (unsigned char c : region)
+        if (!std::isspace(c)) out.push_back(static_cast<char>(std::tolower(c)));
+    return out;
+}
+
+}  // namespace pw::model
