@@ -1,0 +1,123 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/desired.hpp"
+#include "model/observed.hpp"
+#include "model/result.hpp"
+
+namespace pw::azure {
+
+/// What went wrong, as the retry policy and the reconciler need to know it.
+enum class ErrorKind {
+    Network,    ///< Connect/reset/TLS failure: retryable.
+    Timeout,    ///< Deadline exceeded: retryable.
+    Throttled,  ///< 429 (or ServerBusy): retry after Retry-After.
+    Auth,       ///< 401/403 or token acquisition failure.
+    Client,     ///< Other 4xx: never retried with the same request.
+    Server,     ///< 5xx: retryable.
+    Decode,     ///< A response that does not parse as the contract says: no write follows.
+    Cancelled,  ///< Shutdown.
+};
+
+std::string_view ToString(ErrorKind kind);
+
+/// An Azure or transport error as a value. Never contains secrets or tokens.
+///
+/// Thread safety: a value type.
+struct Error {
+    ErrorKind kind = ErrorKind::Network;
+    int http_status = 0;    ///< 0 when no response was received.
+    std::string code;       ///< Azure error code (`PoolExists`, `AuthorizationFailed`, ...).
+    std::string message;    ///< Azure's message or the transport's description.
+    std::optional<std::chrono::milliseconds> retry_after;
+
+    std::string str() const;
+};
+
+template <class T>
+using Result = pw::Result<T, Error>;
+
+/// The Batch account as ARM describes it.
+struct AccountInfo {
+    std::string location;
+    std::string endpoint;  ///< With scheme: `https://acct.region.batch.azure.com`.
+    std::string pool_allocation_mode;
+    std::optional<int> dedicated_core_quota;
+    std::optional<int> low_priority_core_quota;
+};
+
+/// A pool to create: the spec with the metadata to write (marker and spec hash included) and
+/// the resizeTimeout the rule computed (absent for autoscale pools).
+struct PoolAddRequest {
+    model::PoolSpec spec;
+    std::optional<model::Seconds> resize_timeout;
+};
+
+struct PoolResizeRequest {
+    int target_dedicated_nodes = 0;
+    int target_low_priority_nodes = 0;
+    model::Seconds resize_timeout{};
+    std::string node_deallocation_option;  ///< Empty: Batch's default.
+};
+
+/// Mutable pool fields to PATCH; absent fields are left unchanged.
+struct PoolPatchRequest {
+    std::optional<model::StartTask> start_task;
+    std::optional<std::map<std::string, std::string>> metadata;
+};
+
+/// The Batch data plane of one account, reached at `endpoint` with an Entra ID token.
+///
+/// Thread safety: implementations are used from one strand at a time.
+class BatchApi {
+public:
+    virtual ~BatchApi() = default;
+    /// Every pool of the account: one paged `GET /pools` with `$select`, all pages followed.
+    virtual boost::asio::awaitable<Result<std::vector<model::ObservedPool>>> list_pools(
+        const std::string& endpoint) = 0;
+    virtual boost::asio::awaitable<Result<model::ObservedPool>> get_pool(
+        const std::string& endpoint, const std::string& pool_id) = 0;
+    /// POST /pools with a client-request-id. A retried add answering PoolExists resolves by
+    /// reading the pool: success when it carries poolwarden's marker, else a Client error.
+    virtual boost::asio::awaitable<Result<Unit>> add_pool(const std::string& endpoint,
+                                                          const PoolAddRequest& request) = 0;
+    virtual boost::asio::awaitable<Result<Unit>> resize_pool(const std::string& endpoint,
+                                                             const std::string& pool_id,
+                                                             const PoolResizeRequest& request,
+                                                             const std::string& if_match) = 0;
+    virtual boost::asio::awaitable<Result<Unit>> stop_resize(const std::string& endpoint,
+                                                             const std::string& pool_id) = 0;
+    virtual boost::asio::awaitable<Result<Unit>> patch_pool(const std::string& endpoint,
+                                                            const std::string& pool_id,
+                                                            const PoolPatchRequest& request,
+                                                            const std::string& if_match) = 0;
+};
+
+/// Azure Resource Manager: Batch accounts and Compute Gallery images.
+///
+/// Thread safety: implementations are used from one strand at a time.
+class ArmApi {
+public:
+    virtual ~ArmApi() = default;
+    virtual boost::asio::awaitable<Result<AccountInfo>> get_batch_account(
+        const model::AccountSpec& account) = 0;
+    /// GET of an image definition by resource id.
+    virtual boost::asio::awaitable<Result<model::ObservedImage>> get_image(
+        const std::string& image_definition_id) = 0;
+    /// GET of an image version with `$expand=ReplicationStatus`.
+    virtual boost::asio::awaitable<Result<model::ObservedImageVersion>> get_image_version(
+        const std::string& image_version_id) = 0;
+    /// PATCH of the complete targetRegions list, run as an ARM long-running operation to its
+    /// terminal state (Azure-AsyncOperation, else Location, honouring Retry-After). Returns
+    /// the version as re-read afterwards. Replication may still be in progress.
+    virtual boost::asio::awaitable<Result<model::ObservedImageVersion>> update_target_regions(
+        const std::string& image_version_id, const std::vector<model::TargetRegion>& regions) = 0;
+};
+
+}  // namespace pw::azure
