@@ -2,25 +2,26 @@
 
 #include <fmt/core.h>
 
-#include <CLI/CLI.hpp>
-
+#include "cli/commands.hpp"
 #include "version.hpp"
 
 namespace pw::cli {
 
 int Main(int argc, char** argv) {
-    CLI::App app{
-        "poolwarden: keeps Azure Batch pools and their gallery image replicas in line "
-        "with declared pool files"};
+    CLI::App app{"poolwarden: keeps Azure Batch pools and their gallery image replicas in line "
+                 "with declared pool files"};
     app.require_subcommand(1);
+    int exit_code = 0;
     auto* version = app.add_subcommand("version", "Print the version");
     version->callback([] { fmt::print("poolwarden {}\n", kVersion); });
+    AddValidateCommand(app, exit_code);
+    AddPlanCommand(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
-    return 0;
+    return exit_code;
 }
 
 }  // namespace pw::cli
