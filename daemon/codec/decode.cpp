@@ -1,0 +1,487 @@
+#include "codec/decode.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <nlohmann/json.hpp>
+
+#include "model/duration.hpp"
+#include "model/resource_id.hpp"
+
+namespace pw::codec {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Field(const std::string& path, std::string_view key) {
+    bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '_' || c == '-' || c == '$';
+    });
+    if (!plain) return path + "[" + Json(std::string(key)).dump() + "]";
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string Index(const std::string& path, std::size_t i) {
+    return path + "[" + std::to_string(i) + "]";
+}
+
+std::string_view TypeName(const Json& j) {
+    if (j.is_number_integer()) return "integer";
+    if (j.is_number()) return "number";
+    return j.type_name();
+}
+
+/// Records the first error; readers return empty values once it is set.
+class Reader {
+  public:
+    bool failed() const { return !error_.empty(); }
+    std::string take_error() { return std::move(error_); }
+
+    void Fail(const std::string& path, std::string_view what) {
+        if (!error_.empty()) return;
+        error_ = path.empty() ? std::string(what) : path + ": " + std::string(what);
+    }
+
+    void Expected(const std::string& path, std::string_view want, const Json& got) {
+        Fail(path, "expected " + std::string(want) + ", got " + std::string(TypeName(got)));
+    }
+
+    /// The member, or nullptr when absent or null (a missing required one is an error).
+    const Json* Member(const Json& obj, std::string_view key, const std::string& path,
+                       bool required) {
+        auto it = obj.find(key);
+        if (it == obj.end() || it->is_null()) {
+            if (required) Fail(Field(path, key), "required member missing");
+            return nullptr;
+        }
+        return &*it;
+    }
+
+    const Json* Object(const Json& obj, std::string_view key, const std::string& path,
+                       bool required = false) {
+        const Json* m = Member(obj, key, path, required);
+        if (m && !m->is_object()) {
+            Expected(Field(path, key), "object", *m);
+            return nullptr;
+        }
+        return m;
+    }
+
+    const Json* Array(const Json& obj, std::string_view key, const std::string& path,
+                      bool required = false) {
+        const Json* m = Member(obj, key, path, required);
+        if (m && !m->is_array()) {
+            Expected(Field(path, key), "array", *m);
+            return nullptr;
+        }
+        return m;
+    }
+
+    std::optional<std::string> String(const Json& obj, std::string_view key,
+                                      const std::string& path, bool required = false) {
+        const Json* m = Member(obj, key, path, required);
+        if (!m) return std::nullopt;
+        if (!m->is_string()) {
+            Expected(Field(path, key), "string", *m);
+            return std::nullopt;
+        }
+        return m->get<std::string>();
+    }
+
+    std::optional<int> Int(const Json& obj, std::string_view key, const std::string& path,
+                           bool required = false) {
+        const Json* m = Member(obj, key, path, required);
+        if (!m) return std::nullopt;
+        if (!m->is_number_integer()) {
+            Expected(Field(path, key), "integer", *m);
+            return std::nullopt;
+        }
+        if (m->is_number_unsigned()) {
+            auto u = m->get<unsigned long long>();
+            if (u <= static_cast<unsigned long long>(INT_MAX)) return static_cast<int>(u);
+        } else {
+            auto s = m->get<long long>();
+            if (s >= INT_MIN && s <= INT_MAX) return static_cast<int>(s);
+        }
+        Fail(Field(path, key), "integer out of 32-bit range");
+        return std::nullopt;
+    }
+
+    std::optional<bool> Bool(const Json& obj, std::string_view key, const std::string& path,
+                             bool required = false) {
+        const Json* m = Member(obj, key, path, required);
+        if (!m) return std::nullopt;
+        if (!m->is_boolean()) {
+            Expected(Field(path, key), "boolean", *m);
+            return std::nullopt;
+        }
+        return m->get<bool>();
+    }
+
+    std::optional<model::Seconds> Duration(const Json& obj, std::string_view key,
+                                           const std::string& path) {
+        auto text = String(obj, key, path);
+        if (!text) return std::nullopt;
+        auto d = model::ParseDuration(*text);
+        if (!d) Fail(Field(path, key), "expected ISO-8601 duration, got \"" + *text + "\"");
+        return d;
+    }
+
+    bool IsObject(const Json& j, const std::string& path) {
+        if (j.is_object()) return true;
+        Expected(path, "object", j);
+        return false;
+    }
+
+  private:
+    std::string error_;
+};
+
+bool IEquals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::optional<Json> Parse(std::string_view body, std::string& error) {
+    auto first = body.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) {
+        error = "empty body, expected JSON";
+        return std::nullopt;
+    }
+    if (body[first] == '<') {
+        error = "body is not JSON (looks like HTML or XML)";
+        return std::nullopt;
+    }
+    try {
+        return Json::parse(body);
+    } catch (const Json::exception& e) {
+        std::string what = e.what();
+        if (auto close = what.find("] ");
+            what.rfind("[json.exception", 0) == 0 && close != what.npos)
+            what = what.substr(close + 2);
+        error = "invalid JSON: " + what;
+        return std::nullopt;
+    }
+}
+
+/// Parses `body` and runs `decode(reader, json)`, turning any error into a value.
+template <class T, class F>
+Decoded<T> Run(std::string_view body, F decode) {
+    std::string error;
+    auto json = Parse(body, error);
+    if (!json) return pw::Err{std::move(error)};
+    try {
+        Reader reader;
+        T out = decode(reader, *json);
+        if (reader.failed()) return pw::Err{reader.take_error()};
+        return out;
+    } catch (const std::exception& e) {
+        return pw::Err{std::string("cannot decode: ") + e.what()};
+    }
+}
+
+std::map<std::string, std::string> ReadNameValues(Reader& r, const Json& list,
+                                                  const std::string& path) {
+    std::map<std::string, std::string> out;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        auto p = Index(path, i);
+        if (!r.IsObject(list[i], p)) break;
+        auto name = r.String(list[i], "name", p, true);
+        auto value = r.String(list[i], "value", p);
+        if (r.failed()) break;
+        out[*name] = value.value_or("");
+    }
+    return out;
+}
+
+std::optional<model::StartTask> ReadStartTask(Reader& r, const Json& pool,
+                                              const std::string& path) {
+    const Json* st = r.Object(pool, "startTask", path);
+    if (!st) return std::nullopt;
+    auto p = Field(path, "startTask");
+    model::StartTask task;
+    task.command_line = r.String(*st, "commandLine", p, true).value_or("");
+    task.wait_for_success = r.Bool(*st, "waitForSuccess", p).value_or(true);
+    task.max_task_retry_count = r.Int(*st, "maxTaskRetryCount", p).value_or(0);
+    if (const Json* env = r.Array(*st, "environmentSettings", p))
+        task.environment = ReadNameValues(r, *env, Field(p, "environmentSettings"));
+    if (const Json* ui = r.Object(*st, "userIdentity", p)) {
+        auto uip = Field(p, "userIdentity");
+        if (const Json* au = r.Object(*ui, "autoUser", uip)) {
+            auto level = r.String(*au, "elevationLevel", Field(uip, "autoUser"));
+            task.elevated = level && IEquals(*level, "admin");
+        }
+    }
+    return task;
+}
+
+model::ObservedPool ReadPool(Reader& r, const Json& j, const std::string& path) {
+    model::ObservedPool pool;
+    if (!r.IsObject(j, path)) return pool;
+    pool.id = r.String(j, "id", path, true).value_or("");
+    pool.e_tag = r.String(j, "eTag", path).value_or("");
+    pool.state = r.String(j, "state", path).value_or("active");
+    pool.allocation_state = r.String(j, "allocationState", path).value_or("steady");
+    pool.vm_size = r.String(j, "vmSize", path).value_or("");
+    if (const Json* vmc = r.Object(j, "virtualMachineConfiguration", path)) {
+        auto vp = Field(path, "virtualMachineConfiguration");
+        if (const Json* ir = r.Object(*vmc, "imageReference", vp))
+            pool.virtual_machine_image_id =
+                r.String(*ir, "virtualMachineImageId", Field(vp, "imageReference")).value_or("");
+        pool.node_agent_sku_id = r.String(*vmc, "nodeAgentSKUId", vp).value_or("");
+    }
+    pool.target_dedicated_nodes = r.Int(j, "targetDedicatedNodes", path).value_or(0);
+    pool.target_low_priority_nodes = r.Int(j, "targetLowPriorityNodes", path).value_or(0);
+    pool.current_dedicated_nodes = r.Int(j, "currentDedicatedNodes", path).value_or(0);
+    pool.current_low_priority_nodes = r.Int(j, "currentLowPriorityNodes", path).value_or(0);
+    pool.enable_auto_scale = r.Bool(j, "enableAutoScale", path).value_or(false);
+    pool.auto_scale_formula = r.String(j, "autoScaleFormula", path).value_or("");
+    pool.auto_scale_evaluation_interval = r.Duration(j, "autoScaleEvaluationInterval", path);
+    pool.resize_timeout = r.Duration(j, "resizeTimeout", path);
+    if (const Json* errors = r.Array(j, "resizeErrors", path)) {
+        auto ep = Field(path, "resizeErrors");
+        for (std::size_t i = 0; i < errors->size() && !r.failed(); ++i) {
+            auto p = Index(ep, i);
+            if (!r.IsObject((*errors)[i], p)) break;
+            model::ResizeError e;
+            e.code = r.String((*errors)[i], "code", p).value_or("");
+            e.message = r.String((*errors)[i], "message", p).value_or("");
+            pool.resize_errors.push_back(std::move(e));
+        }
+    }
+    pool.task_slots_per_node = r.Int(j, "taskSlotsPerNode", path).value_or(1);
+    pool.start_task = ReadStartTask(r, j, path);
+    if (const Json* md = r.Array(j, "metadata", path))
+        pool.metadata = ReadNameValues(r, *md, Field(path, "metadata"));
+    return pool;
+}
+
+model::ObservedImageVersion ReadImageVersion(Reader& r, const Json& j, const std::string& path) {
+    model::ObservedImageVersion v;
+    if (!r.IsObject(j, path)) return v;
+    v.id = r.String(j, "id", path).value_or("");
+    v.location = r.String(j, "location", path, true).value_or("");
+    const Json* props = r.Object(j, "properties", path);
+    if (!props) return v;
+    auto pp = Field(path, "properties");
+    v.provisioning_state = r.String(*props, "provisioningState", pp).value_or("");
+    if (const Json* pub = r.Object(*props, "publishingProfile", pp)) {
+        auto pubp = Field(pp, "publishingProfile");
+        v.replica_count = r.Int(*pub, "replicaCount", pubp);
+        v.storage_account_type = r.String(*pub, "storageAccountType", pubp).value_or("");
+        if (const Json* regions = r.Array(*pub, "targetRegions", pubp)) {
+            auto rp = Field(pubp, "targetRegions");
+            for (std::size_t i = 0; i < regions->size() && !r.failed(); ++i) {
+                auto p = Index(rp, i);
+                const Json& e = (*regions)[i];
+                if (!r.IsObject(e, p)) break;
+                model::TargetRegion t;
+                t.name = r.String(e, "name", p, true).value_or("");
+                t.regional_replica_count =
+                    r.Int(e, "regionalReplicaCount", p).value_or(v.replica_count.value_or(1));
+                t.storage_account_type = r.String(e, "storageAccountType", p).value_or("");
+                v.target_regions.push_back(std::move(t));
+            }
+        }
+    }
+    if (const Json* rs = r.Object(*props, "replicationStatus", pp)) {
+        auto rsp = Field(pp, "replicationStatus");
+        v.aggregated_state = r.String(*rs, "aggregatedState", rsp).value_or("");
+        if (const Json* summary = r.Array(*rs, "summary", rsp)) {
+            auto sp = Field(rsp, "summary");
+            for (std::size_t i = 0; i < summary->size() && !r.failed(); ++i) {
+                auto p = Index(sp, i);
+                const Json& e = (*summary)[i];
+                if (!r.IsObject(e, p)) break;
+                model::RegionReplication s;
+                s.region = r.String(e, "region", p, true).value_or("");
+                s.state = r.String(e, "state", p).value_or("Unknown");
+                s.progress = r.Int(e, "progress", p).value_or(0);
+                v.summary.push_back(std::move(s));
+            }
+        }
+    }
+    return v;
+}
+
+model::ObservedImage ReadImage(Reader& r, const Json& j, const std::string& path) {
+    model::ObservedImage img;
+    if (!r.IsObject(j, path)) return img;
+    img.id = r.String(j, "id", path).value_or("");
+    const Json* props = r.Object(j, "properties", path, true);
+    if (!props) return img;
+    auto pp = Field(path, "properties");
+    img.os_type = r.String(*props, "osType", pp, true).value_or("");
+    img.os_state = r.String(*props, "osState", pp, true).value_or("");
+    img.hyper_v_generation = r.String(*props, "hyperVGeneration", pp).value_or("");
+    return img;
+}
+
+std::vector<model::ObservedPool> ReadPoolArray(Reader& r, const Json& list,
+                                               const std::string& path) {
+    std::vector<model::ObservedPool> pools;
+    for (std::size_t i = 0; i < list.size() && !r.failed(); ++i)
+        pools.push_back(ReadPool(r, list[i], Index(path, i)));
+    return pools;
+}
+
+model::ObservedState ReadSnapshot(Reader& r, const Json& j) {
+    model::ObservedState state;
+    if (!r.IsObject(j, "")) return state;
+    if (const Json* accounts = r.Object(j, "accounts", "")) {
+        for (const auto& [name, body] : accounts->items()) {
+            if (r.failed()) break;
+            auto p = Field("accounts", name);
+            if (!r.IsObject(body, p)) break;
+            model::ObservedAccount account;
+            account.location = r.String(body, "location", p, true).value_or("");
+            account.endpoint = r.String(body, "endpoint", p).value_or("");
+            account.dedicated_core_quota = r.Int(body, "dedicatedCoreQuota", p);
+            account.low_priority_core_quota = r.Int(body, "lowPriorityCoreQuota", p);
+            if (const Json* pools = r.Array(body, "pools", p))
+                account.pools = ReadPoolArray(r, *pools, Field(p, "pools"));
+            state.accounts[name] = std::move(account);
+        }
+    }
+    if (const Json* versions = r.Object(j, "imageVersions", "")) {
+        for (const auto& [id, body] : versions->items()) {
+            if (r.failed()) break;
+            auto v = ReadImageVersion(r, body, Field("imageVersions", id));
+            if (v.id.empty()) v.id = id;
+            state.image_versions[model::ResourceKey(id)] = std::move(v);
+        }
+    }
+    if (const Json* images = r.Object(j, "images", "")) {
+        for (const auto& [id, body] : images->items()) {
+            if (r.failed()) break;
+            auto img = ReadImage(r, body, Field("images", id));
+            if (img.id.empty()) img.id = id;
+            state.images[model::ResourceKey(id)] = std::move(img);
+        }
+    }
+    return state;
+}
+
+}  // namespace
+
+Decoded<model::ObservedPool> DecodePool(std::string_view body) {
+    return Run<model::ObservedPool>(body,
+                                    [](Reader& r, const Json& j) { return ReadPool(r, j, ""); });
+}
+
+Decoded<PoolPage> DecodePoolList(std::string_view body) {
+    return Run<PoolPage>(body, [](Reader& r, const Json& j) {
+        PoolPage page;
+        if (!r.IsObject(j, "")) return page;
+        if (const Json* value = r.Array(j, "value", "", true))
+            page.pools = ReadPoolArray(r, *value, "value");
+        auto next = r.String(j, "odata.nextLink", "");
+        if (next && !next->empty()) page.next_link = std::move(next);
+        return page;
+    });
+}
+
+Decoded<model::ObservedImageVersion> DecodeImageVersion(std::string_view body) {
+    return Run<model::ObservedImageVersion>(
+        body, [](Reader& r, const Json& j) { return ReadImageVersion(r, j, ""); });
+}
+
+Decoded<model::ObservedImage> DecodeImage(std::string_view body) {
+    return Run<model::ObservedImage>(body,
+                                     [](Reader& r, const Json& j) { return ReadImage(r, j, ""); });
+}
+
+Decoded<AccountJson> DecodeBatchAccount(std::string_view body) {
+    return Run<AccountJson>(body, [](Reader& r, const Json& j) {
+        AccountJson a;
+        if (!r.IsObject(j, "")) return a;
+        a.location = r.String(j, "location", "", true).value_or("");
+        const Json* props = r.Object(j, "properties", "", true);
+        if (!props) return a;
+        a.account_endpoint = r.String(*props, "accountEndpoint", "properties", true).value_or("");
+        a.pool_allocation_mode = r.String(*props, "poolAllocationMode", "properties").value_or("");
+        a.dedicated_core_quota = r.Int(*props, "dedicatedCoreQuota", "properties");
+        a.low_priority_core_quota = r.Int(*props, "lowPriorityCoreQuota", "properties");
+        return a;
+    });
+}
+
+Decoded<BatchErrorJson> DecodeBatchError(std::string_view body) {
+    return Run<BatchErrorJson>(body, [](Reader& r, const Json& j) {
+        BatchErrorJson e;
+        if (!r.IsObject(j, "")) return e;
+        e.code = r.String(j, "code", "", true).value_or("");
+        if (const Json* m = r.Member(j, "message", "", false)) {
+            if (m->is_string())
+                e.message = m->get<std::string>();
+            else if (m->is_object())
+                e.message = r.String(*m, "value", "message").value_or("");
+            else
+                r.Expected("message", "object", *m);
+        }
+        if (const Json* values = r.Array(j, "values", "")) {
+            for (std::size_t i = 0; i < values->size() && !r.failed(); ++i) {
+                auto p = Index("values", i);
+                if (!r.IsObject((*values)[i], p)) break;
+                auto key = r.String((*values)[i], "key", p).value_or("");
+                auto value = r.String((*values)[i], "value", p).value_or("");
+                e.values.emplace_back(std::move(key), std::move(value));
+            }
+        }
+        return e;
+    });
+}
+
+Decoded<ArmErrorJson> DecodeArmError(std::string_view body) {
+    return Run<ArmErrorJson>(body, [](Reader& r, const Json& j) {
+        ArmErrorJson e;
+        if (!r.IsObject(j, "")) return e;
+        const Json* err = r.Object(j, "error", "", true);
+        if (!err) return e;
+        e.code = r.String(*err, "code", "error", true).value_or("");
+        e.message = r.String(*err, "message", "error").value_or("");
+        e.target = r.String(*err, "target", "error").value_or("");
+        if (const Json* details = r.Array(*err, "details", "error")) {
+            for (std::size_t i = 0; i < details->size() && !r.failed(); ++i) {
+                auto p = Index("error.details", i);
+                const Json& d = (*details)[i];
+                if (!r.IsObject(d, p)) break;
+                ArmErrorDetail detail;
+                detail.code = r.String(d, "code", p).value_or("");
+                detail.target = r.String(d, "target", p).value_or("");
+                detail.message = r.String(d, "message", p).value_or("");
+                e.details.push_back(std::move(detail));
+            }
+        }
+        return e;
+    });
+}
+
+Decoded<AadErrorJson> DecodeAadError(std::string_view body) {
+    return Run<AadErrorJson>(body, [](Reader& r, const Json& j) {
+        AadErrorJson e;
+        if (!r.IsObject(j, "")) return e;
+        e.error = r.String(j, "error", "", true).value_or("");
+        e.error_description = r.String(j, "error_description", "").value_or("");
+        if (const Json* codes = r.Array(j, "error_codes", "")) {
+            for (std::size_t i = 0; i < codes->size(); ++i) {
+                const Json& c = (*codes)[i];
+                if (!c.is_number_integer()) {
+                    r.Expected(Index("error_codes", i), "integer", c);
+                    break;
+                }
+                e.error_codes.push_back(c.get<long long>());
+            }
+        }
+        return e;
+    });
+}
+
+Decoded<model::ObservedState> DecodeSnapshot(std::string_view body) {
+    return Run<model::ObservedState>(body,
+                                     [](Reader& r, const Json& j) { return ReadSnapshot(r, j); });
+}
+
+}  // namespace pw::codec

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/observed.hpp"
+#include "model/result.hpp"
+
+/// Pure decoders from Azure's own JSON shapes (Batch data plane, ARM, Entra ID) to the model.
+/// Every decoder takes the raw response body, tolerates unknown members, never throws on bad
+/// input and reports the first problem with its JSON path, e.g.
+/// `value[3].targetDedicatedNodes: expected integer`. A JSON `null` reads as an absent member.
+namespace pw::codec {
+
+template <class T>
+using Decoded = pw::Result<T, std::string>;
+
+/// The `$select` list for `GET /pools` that yields every field DecodePool reads.
+inline constexpr const char* kPoolSelect =
+    "id,eTag,state,allocationState,vmSize,virtualMachineConfiguration,targetDedicatedNodes,"
+    "targetLowPriorityNodes,currentDedicatedNodes,currentLowPriorityNodes,enableAutoScale,"
+    "autoScaleFormula,autoScaleEvaluationInterval,resizeTimeout,resizeErrors,taskSlotsPerNode,"
+    "startTask,metadata";
+
+/// One page of `GET /pools`: the pools and `odata.nextLink` when more pages follow.
+///
+/// Thread safety: a value type.
+struct PoolPage {
+    std::vector<model::ObservedPool> pools;
+    std::optional<std::string> next_link;
+};
+
+/// The Batch account as ARM GET returns it (`properties.accountEndpoint` has no scheme).
+///
+/// Thread safety: a value type.
+struct AccountJson {
+    std::string location;
+    std::string account_endpoint;
+    std::string pool_allocation_mode;         ///< BatchService | UserSubscription; empty if absent.
+    std::optional<int> dedicated_core_quota;  ///< Absent for UserSubscription accounts.
+    std::optional<int> low_priority_core_quota;
+};
+
+/// A Batch data-plane error body: `{code, message:{lang,value}, values:[{key,value}]}`.
+///
+/// Thread safety: a value type.
+struct BatchErrorJson {
+    std::string code;
+    std::string message;  ///< message.value
+    std::vector<std::pair<std::string, std::string>> values;
+};
+
+/// One entry of an ARM error's `details`.
+struct ArmErrorDetail {
+    std::string code;
+    std::string target;
+    std::string message;
+};
+
+/// An ARM error body: `{error:{code, message, target, details:[...]}}`.
+///
+/// Thread safety: a value type.
+struct ArmErrorJson {
+    std::string code;
+    std::string message;
+    std::string target;
+    std::vector<ArmErrorDetail> details;
+};
+
+/// An Entra ID / IMDS token error body: `{error, error_description, error_codes}`.
+///
+/// Thread safety: a value type.
+struct AadErrorJson {
+    std::string error;
+    std::string error_description;
+    std::vector<long long> error_codes;
+};
+
+/// A CloudPool (GET /pools/{id}). Requires `id`; other members default as in ObservedPool.
+Decoded<model::ObservedPool> DecodePool(std::string_view body);
+/// A CloudPoolListResult page (`value` required, `odata.nextLink` optional).
+Decoded<PoolPage> DecodePoolList(std::string_view body);
+/// A GalleryImageVersion (ARM GET `?$expand=ReplicationStatus`). Requires `location`.
+/// A target region without `regionalReplicaCount` gets the version's `replicaCount` (else 1).
+Decoded<model::ObservedImageVersion> DecodeImageVersion(std::string_view body);
+/// A GalleryImage definition. Requires `properties.osType` and `properties.osState`.
+Decoded<model::ObservedImage> DecodeImage(std::string_view body);
+/// A Batch account (ARM). Requires `location` and `properties.accountEndpoint`.
+Decoded<AccountJson> DecodeBatchAccount(std::string_view body);
+/// A Batch error body. Requires `code`.
+Decoded<BatchErrorJson> DecodeBatchError(std::string_view body);
+/// An ARM error body. Requires `error.code`.
+Decoded<ArmErrorJson> DecodeArmError(std::string_view body);
+/// An Entra ID or IMDS error body. Requires `error`.
+Decoded<AadErrorJson> DecodeAadError(std::string_view body);
+
+/// The offline snapshot file read by `poolwarden plan --observed`:
+/// `{"accounts": {"<local name>": {"location": "eastus", "endpoint"?: "...", "pools": [CloudPool,
+/// ...]}}, "imageVersions": {"<version id>": GalleryImageVersion}, "images": {"<image
+/// definition id>": GalleryImage}}`. Map keys become model::ResourceKey()s; a version or image
+/// body without `id` takes its key as id. All three top-level members are optional.
+Decoded<model::ObservedState> DecodeSnapshot(std::string_view body);
+
+}  // namespace pw::codec

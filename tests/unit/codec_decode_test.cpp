@@ -1,0 +1,292 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "codec/decode.hpp"
+#include "model/resource_id.hpp"
+
+namespace pw::codec {
+namespace {
+
+std::string ReadData(const std::string& name) {
+    std::ifstream in(std::string(PW_SOURCE_DIR) + "/tests/data/codec/" + name);
+    EXPECT_TRUE(in) << name;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+TEST(CodecPool, DecodesMicrosoftPoolGetExample) {
+    auto pool = DecodePool(ReadData("PoolGet_Basic.json"));
+    ASSERT_TRUE(pool.ok()) << pool.error();
+    EXPECT_EQ(pool->id, "pool");
+    EXPECT_EQ(pool->e_tag, "0x8D413091E739A56");
+    EXPECT_EQ(pool->state, "active");
+    EXPECT_EQ(pool->allocation_state, "steady");
+    EXPECT_EQ(pool->vm_size, "standard_a1");
+    EXPECT_EQ(pool->node_agent_sku_id, "batch.node.ubuntu 20.04");
+    EXPECT_EQ(pool->virtual_machine_image_id, "");  // a marketplace image
+    ASSERT_TRUE(pool->resize_timeout.has_value());
+    EXPECT_EQ(*pool->resize_timeout, std::chrono::minutes(15));
+    EXPECT_EQ(pool->task_slots_per_node, 1);
+    ASSERT_TRUE(pool->start_task.has_value());
+    EXPECT_EQ(pool->start_task->command_line, "/bin/bash -c 'echo start task'");
+    EXPECT_FALSE(pool->start_task->elevated);
+    EXPECT_FALSE(pool->start_task->wait_for_success);
+    EXPECT_FALSE(pool->enable_auto_scale);
+    EXPECT_TRUE(pool->metadata.empty());
+}
+
+TEST(CodecPool, DecodesEveryFieldOfAGalleryPool) {
+    auto pool = DecodePool(ReadData("gallery-pool.json"));
+    ASSERT_TRUE(pool.ok()) << pool.error();
+    EXPECT_EQ(pool->id, "render-linux");
+    EXPECT_EQ(pool->e_tag, "0x8DC0FFEE");
+    EXPECT_EQ(pool->vm_size, "STANDARD_D4S_V3");
+    EXPECT_EQ(pool->virtual_machine_image_id,
+              "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/"
+              "providers/Microsoft.Compute/galleries/studio/images/render/versions/1.4.0");
+    EXPECT_EQ(pool->target_dedicated_nodes, 2000);
+    EXPECT_EQ(pool->target_low_priority_nodes, 1000);
+    EXPECT_EQ(pool->current_dedicated_nodes, 1990);
+    EXPECT_EQ(pool->current_low_priority_nodes, 1000);
+    EXPECT_EQ(*pool->resize_timeout, std::chrono::minutes(45));
+    EXPECT_EQ(*pool->auto_scale_evaluation_interval, std::chrono::minutes(15));
+    ASSERT_EQ(pool->resize_errors.size(), 1u);
+    EXPECT_EQ(pool->resize_errors[0].code, "AllocationTimedout");
+    EXPECT_EQ(pool->task_slots_per_node, 4);
+    ASSERT_TRUE(pool->start_task.has_value());
+    EXPECT_TRUE(pool->start_task->elevated);
+    EXPECT_TRUE(pool->start_task->wait_for_success);
+    EXPECT_EQ(pool->start_task->max_task_retry_count, 2);
+    EXPECT_EQ(pool->start_task->environment,
+              (std::map<std::string, std::string>{{"EMPTY", ""}, {"STAGE", "prod"}}));
+    EXPECT_EQ(pool->metadata, (std::map<std::string, std::string>{
+                                  {"poolwarden.io/managed-by", "poolwarden"}, {"team", "vfx"}}));
+}
+
+TEST(CodecPool, DecodesMicrosoftPoolListExample) {
+    auto page = DecodePoolList(ReadData("PoolList_Basic.json"));
+    ASSERT_TRUE(page.ok()) << page.error();
+    ASSERT_EQ(page->pools.size(), 1u);
+    EXPECT_EQ(page->pools[0].id, "testPool");
+    EXPECT_EQ(page->pools[0].target_dedicated_nodes, 3);
+    EXPECT_EQ(page->pools[0].node_agent_sku_id, "batch.node.windows amd64");
+    EXPECT_FALSE(page->next_link.has_value());
+}
+
+TEST(CodecPool, ReturnsTheNextLink) {
+    auto page = DecodePoolList(
+        R"({"value":[{"id":"a"},{"id":"b"}],"odata.nextLink":"https://x/pools?skip=2"})");
+    ASSERT_TRUE(page.ok()) << page.error();
+    EXPECT_EQ(page->pools.size(), 2u);
+    EXPECT_EQ(page->next_link, "https://x/pools?skip=2");
+}
+
+TEST(CodecPool, NamesTheJsonPathOfAWrongType) {
+    auto page = DecodePoolList(
+        R"({"value":[{"id":"a"},{"id":"b"},{"id":"c"},{"id":"d","targetDedicatedNodes":"10"}]})");
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.error(), "value[3].targetDedicatedNodes: expected integer, got string");
+}
+
+TEST(CodecPool, MalformedInputsGiveErrorsNotCrashes) {
+    struct Case {
+        std::string body;
+        std::string expected_prefix;
+    };
+    const std::vector<Case> cases = {
+        {"", "empty body"},
+        {R"({"value":[{"id":"a")", "invalid JSON: "},
+        {"<html><body>502 Bad Gateway</body></html>", "body is not JSON"},
+        {R"({"values":[]})", "value: required member missing"},
+        {R"({"value":{}})", "value: expected array, got object"},
+        {R"({"value":[42]})", "value[0]: expected object, got integer"},
+        {R"({"value":[{"vmSize":"x"}]})", "value[0].id: required member missing"},
+        {R"({"value":[{"id":"a","targetDedicatedNodes":3.5}]})",
+         "value[0].targetDedicatedNodes: expected integer, got number"},
+        {R"({"value":[{"id":"a","targetDedicatedNodes":99999999999}]})",
+         "value[0].targetDedicatedNodes: integer out of 32-bit range"},
+        {R"({"value":[{"id":"a","resizeTimeout":"soon"}]})",
+         "value[0].resizeTimeout: expected ISO-8601 duration"},
+        {R"({"value":[{"id":"a","metadata":[{"value":"x"}]}]})",
+         "value[0].metadata[0].name: required member missing"},
+        {R"({"value":[{"id":"a","startTask":{"commandLine":1}}]})",
+         "value[0].startTask.commandLine: expected string"},
+        {R"({"value":[{"id":"a","enableAutoScale":"true"}]})",
+         "value[0].enableAutoScale: expected boolean"},
+        {R"([1,2,3])", "expected object, got array"},
+        {R"({"value":[],"odata.nextLink":5})", "[\"odata.nextLink\"]: expected string"},
+    };
+    for (const auto& c : cases) {
+        auto page = DecodePoolList(c.body);
+        ASSERT_FALSE(page.ok()) << c.body;
+        EXPECT_EQ(page.error().rfind(c.expected_prefix, 0), 0u)
+            << "body: " << c.body << "\nerror: " << page.error();
+    }
+}
+
+TEST(CodecPool, NullMembersReadAsAbsent) {
+    auto pool = DecodePool(R"({"id":"a","startTask":null,"resizeTimeout":null,"metadata":null})");
+    ASSERT_TRUE(pool.ok()) << pool.error();
+    EXPECT_FALSE(pool->start_task.has_value());
+    EXPECT_FALSE(pool->resize_timeout.has_value());
+}
+
+TEST(CodecGallery, DecodesMicrosoftImageVersionExample) {
+    auto v = DecodeImageVersion(ReadData("GalleryImageVersion_Get_WithReplicationStatus.json"));
+    ASSERT_TRUE(v.ok()) << v.error();
+    EXPECT_EQ(v->location, "West US");
+    EXPECT_EQ(v->provisioning_state, "Succeeded");
+    EXPECT_EQ(v->replica_count, 1);
+    EXPECT_EQ(v->storage_account_type, "Standard_LRS");
+    ASSERT_EQ(v->target_regions.size(), 2u);
+    EXPECT_EQ(v->target_regions[1].name, "East US");
+    EXPECT_EQ(v->target_regions[1].regional_replica_count, 2);
+    EXPECT_EQ(v->target_regions[1].storage_account_type, "Standard_LRS");
+    EXPECT_EQ(v->aggregated_state, "Completed");
+    ASSERT_EQ(v->summary.size(), 2u);
+    EXPECT_EQ(v->summary[1].progress, 100);
+    // Region names stay as Azure wrote them; lookups normalize.
+    ASSERT_NE(v->find_region("eastus"), nullptr);
+    EXPECT_EQ(v->find_region("eastus")->regional_replica_count, 2);
+    ASSERT_NE(v->find_replication("EASTUS"), nullptr);
+    EXPECT_EQ(v->find_replication("EASTUS")->state, "Completed");
+}
+
+TEST(CodecGallery, RegionWithoutCountTakesTheVersionDefault) {
+    auto v = DecodeImageVersion(
+        R"({"location":"eastus","properties":{"publishingProfile":{"replicaCount":3,
+            "targetRegions":[{"name":"eastus"},{"name":"westus","regionalReplicaCount":5}]}}})");
+    ASSERT_TRUE(v.ok()) << v.error();
+    EXPECT_EQ(v->target_regions[0].regional_replica_count, 3);
+    EXPECT_EQ(v->target_regions[1].regional_replica_count, 5);
+}
+
+TEST(CodecGallery, ImageVersionErrors) {
+    auto v = DecodeImageVersion(R"({"properties":{}})");
+    ASSERT_FALSE(v.ok());
+    EXPECT_EQ(v.error(), "location: required member missing");
+    v = DecodeImageVersion(
+        R"({"location":"x","properties":{"publishingProfile":{"targetRegions":[{"name":"a","regionalReplicaCount":"2"}]}}})");
+    ASSERT_FALSE(v.ok());
+    EXPECT_EQ(v.error(),
+              "properties.publishingProfile.targetRegions[0].regionalReplicaCount: expected "
+              "integer, got string");
+}
+
+TEST(CodecGallery, DecodesMicrosoftImageExample) {
+    auto img = DecodeImage(ReadData("GalleryImage_Get.json"));
+    ASSERT_TRUE(img.ok()) << img.error();
+    EXPECT_EQ(img->os_type, "Windows");
+    EXPECT_EQ(img->os_state, "Generalized");
+    EXPECT_EQ(img->hyper_v_generation, "V1");
+    auto bad = DecodeImage(R"({"properties":{"osType":"Linux"}})");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error(), "properties.osState: required member missing");
+}
+
+TEST(CodecAccount, DecodesMicrosoftBatchAccountExample) {
+    auto a = DecodeBatchAccount(ReadData("BatchAccountGet.json"));
+    ASSERT_TRUE(a.ok()) << a.error();
+    EXPECT_EQ(a->location, "japaneast");
+    EXPECT_EQ(a->account_endpoint, "sampleacct.japaneast.batch.azure.com");
+    EXPECT_EQ(a->pool_allocation_mode, "BatchService");
+    EXPECT_EQ(a->dedicated_core_quota, 20);
+    EXPECT_EQ(a->low_priority_core_quota, 20);
+}
+
+TEST(CodecAccount, UserSubscriptionAccountHasNoQuotas) {
+    auto a = DecodeBatchAccount(
+        R"({"location":"eastus","properties":{"accountEndpoint":"a.eastus.batch.azure.com",
+            "poolAllocationMode":"UserSubscription"}})");
+    ASSERT_TRUE(a.ok()) << a.error();
+    EXPECT_FALSE(a->dedicated_core_quota.has_value());
+    auto bad = DecodeBatchAccount(R"({"location":"eastus","properties":{}})");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error(), "properties.accountEndpoint: required member missing");
+}
+
+TEST(CodecErrors, DecodesBatchError) {
+    auto e = DecodeBatchError(
+        R"({"odata.metadata":"https://x/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element",
+            "code":"PoolExists","message":{"lang":"en-US","value":"The specified pool already exists."},
+            "values":[{"key":"RequestId","value":"abc"}]})");
+    ASSERT_TRUE(e.ok()) << e.error();
+    EXPECT_EQ(e->code, "PoolExists");
+    EXPECT_EQ(e->message, "The specified pool already exists.");
+    ASSERT_EQ(e->values.size(), 1u);
+    EXPECT_EQ(e->values[0].first, "RequestId");
+    EXPECT_FALSE(DecodeBatchError("<html>Service Unavailable</html>").ok());
+    EXPECT_FALSE(DecodeBatchError(R"({"message":"x"})").ok());
+}
+
+TEST(CodecErrors, DecodesArmError) {
+    auto e = DecodeArmError(
+        R"({"error":{"code":"AuthorizationFailed","message":"no access","target":"x",
+            "details":[{"code":"Inner","message":"m"}]}})");
+    ASSERT_TRUE(e.ok()) << e.error();
+    EXPECT_EQ(e->code, "AuthorizationFailed");
+    EXPECT_EQ(e->message, "no access");
+    ASSERT_EQ(e->details.size(), 1u);
+    EXPECT_EQ(e->details[0].code, "Inner");
+    auto bad = DecodeArmError(R"({"error":"invalid_client"})");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error(), "error: expected object, got string");
+}
+
+TEST(CodecErrors, DecodesAadError) {
+    auto e = DecodeAadError(
+        R"({"error":"invalid_scope","error_description":"AADSTS70011: bad scope",
+            "error_codes":[70011],"timestamp":"t","trace_id":"x","correlation_id":"y"})");
+    ASSERT_TRUE(e.ok()) << e.error();
+    EXPECT_EQ(e->error, "invalid_scope");
+    EXPECT_EQ(e->error_description, "AADSTS70011: bad scope");
+    EXPECT_EQ(e->error_codes, std::vector<long long>{70011});
+    EXPECT_FALSE(DecodeAadError(R"({"error_description":"x"})").ok());
+}
+
+TEST(CodecSnapshot, DecodesAccountsVersionsAndImages) {
+    auto s = DecodeSnapshot(R"({
+      "accounts": {"render-eus": {"location": "eastus", "pools": [{"id": "p1"}]},
+                   "empty": {"location": "westus"}},
+      "imageVersions": {"/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0":
+          {"location": "eastus", "properties": {"provisioningState": "Succeeded"}}},
+      "images": {"/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/galleries/g/images/i":
+          {"properties": {"osType": "Linux", "osState": "Generalized"}}},
+      "comment": "unknown members are ignored"
+    })");
+    ASSERT_TRUE(s.ok()) << s.error();
+    ASSERT_EQ(s->accounts.size(), 2u);
+    EXPECT_EQ(s->accounts.at("render-eus").location, "eastus");
+    ASSERT_EQ(s->accounts.at("render-eus").pools.size(), 1u);
+    EXPECT_TRUE(s->accounts.at("empty").pools.empty());
+    const std::string vid =
+        "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/galleries/g/images/i/"
+        "versions/1.0.0";
+    ASSERT_EQ(s->image_versions.count(model::ResourceKey(vid)), 1u);
+    EXPECT_EQ(s->image_versions.at(model::ResourceKey(vid)).id, vid);
+    ASSERT_EQ(s->images.size(), 1u);
+    EXPECT_EQ(
+        s->images.begin()->first,
+        model::ResourceKey(
+            "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/galleries/g/images/i"));
+}
+
+TEST(CodecSnapshot, ErrorsNameTheSnapshotPath) {
+    auto s = DecodeSnapshot(
+        R"({"accounts":{"render-eus":{"location":"eastus","pools":[{"id":"p","vmSize":7}]}}})");
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error(), "accounts.render-eus.pools[0].vmSize: expected string, got integer");
+    s = DecodeSnapshot(R"({"imageVersions":{"/subscriptions/x":{"properties":{}}}})");
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error(), R"(imageVersions["/subscriptions/x"].location: required member missing)");
+    s = DecodeSnapshot(R"({"accounts":{"a":{}}})");
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error(), "accounts.a.location: required member missing");
+}
+
+}  // namespace
+}  // namespace pw::codec
