@@ -1,0 +1,24 @@
+#include "http/stop_signal.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace pw::http {
+
+void StopSignal::trigger() {
+    triggered_ = true;
+    for (auto* timer : timers_) timer->cancel();
+}
+
+boost::asio::awaitable<bool> StopSignal::sleep(std::chrono::steady_clock::duration d) {
+    if (triggered_) co_return false;
+    if (d <= std::chrono::steady_clock::duration::zero()) co_return true;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, d);
+    timers_.insert(&timer);
+    co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    timers_.erase(&timer);
+    co_return !triggered_;
+}
+
+}  // namespace pw::http

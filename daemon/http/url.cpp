@@ -1,0 +1,76 @@
+#include "http/url.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <cctype>
+
+namespace pw::http {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+}  // namespace
+
+std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
+
+bool IsLoopbackHost(std::string_view host) {
+    std::string h = Lower(host);
+    if (h == "localhost" || h == "localhost.") return true;
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(h, ec);
+    return !ec && address.is_loopback();
+}
+
+pw::Result<Url, std::string> ParseUrl(std::string_view text) {
+    auto parsed = boost::urls::parse_absolute_uri(text);
+    if (!parsed) return pw::Err{std::string("not an absolute URL: ") + std::string(text)};
+    const boost::urls::url_view& u = *parsed;
+    Url url;
+    url.scheme = Lower(u.scheme());
+    if (url.scheme != "http" && url.scheme != "https")
+        return pw::Err{"unsupported URL scheme '" + url.scheme + "' (use https)"};
+    url.host = std::string(u.encoded_host_address());
+    if (url.host.size() > 2 && url.host.front() == '[')
+        url.host = url.host.substr(1, url.host.size() - 2);
+    if (url.host.empty()) return pw::Err{std::string("URL has no host: ") + std::string(text)};
+    if (u.has_port()) {
+        if (u.port_number() == 0) return pw::Err{"URL has an invalid port: " + std::string(text)};
+        url.port = u.port_number();
+    } else {
+        url.port = url.tls() ? 443 : 80;
+    }
+    url.target = std::string(u.encoded_path());
+    if (url.target.empty()) url.target = "/";
+    if (u.has_query()) url.target += "?" + std::string(u.encoded_query());
+    if (!url.tls() && !IsLoopbackHost(url.host) && url.host != "169.254.169.254")
+        return pw::Err{"plain http:// is only allowed to loopback addresses; use https:// for " +
+                       url.host};
+    return url;
+}
+
+std::string UrlEncode(std::string_view value) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(value.size() * 3);
+    for (char ch : value) {
+        auto c = static_cast<unsigned char>(ch);
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += ch;
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace pw::http

@@ -1,0 +1,299 @@
+#include "metrics/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <mutex>
+#include <set>
+
+namespace pw::metrics {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+using prometheus::Labels;
+
+/// A gauge family whose whole label set is replaced each cycle.
+class GaugeSet {
+  public:
+    explicit GaugeSet(prometheus::Family<prometheus::Gauge>& family) : family_(family) {}
+
+    void begin() { seen_.clear(); }
+    void set(const Labels& labels, double value) {
+        family_.Add(labels).Set(value);
+        seen_.insert(labels);
+        present_.insert(labels);
+    }
+    void end() {
+        for (auto it = present_.begin(); it != present_.end();) {
+            if (seen_.count(*it) == 0) {
+                family_.Remove(&family_.Add(*it));
+                it = present_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+
+  private:
+    prometheus::Family<prometheus::Gauge>& family_;
+    std::set<Labels> seen_;
+    std::set<Labels> present_;
+};
+
+const std::vector<std::string> kAllocationStates = {"steady", "resizing", "stopping"};
+const std::vector<std::string> kReplicationStates = {"Unknown", "Replicating", "Completed",
+                                                     "Failed"};
+
+}  // namespace
+
+struct Metrics::Impl {
+    std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+    std::mutex mutex;
+
+    prometheus::Family<prometheus::Counter>& cycles =
+        BuildCounter()
+            .Name("poolwarden_reconcile_cycles_total")
+            .Help("Reconcile cycles by result (success, error, partial).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Histogram>& cycle_duration =
+        BuildHistogram()
+            .Name("poolwarden_reconcile_cycle_duration_seconds")
+            .Help("Wall time of one reconcile cycle (observe, plan, execute).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Counter>& actions =
+        BuildCounter()
+            .Name("poolwarden_actions_total")
+            .Help("Plan actions executed, by kind and result (success, error, skipped).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Counter>& requests =
+        BuildCounter()
+            .Name("poolwarden_azure_requests_total")
+            .Help("Azure HTTP requests by service, operation and status code (0: no response).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Histogram>& request_duration =
+        BuildHistogram()
+            .Name("poolwarden_azure_request_duration_seconds")
+            .Help("Latency of Azure HTTP requests by service and operation.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Counter>& throttled =
+        BuildCounter()
+            .Name("poolwarden_azure_throttled_total")
+            .Help("Throttled Azure responses (429 or ServerBusy) by service.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Counter>& retries =
+        BuildCounter()
+            .Name("poolwarden_azure_retries_total")
+            .Help(
+                "Retried Azure requests by service and reason (throttled, server, network, "
+                "timeout, auth).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& ratelimit =
+        BuildGauge()
+            .Name("poolwarden_azure_ratelimit_remaining")
+            .Help("Last x-ms-ratelimit-remaining-* value ARM returned, by kind.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Counter>& tokens =
+        BuildCounter()
+            .Name("poolwarden_token_refreshes_total")
+            .Help("Entra ID token acquisitions by resource (arm, batch) and result.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Counter>& reloads =
+        BuildCounter()
+            .Name("poolwarden_config_reloads_total")
+            .Help("Configuration loads and reloads by result (success, error).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& reload_success =
+        BuildGauge()
+            .Name("poolwarden_config_last_reload_success_timestamp_seconds")
+            .Help("Unix time of the last configuration load without errors.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& config_errors =
+        BuildGauge()
+            .Name("poolwarden_config_errors")
+            .Help(
+                "Validation errors per configuration file (a file with errors is not applied; "
+                "its last good version stays in force).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& pool_nodes =
+        BuildGauge()
+            .Name("poolwarden_pool_nodes")
+            .Help(
+                "Pool node counts by pool, kind (dedicated, lowPriority) and state (target, "
+                "current).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& allocation =
+        BuildGauge()
+            .Name("poolwarden_pool_allocation_state")
+            .Help("1 for the pool's current allocation state (steady, resizing, stopping).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& resize_errors =
+        BuildGauge()
+            .Name("poolwarden_pool_resize_errors")
+            .Help("Resize errors of the pool's last resize, by code.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& replicas =
+        BuildGauge()
+            .Name("poolwarden_image_replicas")
+            .Help("Replicas of an image version in a region: required by the rule, and current.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& replication =
+        BuildGauge()
+            .Name("poolwarden_image_replication_state")
+            .Help("1 for the current replication state of an image version in a region.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& findings =
+        BuildGauge()
+            .Name("poolwarden_findings")
+            .Help("Current findings by severity and code.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& build =
+        BuildGauge()
+            .Name("poolwarden_build_info")
+            .Help("Always 1; the version label says which build runs.")
+            .Register(*registry);
+
+    GaugeSet config_errors_set{config_errors};
+    GaugeSet pool_nodes_set{pool_nodes};
+    GaugeSet allocation_set{allocation};
+    GaugeSet resize_errors_set{resize_errors};
+    GaugeSet replicas_set{replicas};
+    GaugeSet replication_set{replication};
+    GaugeSet findings_set{findings};
+};
+
+Metrics::Metrics(std::string_view version) : impl_(std::make_unique<Impl>()) {
+    impl_->build.Add({{"version", std::string(version)}}).Set(1);
+    // Pre-create the series dashboards and alerts read, so they exist from the first scrape.
+    for (const char* r : {"success", "error", "partial"}) impl_->cycles.Add({{"result", r}});
+    for (const char* r : {"success", "error"}) impl_->reloads.Add({{"result", r}});
+}
+
+Metrics::~Metrics() = default;
+
+prometheus::Registry& Metrics::registry() { return *impl_->registry; }
+
+std::string Metrics::serialize() const {
+    return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+void Metrics::cycle_finished(std::string_view result, double seconds) {
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+    impl_->cycles.Add({{"result", std::string(result)}}).Increment();
+    impl_->cycle_duration.Add({}, kBuckets).Observe(seconds);
+}
+
+void Metrics::action_finished(std::string_view kind, std::string_view result) {
+    impl_->actions.Add({{"kind", std::string(kind)}, {"result", std::string(result)}}).Increment();
+}
+
+void Metrics::azure_request(std::string_view service, std::string_view operation, int status,
+                            double seconds) {
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+    impl_->requests
+        .Add({{"service", std::string(service)},
+              {"operation", std::string(operation)},
+              {"code", std::to_string(status)}})
+        .Increment();
+    impl_->request_duration
+        .Add({{"service", std::string(service)}, {"operation", std::string(operation)}}, kBuckets)
+        .Observe(seconds);
+}
+
+void Metrics::azure_throttled(std::string_view service) {
+    impl_->throttled.Add({{"service", std::string(service)}}).Increment();
+}
+
+void Metrics::azure_retry(std::string_view service, std::string_view reason) {
+    impl_->retries.Add({{"service", std::string(service)}, {"reason", std::string(reason)}})
+        .Increment();
+}
+
+void Metrics::ratelimit_remaining(std::string_view kind, double value) {
+    impl_->ratelimit.Add({{"kind", std::string(kind)}}).Set(value);
+}
+
+void Metrics::token_refresh(std::string_view resource, bool ok) {
+    impl_->tokens.Add({{"resource", std::string(resource)}, {"result", ok ? "success" : "error"}})
+        .Increment();
+}
+
+void Metrics::config_reload(bool ok, double unix_seconds) {
+    impl_->reloads.Add({{"result", ok ? "success" : "error"}}).Increment();
+    if (ok) impl_->reload_success.Add({}).Set(unix_seconds);
+}
+
+void Metrics::set_config_errors(const std::map<std::string, int>& errors_by_file) {
+    std::lock_guard lock(impl_->mutex);
+    auto& set = impl_->config_errors_set;
+    set.begin();
+    for (const auto& [file, n] : errors_by_file) set.set({{"file", file}}, n);
+    set.end();
+}
+
+void Metrics::set_pools(const std::vector<PoolSample>& pools) {
+    std::lock_guard lock(impl_->mutex);
+    auto& nodes = impl_->pool_nodes_set;
+    auto& alloc = impl_->allocation_set;
+    auto& errors = impl_->resize_errors_set;
+    nodes.begin();
+    alloc.begin();
+    errors.begin();
+    for (const auto& p : pools) {
+        auto node = [&](const char* kind, const char* state, int v) {
+            nodes.set({{"account", p.account}, {"pool", p.pool}, {"kind", kind}, {"state", state}},
+                      v);
+        };
+        node("dedicated", "target", p.target_dedicated);
+        node("lowPriority", "target", p.target_low_priority);
+        node("dedicated", "current", p.current_dedicated);
+        node("lowPriority", "current", p.current_low_priority);
+        for (const auto& s : kAllocationStates)
+            alloc.set({{"account", p.account}, {"pool", p.pool}, {"state", s}},
+                      s == p.allocation_state ? 1 : 0);
+        for (const auto& [code, n] : p.resize_errors)
+            errors.set({{"account", p.account}, {"pool", p.pool}, {"code", code}}, n);
+    }
+    nodes.end();
+    alloc.end();
+    errors.end();
+}
+
+void Metrics::set_replicas(const std::vector<ReplicaSample>& replicas) {
+    std::lock_guard lock(impl_->mutex);
+    auto& counts = impl_->replicas_set;
+    auto& states = impl_->replication_set;
+    counts.begin();
+    states.begin();
+    for (const auto& r : replicas) {
+        Labels base = {{"image_version", r.image_version}, {"region", r.region}};
+        auto with = [&](const char* key, const std::string& value) {
+            Labels l = base;
+            l.emplace(key, value);
+            return l;
+        };
+        counts.set(with("kind", "required"), r.required);
+        counts.set(with("kind", "current"), r.current);
+        for (const auto& s : kReplicationStates) states.set(with("state", s), s == r.state ? 1 : 0);
+    }
+    counts.end();
+    states.end();
+}
+
+void Metrics::set_findings(const std::map<std::pair<std::string, std::string>, int>& findings) {
+    std::lock_guard lock(impl_->mutex);
+    auto& set = impl_->findings_set;
+    set.begin();
+    for (const auto& [key, n] : findings)
+        set.set({{"severity", key.first}, {"code", key.second}}, n);
+    set.end();
+}
+
+}  // namespace pw::metrics

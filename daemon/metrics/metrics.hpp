@@ -1,0 +1,83 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace prometheus {
+class Registry;
+}
+
+namespace pw::metrics {
+
+/// One pool's sizes and state, as the last cycle observed it.
+struct PoolSample {
+    std::string account;
+    std::string pool;
+    int target_dedicated = 0;
+    int target_low_priority = 0;
+    int current_dedicated = 0;
+    int current_low_priority = 0;
+    std::string allocation_state;              ///< steady | resizing | stopping
+    std::map<std::string, int> resize_errors;  ///< By Azure error code.
+};
+
+/// Required vs current replicas of one image version in one region.
+struct ReplicaSample {
+    std::string image_version;  ///< Resource id.
+    std::string region;         ///< Normalized ("eastus").
+    int required = 0;
+    int current = 0;
+    std::string state;  ///< Unknown | Replicating | Completed | Failed
+};
+
+/// poolwarden's Prometheus metrics (prometheus-cpp core registry; every family has HELP).
+/// Event counters are incremented as things happen; per-cycle state gauges are replaced as a
+/// whole so that pools and versions that went away disappear. Label sets stay bounded: no
+/// request ids or raw error messages.
+///
+/// Thread safety: every method may be called from any thread.
+class Metrics {
+  public:
+    explicit Metrics(std::string_view version);
+    ~Metrics();
+    Metrics(const Metrics&) = delete;
+    Metrics& operator=(const Metrics&) = delete;
+
+    /// The Prometheus text exposition format (version 0.0.4) of every family.
+    std::string serialize() const;
+    prometheus::Registry& registry();
+
+    /// result: success | error | partial.
+    void cycle_finished(std::string_view result, double seconds);
+    /// kind: the ActionKind name; result: success | error | skipped.
+    void action_finished(std::string_view kind, std::string_view result);
+
+    /// service: arm | batch | aad | imds; operation: a fixed name such as ListPools.
+    void azure_request(std::string_view service, std::string_view operation, int status,
+                       double seconds);
+    void azure_throttled(std::string_view service);
+    void azure_retry(std::string_view service, std::string_view reason);
+    /// kind: subscription-reads | subscription-writes (ARM's x-ms-ratelimit-remaining-*).
+    void ratelimit_remaining(std::string_view kind, double value);
+    /// resource: arm | batch.
+    void token_refresh(std::string_view resource, bool ok);
+
+    void config_reload(bool ok, double unix_seconds);
+    /// Error count per config file; replaces the previous set.
+    void set_config_errors(const std::map<std::string, int>& errors_by_file);
+
+    void set_pools(const std::vector<PoolSample>& pools);
+    void set_replicas(const std::vector<ReplicaSample>& replicas);
+    /// Count of current findings by (severity, code); replaces the previous set.
+    void set_findings(const std::map<std::pair<std::string, std::string>, int>& findings);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pw::metrics
