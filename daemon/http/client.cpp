@@ -1,6 +1,7 @@
 #include "http/client.hpp"
 
 #include <openssl/ssl.h>
+#include <strings.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -15,7 +16,6 @@
 #include <boost/beast/version.hpp>
 #include <deque>
 #include <stdexcept>
-#include <strings.h>
 
 #include "http/url.hpp"
 
@@ -77,8 +77,7 @@ std::string Describe(std::string_view step, const Url& url, const beast::error_c
 
 std::string ClientResponse::header(std::string_view name) const {
     for (const auto& [key, value] : headers) {
-        if (key.size() == name.size() &&
-            strncasecmp(key.data(), name.data(), name.size()) == 0)
+        if (key.size() == name.size() && strncasecmp(key.data(), name.data(), name.size()) == 0)
             return value;
     }
     return {};
@@ -170,8 +169,8 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
 
     bhttp::request<bhttp::string_body> req{request.method, url.target, 11};
     const bool default_port = url.port == (url.tls() ? 443 : 80);
-    std::string host_header = url.host.find(':') != std::string::npos ? "[" + url.host + "]"
-                                                                      : url.host;
+    std::string host_header =
+        url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
     if (!default_port) host_header += ":" + std::to_string(url.port);
     req.set(bhttp::field::host, host_header);
     req.set(bhttp::field::user_agent, options_.user_agent);
@@ -211,26 +210,24 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
             beast::error_code addr_ec;
             auto address = net::ip::make_address(url.host, addr_ec);
             if (!addr_ec) {
-                endpoints = tcp::resolver::results_type::create(
-                    tcp::endpoint(address, url.port), url.host, std::to_string(url.port));
+                endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, url.port),
+                                                                url.host, std::to_string(url.port));
             } else {
                 auto expiry = op_expiry();
                 if (!expiry) co_return pw::Err{timeout_failure("resolve", false)};
                 tcp::resolver resolver(impl.executor);
                 net::steady_timer timer(impl.executor, *expiry);
-                auto outcome = co_await (
-                    resolver.async_resolve(url.host, std::to_string(url.port), kTuple) ||
-                    timer.async_wait(kTuple));
-                if (outcome.index() == 1)
-                    co_return pw::Err{timeout_failure("resolve", false)};
+                auto outcome =
+                    co_await (resolver.async_resolve(url.host, std::to_string(url.port), kTuple) ||
+                              timer.async_wait(kTuple));
+                if (outcome.index() == 1) co_return pw::Err{timeout_failure("resolve", false)};
                 auto [ec, results] = std::get<0>(std::move(outcome));
-                if (ec)
-                    co_return pw::Err{Fail(KindOf(ec), Describe("resolve", url, ec), false)};
+                if (ec) co_return pw::Err{Fail(KindOf(ec), Describe("resolve", url, ec), false)};
                 endpoints = std::move(results);
             }
             if (url.tls()) {
-                conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(
-                    impl.executor, impl.ssl);
+                conn->tls =
+                    std::make_unique<beast::ssl_stream<beast::tcp_stream>>(impl.executor, impl.ssl);
             } else {
                 conn->plain = std::make_unique<beast::tcp_stream>(impl.executor);
             }
@@ -243,8 +240,8 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
             if (conn->tls) {
                 beast::error_code ip_ec;
                 net::ip::make_address(url.host, ip_ec);
-                if (ip_ec && !SSL_set_tlsext_host_name(conn->tls->native_handle(),
-                                                       url.host.c_str()))
+                if (ip_ec &&
+                    !SSL_set_tlsext_host_name(conn->tls->native_handle(), url.host.c_str()))
                     co_return pw::Err{Fail(FailureKind::Network, "TLS SNI setup failed", false)};
                 conn->tls->set_verify_callback(net::ssl::host_name_verification(url.host));
                 expiry = op_expiry();
@@ -298,8 +295,7 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
         if (rec) {
             conn->close();
             // A keep-alive connection the server had already closed: nothing was processed.
-            if (reused && IsStale(rec) && !parser.got_some() && round == 0 && idempotent)
-                continue;
+            if (reused && IsStale(rec) && !parser.got_some() && round == 0 && idempotent) continue;
             if (rec == bhttp::error::body_limit)
                 co_return pw::Err{Fail(FailureKind::Network,
                                        "response from " + url.host + " exceeds " +

@@ -58,7 +58,7 @@ struct ClientOptions {
     std::optional<std::string> ca_file;  ///< Extra PEM trust anchors besides the system store.
     std::size_t max_connections_per_host = 16;
     std::size_t max_idle_per_host = 4;
-    std::chrono::milliseconds idle_timeout{50000};  ///< Pooled connections older are closed.
+    std::chrono::milliseconds idle_timeout{50000};       ///< Pooled connections older are closed.
     std::chrono::milliseconds operation_timeout{30000};  ///< Resolve/connect/TLS/write/read.
     std::size_t max_response_bytes = 64u << 20;
     std::string user_agent = "poolwarden";
@@ -74,7 +74,7 @@ struct ClientOptions {
 ///
 /// Thread safety: use from one strand; the constructor throws on an unreadable ca_file.
 class Client {
-public:
+  public:
     Client(boost::asio::any_io_executor executor, ClientOptions options);
     ~Client();
     Client(const Client&) = delete;
@@ -90,7 +90,7 @@ public:
     /// Connections opened since construction, for tests and metrics.
     std::size_t connections_opened() const { return connections_opened_; }
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     ClientOptions options_;

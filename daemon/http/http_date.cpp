@@ -12,8 +12,7 @@ namespace {
 
 constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                   "Thu", "Fri", "Sat"};
+constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
 // Howard Hinnant's days_from_civil.
 std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
@@ -26,7 +25,7 @@ std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
 }
 
 class Scanner {
-public:
+  public:
     explicit Scanner(std::string_view s) : s_(s) {}
     bool Int(int& out, std::size_t min_digits, std::size_t max_digits) {
         std::size_t n = 0;
@@ -68,7 +67,7 @@ public:
     }
     bool Done() const { return pos_ == s_.size(); }
 
-private:
+  private:
     std::string_view s_;
     std::size_t pos_ = 0;
 };
@@ -86,16 +85,16 @@ std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_v
     int day = 0, month = 0, year = 0, h = 0, mi = 0, sec = 0;
     bool ok = false;
     Scanner imf(text);
-    if (imf.SkipWord() && imf.Lit(", ") && imf.Int(day, 2, 2) && imf.Lit(" ") &&
-        imf.Month(month) && imf.Lit(" ") && imf.Int(year, 4, 4) && imf.Lit(" ") &&
-        imf.Time(h, mi, sec) && imf.Lit(" GMT") && imf.Done()) {
+    if (imf.SkipWord() && imf.Lit(", ") && imf.Int(day, 2, 2) && imf.Lit(" ") && imf.Month(month) &&
+        imf.Lit(" ") && imf.Int(year, 4, 4) && imf.Lit(" ") && imf.Time(h, mi, sec) &&
+        imf.Lit(" GMT") && imf.Done()) {
         ok = true;
     }
     if (!ok) {
         Scanner rfc850(text);
         if (rfc850.SkipWord() && rfc850.Lit(", ") && rfc850.Int(day, 2, 2) && rfc850.Lit("-") &&
-            rfc850.Month(month) && rfc850.Lit("-") && rfc850.Int(year, 2, 2) &&
-            rfc850.Lit(" ") && rfc850.Time(h, mi, sec) && rfc850.Lit(" GMT") && rfc850.Done()) {
+            rfc850.Month(month) && rfc850.Lit("-") && rfc850.Int(year, 2, 2) && rfc850.Lit(" ") &&
+            rfc850.Time(h, mi, sec) && rfc850.Lit(" GMT") && rfc850.Done()) {
             // RFC 9110: a two-digit year more than 50 years in the future is in the past.
             year += year < 70 ? 2000 : 1900;
             ok = true;

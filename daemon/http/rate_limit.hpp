@@ -16,7 +16,7 @@ namespace pw::http {
 ///
 /// Thread safety: a value type; not synchronised.
 class TokenBucket {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     TokenBucket(double rate_per_second, double burst, Clock::time_point now);
 
@@ -24,7 +24,7 @@ public:
     Clock::duration Reserve(Clock::time_point now);
     double tokens(Clock::time_point now);
 
-private:
+  private:
     void Refill(Clock::time_point now);
     double rate_;
     double burst_;
@@ -43,7 +43,7 @@ struct RateLimit {
 ///
 /// Thread safety: use from one strand.
 class RateLimiter {
-public:
+  public:
     explicit RateLimiter(std::function<RateLimit(const std::string& key)> limit_for);
 
     /// Takes one token from every named bucket, sleeping for the longest wait. Returns false
@@ -53,7 +53,7 @@ public:
     /// How long acquire(keys) would wait now, without taking tokens (for tests and metrics).
     TokenBucket::Clock::duration peek(const std::vector<std::string>& keys);
 
-private:
+  private:
     TokenBucket& bucket(const std::string& key);
     std::function<RateLimit(const std::string&)> limit_for_;
     std::map<std::string, TokenBucket> buckets_;

@@ -12,7 +12,7 @@ namespace pw::http {
 ///
 /// Thread safety: use from one strand (the daemon's I/O strand).
 class StopSignal {
-public:
+  public:
     /// Ends every current sleep and makes later sleeps return false at once.
     void trigger();
     bool triggered() const { return triggered_; }
@@ -20,7 +20,7 @@ public:
     /// Sleeps on the calling coroutine's executor; false when stopped before the time was up.
     boost::asio::awaitable<bool> sleep(std::chrono::steady_clock::duration d);
 
-private:
+  private:
     bool triggered_ = false;
     std::set<boost::asio::steady_timer*> timers_;
 };
