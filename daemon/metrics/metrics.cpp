@@ -47,6 +47,7 @@ class GaugeSet {
 };
 
 const std::vector<std::string> kAllocationStates = {"steady", "resizing", "stopping"};
+const std::vector<std::string> kConditions = {"Ready", "Progressing", "Degraded"};
 const std::vector<std::string> kReplicationStates = {"Unknown", "Replicating", "Completed",
                                                      "Failed"};
 
@@ -132,6 +133,11 @@ struct Metrics::Impl {
             .Name("poolwarden_pool_allocation_state")
             .Help("1 for the pool's current allocation state (steady, resizing, stopping).")
             .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& conditions =
+        BuildGauge()
+            .Name("poolwarden_pool_condition")
+            .Help("1 for the pool's current condition (Ready, Progressing, Degraded).")
+            .Register(*registry);
     prometheus::Family<prometheus::Gauge>& resize_errors =
         BuildGauge()
             .Name("poolwarden_pool_resize_errors")
@@ -161,6 +167,7 @@ struct Metrics::Impl {
     GaugeSet config_errors_set{config_errors};
     GaugeSet pool_nodes_set{pool_nodes};
     GaugeSet allocation_set{allocation};
+    GaugeSet conditions_set{conditions};
     GaugeSet resize_errors_set{resize_errors};
     GaugeSet replicas_set{replicas};
     GaugeSet replication_set{replication};
@@ -243,9 +250,11 @@ void Metrics::set_pools(const std::vector<PoolSample>& pools) {
     auto& nodes = impl_->pool_nodes_set;
     auto& alloc = impl_->allocation_set;
     auto& errors = impl_->resize_errors_set;
+    auto& conds = impl_->conditions_set;
     nodes.begin();
     alloc.begin();
     errors.begin();
+    conds.begin();
     for (const auto& p : pools) {
         auto node = [&](const char* kind, const char* state, int v) {
             nodes.set({{"account", p.account}, {"pool", p.pool}, {"kind", kind}, {"state", state}},
@@ -258,12 +267,16 @@ void Metrics::set_pools(const std::vector<PoolSample>& pools) {
         for (const auto& s : kAllocationStates)
             alloc.set({{"account", p.account}, {"pool", p.pool}, {"state", s}},
                       s == p.allocation_state ? 1 : 0);
+        for (const auto& c : kConditions)
+            conds.set({{"account", p.account}, {"pool", p.pool}, {"condition", c}},
+                      c == p.condition ? 1 : 0);
         for (const auto& [code, n] : p.resize_errors)
             errors.set({{"account", p.account}, {"pool", p.pool}, {"code", code}}, n);
     }
     nodes.end();
     alloc.end();
     errors.end();
+    conds.end();
 }
 
 void Metrics::set_replicas(const std::vector<ReplicaSample>& replicas) {

@@ -22,6 +22,7 @@ struct PoolSample {
     int current_dedicated = 0;
     int current_low_priority = 0;
     std::string allocation_state;              ///< steady | resizing | stopping
+    std::string condition;                     ///< Ready | Progressing | Degraded
     std::map<std::string, int> resize_errors;  ///< By Azure error code.
 };
 

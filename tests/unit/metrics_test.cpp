@@ -15,7 +15,7 @@ using ::testing::Not;
 
 TEST(MetricsTest, ExposesPoolAndReplicaGaugesAndReplacesThem) {
     Metrics m("1.2.3");
-    m.set_pools({{"render-eus", "render-linux", 2000, 1000, 150, 40, "resizing", {}}});
+    m.set_pools({{"render-eus", "render-linux", 2000, 1000, 150, 40, "resizing", "Progressing", {}}});
     m.set_replicas(
         {{"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/"
           "images/i/versions/1.0.0",
@@ -27,6 +27,8 @@ TEST(MetricsTest, ExposesPoolAndReplicaGaugesAndReplacesThem) {
                                 "pool=\"render-linux\",state=\"current\"} 40"));
     EXPECT_THAT(text, HasSubstr("poolwarden_pool_allocation_state{account=\"render-eus\","
                                 "pool=\"render-linux\",state=\"resizing\"} 1"));
+    EXPECT_THAT(text, HasSubstr("poolwarden_pool_condition{account=\"render-eus\",condition="
+                                "\"Progressing\",pool=\"render-linux\"} 1"));
     EXPECT_THAT(text, HasSubstr("kind=\"required\",region=\"eastus\"} 10"));
     EXPECT_THAT(text, HasSubstr("region=\"eastus\",state=\"Replicating\"} 1"));
     EXPECT_THAT(text, HasSubstr("poolwarden_build_info{version=\"1.2.3\"} 1"));
@@ -69,7 +71,7 @@ TEST(MetricsTest, ExpositionPassesPromtoolCheckMetrics) {
         GTEST_SKIP() << "promtool not installed";
     Metrics m("1.0.0");
     m.cycle_finished("success", 0.1);
-    m.set_pools({{"a", "p", 1, 0, 1, 0, "steady", {{"AllocationTimedout", 1}}}});
+    m.set_pools({{"a", "p", 1, 0, 1, 0, "steady", "Degraded", {{"AllocationTimedout", 1}}}});
     m.azure_request("arm", "GetBatchAccount", 200, 0.02);
     std::string path = ::testing::TempDir() + "metrics.txt";
     std::ofstream(path) << m.serialize();
