@@ -24,7 +24,7 @@ struct ConfigError {
 
 /// Azure endpoints of one cloud (public, sovereign, or the simulator's).
 struct CloudEndpoints {
-    std::string name = "AzurePublicCloud";
+    std::string name = "AzurePublicCloud";  ///< Or `custom` for a map of endpoints.
     std::string resource_manager = "https://management.azure.com/";
     std::string authority_host = "https://login.microsoftonline.com/";
     std::string batch_resource = "https://batch.core.windows.net/";
@@ -38,7 +38,8 @@ struct AuthConfig {
     std::string tenant_id;
     std::string client_id;
     std::string client_secret_file;    ///< clientSecret: file holding the secret (never inline).
-    std::string federated_token_file;  ///< workloadIdentity: re-read on every token fetch.
+    std::string federated_token_file;  ///< workloadIdentity: re-read on every token fetch;
+                                       ///< empty: use $AZURE_FEDERATED_TOKEN_FILE.
 };
 
 struct TlsConfig {
@@ -61,6 +62,9 @@ struct DaemonConfig {
     model::Policy policy;
     std::filesystem::path pools_dir;  ///< Resolved against the daemon file's folder.
     std::string listen = "127.0.0.1:9464";
+    /// Problems that do not stop the daemon (e.g. a client secret file readable by others),
+    /// in the same `file:line:column: field.path: message` form as errors.
+    std::vector<ConfigError> warnings;
 };
 
 /// One pool file and what it yielded. A file with any error contributes no pools.

@@ -1,0 +1,42 @@
+#include "config/known_keys.hpp"
+
+namespace pw::config {
+
+const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
+    static const std::map<std::string, std::vector<std::string_view>> keys = {
+        {"daemon",
+         {"cloud", "auth", "tls", "accounts", "reconcile", "policy", "poolsDir", "listen"}},
+        {"daemon.cloud",
+         {"resourceManager", "authorityHost", "batchResource", "managementResource",
+          "imdsEndpoint"}},
+        {"daemon.auth",
+         {"method", "tenantId", "clientId", "clientSecretFile", "federatedTokenFile"}},
+        {"daemon.tls", {"caFile"}},
+        {"daemon.accounts[]",
+         {"name", "subscriptionId", "resourceGroup", "accountName", "endpoint", "location"}},
+        {"daemon.reconcile", {"interval", "concurrency"}},
+        {"daemon.policy",
+         {"vmsPerReplica", "resizeTimeoutPer1000Vms", "maxReplicasPerRegion", "extraReplicas",
+          "lowerReplicas"}},
+        {"poolFile", {"pools"}},
+        {"pool",
+         {"id", "account", "vmSize", "image", "nodeAgentSkuId", "scale", "resizeTimeout",
+          "nodeDeallocationOption", "taskSlotsPerNode", "startTask", "metadata", "adopt"}},
+        {"pool.scale", {"targetDedicatedNodes", "targetLowPriorityNodes", "autoScale"}},
+        {"pool.scale.autoScale", {"formula", "evaluationInterval", "maxNodes"}},
+        {"pool.startTask",
+         {"commandLine", "waitForSuccess", "elevated", "maxTaskRetryCount", "environment"}},
+    };
+    return keys;
+}
+
+const std::map<std::string, std::vector<std::string_view>>& KnownEnums() {
+    static const std::map<std::string, std::vector<std::string_view>> enums = {
+        {"auth.method", {"managedIdentity", "clientSecret", "workloadIdentity"}},
+        {"cloud", {"AzurePublicCloud", "AzureUSGovernment", "AzureChinaCloud"}},
+        {"nodeDeallocationOption", {"requeue", "terminate", "taskcompletion", "retaineddata"}},
+    };
+    return enums;
+}
+
+}  // namespace pw::config
