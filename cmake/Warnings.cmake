@@ -17,3 +17,9 @@ elseif(PW_SANITIZE STREQUAL "thread")
 elseif(NOT PW_SANITIZE STREQUAL "")
     message(FATAL_ERROR "PW_SANITIZE must be empty, 'address' or 'thread'")
 endif()
+
+# libFuzzer build (clang): instrument everything for coverage plus ASan/UBSan.
+if(PW_FUZZ)
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=address,undefined)
+endif()

@@ -17,3 +17,8 @@ cmake --build --preset "${preset}" -- -j"$(nproc)"
 
 echo "== tests"
 ctest --preset "${preset}" -j"$(nproc)" --timeout 600 "$@"
+
+if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:-30}s per target)"
+  scripts/fuzz.sh
+fi
