@@ -1,10 +1,472 @@
 #include "planner/planner.hpp"
 
-namespace pw::planner {
+#include <algorithm>
+#include <cctype>
+#include <set>
 
-model::Plan MakePlan(const model::DesiredState&, const model::ObservedState&,
-                     std::chrono::system_clock::time_point) {
-    return {};
+#include "model/resource_id.hpp"
+#include "planner/rules.hpp"
+
+namespace pw::planner {
+namespace {
+
+using model::Action;
+using model::ActionKind;
+using model::Finding;
+using model::Severity;
+
+std::string Lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+    std::string out;
+    for (const auto& p : parts) {
+        if (!out.empty()) out += sep;
+        out += p;
+    }
+    return out;
+}
+
+std::string Nodes(int dedicated, int low) {
+    return std::to_string(dedicated) + " dedicated + " + std::to_string(low) + " low-priority";
+}
+
+/// What pass one decided for one desired pool.
+struct PoolWork {
+    const model::PoolSpec* spec = nullptr;
+    std::string region;  ///< The account's location as written (ARM or the daemon file).
+    const model::ObservedPool* pool = nullptr;
+    const model::ObservedImageVersion* version = nullptr;
+    bool contributes = false;  ///< Counts toward the version's replica demand in `region`.
+    bool create = false;
+    bool resize = false;
+    bool grow = false;  ///< The resize adds nodes: gated on replicas.
+    std::vector<std::string> patch_reasons;
+};
+
+/// Demand of one (version, region): the pools that use it there.
+struct Demand {
+    std::string version_key;
+    std::string region;  ///< As the first account wrote it.
+    std::vector<const PoolWork*> pools;
+    RegionRequirement requirement;
+};
+
+class Planner {
+  public:
+    Planner(const model::DesiredState& desired, const model::ObservedState& observed)
+        : desired_(desired), observed_(observed) {}
+
+    model::Plan Run() {
+        std::vector<const model::PoolSpec*> specs;
+        for (const auto& p : desired_.pools) specs.push_back(&p);
+        std::sort(specs.begin(), specs.end(), [](const auto* a, const auto* b) {
+            return std::pair(a->account, Lower(a->id)) < std::pair(b->account, Lower(b->id));
+        });
+        for (const auto* spec : specs) Examine(*spec);
+        ComputeDemand();
+        PlanReplicas();
+        for (const auto& w : work_) PlanPoolActions(w);
+        return std::move(plan_);
+    }
+
+  private:
+    void Find(Severity severity, std::string code, const model::PoolSpec& spec,
+              std::string message) {
+        Finding f;
+        f.severity = severity;
+        f.code = std::move(code);
+        f.account = spec.account;
+        f.pool = spec.id;
+        f.image_version = spec.image.str();
+        f.message = std::move(message);
+        plan_.findings.push_back(std::move(f));
+    }
+
+    void Requeue(model::Seconds after) {
+        if (!plan_.requeue_after || after < *plan_.requeue_after) plan_.requeue_after = after;
+    }
+
+    /// Pass one: findings and intent of one desired pool.
+    void Examine(const model::PoolSpec& spec) {
+        PoolWork w;
+        w.spec = &spec;
+        const model::AccountSpec* account_spec = desired_.find_account(spec.account);
+        auto acc_it = observed_.accounts.find(spec.account);
+        const model::ObservedAccount* account =
+            acc_it == observed_.accounts.end() ? nullptr : &acc_it->second;
+        if (account && !account->location.empty())
+            w.region = account->location;
+        else if (account_spec && account_spec->location)
+            w.region = *account_spec->location;
+        if (!account_spec) {
+            Find(Severity::Error, "AccountNotFound", spec,
+                 "account '" + spec.account + "' is not declared in the daemon file");
+            return;
+        }
+        if (w.region.empty()) {
+            Find(Severity::Error, "AccountLocationUnknown", spec,
+                 "the location of account '" + spec.account + "' is not known");
+            return;
+        }
+        w.pool = account ? account->find_pool(spec.id) : nullptr;
+
+        if (w.pool && w.pool->state == "deleting") {
+            Find(Severity::Info, "PoolDeleting", spec,
+                 "pool is being deleted; it is created again once the deletion completes");
+            Requeue(kRequeueWhileDeleting);
+            w.contributes = ImageUsable(spec, w, /*report=*/true);
+            work_.push_back(std::move(w));
+            return;
+        }
+        bool owned = w.pool && IsOwned(*w.pool);
+        if (w.pool && !owned && !spec.adopt) {
+            Find(Severity::Warning, "NotOwned", spec,
+                 "pool exists without metadata " + std::string(model::kManagedByKey) + "=" +
+                     model::kManagedByValue +
+                     "; it is left alone (set adopt: true to take it over)");
+            return;
+        }
+        bool usable = ImageUsable(spec, w, /*report=*/true);
+        if (!w.pool) {
+            w.create = usable;
+            w.contributes = usable;
+            work_.push_back(std::move(w));
+            return;
+        }
+        ExamineExisting(spec, w, owned, usable);
+        work_.push_back(std::move(w));
+    }
+
+    void ExamineExisting(const model::PoolSpec& spec, PoolWork& w, bool owned, bool usable) {
+        const model::ObservedPool& pool = *w.pool;
+        auto drift = ImmutableDrift(spec, pool);
+        if (!drift.empty()) {
+            Find(Severity::Warning, "ImmutableDrift", spec,
+                 Join(drift, ", ") +
+                     " differ(s) from the spec and cannot change on a live pool; the pool is "
+                     "left as is until it is deleted and recreated");
+            return;
+        }
+        w.contributes = usable;
+        if (!owned) w.patch_reasons.push_back("adopt: add the ownership marker");
+        if (spec.start_task && spec.start_task != pool.start_task)
+            w.patch_reasons.push_back("startTask differs");
+        if (spec.metadata != UserMetadata(pool.metadata))
+            w.patch_reasons.push_back("metadata differs");
+
+        bool steady = pool.allocation_state == "steady";
+        if (spec.autoscale) {
+            if (!pool.enable_auto_scale) {
+                Find(Severity::Warning, "ScaleModeDrift", spec,
+                     "spec asks for autoscale but the pool has a fixed size; switching is not "
+                     "automated");
+            } else if (spec.autoscale->formula != pool.auto_scale_formula ||
+                       (pool.auto_scale_evaluation_interval &&
+                        *pool.auto_scale_evaluation_interval !=
+                            spec.autoscale->evaluation_interval)) {
+                Find(Severity::Warning, "AutoScaleDrift", spec,
+                     "autoscale formula or evaluation interval differs from the spec; changing "
+                     "it is not automated");
+            }
+            if (steady) ReportResizeErrors(spec, pool);
+            return;
+        }
+        if (pool.enable_auto_scale) {
+            Find(Severity::Warning, "ScaleModeDrift", spec,
+                 "spec asks for a fixed size but the pool autoscales; switching is not automated");
+            return;
+        }
+        int want_d = spec.fixed ? spec.fixed->target_dedicated_nodes : 0;
+        int want_l = spec.fixed ? spec.fixed->target_low_priority_nodes : 0;
+        bool differs =
+            want_d != pool.target_dedicated_nodes || want_l != pool.target_low_priority_nodes;
+        if (!differs) {
+            if (steady) ReportResizeErrors(spec, pool);
+            return;
+        }
+        if (!steady) {
+            Find(Severity::Info, "PoolResizing", spec,
+                 "allocationState is " + pool.allocation_state + "; the resize to " +
+                     Nodes(want_d, want_l) + " nodes waits until it is steady");
+            Requeue(kRequeueWhileResizing);
+            return;
+        }
+        w.grow = want_d > pool.target_dedicated_nodes || want_l > pool.target_low_priority_nodes;
+        if (w.grow && !usable) return;  // the image errors say why
+        w.resize = true;
+    }
+
+    void ReportResizeErrors(const model::PoolSpec& spec, const model::ObservedPool& pool) {
+        for (const auto& e : pool.resize_errors) {
+            std::string text = e.code + ": " + e.message;
+            auto ends_with = [&](std::string_view suffix) {
+                return e.code.size() >= suffix.size() &&
+                       e.code.compare(e.code.size() - suffix.size(), suffix.size(), suffix) == 0;
+            };
+            if (IEquals(e.code, "AllocationTimedout"))
+                Find(Severity::Warning, "AllocationTimedout", spec,
+                     "the last resize timed out before reaching its target (" + text + ")");
+            else if (ends_with("CoreQuotaReached"))
+                Find(Severity::Error, "CoreQuotaReached", spec,
+                     "the account's core quota stopped the last resize (" + text + ")");
+            else
+                Find(Severity::Warning, "ResizeError", spec,
+                     "the last resize failed (" + text + ")");
+        }
+    }
+
+    /// Image checks for creating or growing; reports error findings when `report`.
+    bool ImageUsable(const model::PoolSpec& spec, PoolWork& w, bool report) {
+        auto vit = observed_.image_versions.find(spec.image.key());
+        if (vit == observed_.image_versions.end()) {
+            if (report)
+                Find(Severity::Error, "ImageNotFound", spec,
+                     "image version " + spec.image.str() + " does not exist");
+            return false;
+        }
+        w.version = &vit->second;
+        auto iit = observed_.images.find(model::ResourceKey(spec.image.image_definition_id()));
+        if (iit == observed_.images.end()) {
+            if (report)
+                Find(Severity::Error, "ImageNotFound", spec,
+                     "image definition " + spec.image.image_definition_id() + " does not exist");
+            return false;
+        }
+        const model::ObservedImage& image = iit->second;
+        bool ok = true;
+        if (IEquals(w.version->provisioning_state, "Failed")) {
+            if (report)
+                Find(Severity::Error, "ImageVersionFailed", spec,
+                     "image version " + spec.image.str() + " has provisioningState Failed");
+            ok = false;
+        }
+        if (!IEquals(image.os_state, "Generalized")) {
+            if (report)
+                Find(
+                    Severity::Error, "SpecializedImage", spec,
+                    "image " + spec.image.image + " is " +
+                        (image.os_state.empty() ? std::string("not Generalized") : image.os_state) +
+                        "; Batch only creates pools from Generalized images");
+            ok = false;
+        }
+        bool windows_agent = IsWindowsAgent(spec.node_agent_sku_id);
+        if ((windows_agent && IEquals(image.os_type, "Linux")) ||
+            (!windows_agent && IEquals(image.os_type, "Windows"))) {
+            if (report)
+                Find(Severity::Error, "OsMismatch", spec,
+                     "nodeAgentSkuId '" + spec.node_agent_sku_id + "' does not fit the " +
+                         image.os_type + " image " + spec.image.image);
+            ok = false;
+        }
+        return ok;
+    }
+
+    void ComputeDemand() {
+        std::map<std::pair<std::string, std::string>, Demand> by_key;
+        for (const auto& w : work_) {
+            if (!w.contributes || !w.version) continue;
+            auto key = std::pair(w.spec->image.key(), model::NormalizeRegion(w.region));
+            auto& d = by_key[key];
+            if (d.pools.empty()) {
+                d.version_key = key.first;
+                d.region = w.region;
+            }
+            d.pools.push_back(&w);
+        }
+        for (auto& [key, d] : by_key) {
+            std::vector<int> nodes;
+            for (const auto* w : d.pools) nodes.push_back(w->spec->sized_nodes());
+            d.requirement = RequiredRegionReplicas(nodes, desired_.policy);
+            demand_.emplace(key, std::move(d));
+        }
+    }
+
+    const Demand* DemandFor(const PoolWork& w) const {
+        auto it = demand_.find(std::pair(w.spec->image.key(), model::NormalizeRegion(w.region)));
+        return it == demand_.end() ? nullptr : &it->second;
+    }
+
+    std::string DemandText(const Demand& d) const {
+        std::vector<std::string> pools;
+        for (const auto* w : d.pools)
+            pools.push_back(w->spec->id + " (" + std::to_string(w->spec->sized_nodes()) + " VMs)");
+        std::string out = Join(pools, ", ") + " at 1 replica per " +
+                          std::to_string(std::max(1, desired_.policy.vms_per_replica)) + " VMs";
+        if (desired_.policy.extra_replicas > 0)
+            out += " + " + std::to_string(desired_.policy.extra_replicas) + " extra";
+        return out;
+    }
+
+    /// Replica writes: per version, every region's change merged into one targetRegions list
+    /// that each of the version's actions carries.
+    void PlanReplicas() {
+        std::string current_key;
+        std::vector<Action> pending;
+        std::vector<model::TargetRegion> regions;
+        auto flush = [&] {
+            for (auto& a : pending) {
+                a.target_regions = regions;
+                plan_.actions.push_back(std::move(a));
+            }
+            pending.clear();
+        };
+        for (const auto& [key, d] : demand_) {
+            if (key.first != current_key) {
+                flush();
+                current_key = key.first;
+                regions = d.pools.front()->version->target_regions;
+            }
+            const model::ObservedImageVersion& version = *d.pools.front()->version;
+            const auto& req = d.requirement;
+            const std::string version_id = d.pools.front()->spec->image.str();
+            if (req.capped) {
+                Finding f;
+                f.severity = Severity::Warning;
+                f.code = "ReplicaCapReached";
+                f.image_version = version_id;
+                f.account = d.pools.front()->spec->account;
+                f.pool = d.pools.size() == 1 ? d.pools.front()->spec->id : "";
+                f.message = DemandText(d) + " need " + std::to_string(req.demand) +
+                            " replicas in " + d.region + "; capped at " +
+                            std::to_string(req.required) + " (maxReplicasPerRegion)";
+                plan_.findings.push_back(std::move(f));
+            }
+            Action a;
+            a.image_version = version_id;
+            a.region = d.region;
+            a.to = req.required;
+            auto it = std::find_if(regions.begin(), regions.end(), [&](const auto& r) {
+                return model::NormalizeRegion(r.name) == key.second;
+            });
+            if (it == regions.end()) {
+                model::TargetRegion added;
+                added.name = d.region;
+                added.regional_replica_count = req.required;
+                added.storage_account_type =
+                    !version.storage_account_type.empty() ? version.storage_account_type
+                    : !regions.empty()                    ? regions.front().storage_account_type
+                                                          : std::string();
+                regions.push_back(added);
+                a.kind = ActionKind::AddTargetRegion;
+                a.reason = d.region + " is not a target region of the version; " + DemandText(d) +
+                           " need " + std::to_string(req.required) + " replicas there";
+                pending.push_back(std::move(a));
+                continue;
+            }
+            int have = it->regional_replica_count;
+            bool raise = have < req.required;
+            bool lower = have > req.required && desired_.policy.lower_replicas;
+            if (!raise && !lower) continue;
+            it->regional_replica_count = req.required;
+            a.kind = ActionKind::SetRegionalReplicas;
+            a.from = have;
+            a.region = it->name;
+            a.reason = raise ? DemandText(d) + " need " + std::to_string(req.required) +
+                                   " replicas in " + d.region + "; it has " + std::to_string(have)
+                             : "lowerReplicas: " + DemandText(d) + " need only " +
+                                   std::to_string(req.required) + " replicas in " + d.region;
+            pending.push_back(std::move(a));
+        }
+        flush();
+    }
+
+    /// Pass two: the pool's own actions, in order wait / create / resize / patch.
+    void PlanPoolActions(const PoolWork& w) {
+        const model::PoolSpec& spec = *w.spec;
+        bool waiting = false;
+        if (w.create || (w.resize && w.grow)) {
+            const Demand* d = DemandFor(w);
+            int required = d ? d->requirement.required : 1;
+            std::string why = "no replica demand recorded";
+            if (!d || !ReplicasReady(*w.version, w.region, required, &why)) {
+                Action a = Base(ActionKind::WaitForReplication, spec);
+                a.image_version = spec.image.str();
+                a.region = w.region;
+                if (const auto* t = w.version->find_region(w.region))
+                    a.from = t->regional_replica_count;
+                a.to = required;
+                a.reason = std::string(w.create ? "creating" : "growing") + " the pool waits for " +
+                           std::to_string(required) + " Completed replicas in " + w.region + ": " +
+                           why;
+                plan_.actions.push_back(std::move(a));
+                Requeue(kRequeueWhileReplicating);
+                waiting = true;
+            }
+        }
+        if (w.create && !waiting) {
+            plan_.actions.push_back(CreateAction(w));
+            Requeue(kRequeueWhileResizing);
+        }
+        if (w.resize && !waiting) {
+            const auto& pool = *w.pool;
+            Action a = Base(ActionKind::ResizePool, spec);
+            int d = spec.fixed->target_dedicated_nodes, l = spec.fixed->target_low_priority_nodes;
+            a.target_dedicated_nodes = d;
+            a.target_low_priority_nodes = l;
+            a.resize_timeout = ResizeTimeoutFor(d + l, spec.resize_timeout, desired_.policy);
+            a.if_match = pool.e_tag;
+            a.reason = (w.grow ? "grow " : "shrink ") +
+                       Nodes(pool.target_dedicated_nodes, pool.target_low_priority_nodes) + " -> " +
+                       Nodes(d, l) + " nodes, resizeTimeout " +
+                       model::FormatShortDuration(*a.resize_timeout);
+            plan_.actions.push_back(std::move(a));
+            Requeue(kRequeueWhileResizing);
+        }
+        if (!w.patch_reasons.empty() && w.pool) {
+            Action a = Base(ActionKind::PatchPool, spec);
+            a.if_match = w.pool->e_tag;
+            a.reason = Join(w.patch_reasons, "; ");
+            plan_.actions.push_back(std::move(a));
+        }
+    }
+
+    Action Base(ActionKind kind, const model::PoolSpec& spec) const {
+        Action a;
+        a.kind = kind;
+        a.account = spec.account;
+        a.pool = spec.id;
+        a.spec = spec;
+        return a;
+    }
+
+    Action CreateAction(const PoolWork& w) const {
+        const model::PoolSpec& spec = *w.spec;
+        Action a = Base(ActionKind::CreatePool, spec);
+        a.image_version = spec.image.str();
+        a.region = w.region;
+        if (spec.fixed) {
+            int n = spec.sized_nodes();
+            a.target_dedicated_nodes = spec.fixed->target_dedicated_nodes;
+            a.target_low_priority_nodes = spec.fixed->target_low_priority_nodes;
+            a.resize_timeout = ResizeTimeoutFor(n, spec.resize_timeout, desired_.policy);
+            a.reason =
+                "pool does not exist; create with " +
+                Nodes(spec.fixed->target_dedicated_nodes, spec.fixed->target_low_priority_nodes) +
+                " nodes, resizeTimeout " + model::FormatShortDuration(*a.resize_timeout) + " for " +
+                std::to_string(n) + " VMs";
+        } else {
+            a.reason = "pool does not exist; create with autoscale up to " +
+                       std::to_string(spec.sized_nodes()) + " nodes";
+        }
+        return a;
+    }
+
+    const model::DesiredState& desired_;
+    const model::ObservedState& observed_;
+    std::vector<PoolWork> work_;
+    std::map<std::pair<std::string, std::string>, Demand> demand_;
+    model::Plan plan_;
+};
+
+}  // namespace
+
+model::Plan MakePlan(const model::DesiredState& desired, const model::ObservedState& observed,
+                     std::chrono::system_clock::time_point /*now*/) {
+    return Planner(desired, observed).Run();
 }
 
 }  // namespace pw::planner

@@ -10,6 +10,38 @@ namespace pw::planner {
 
 /// Computes the plan: what to write so that Azure matches `desired`. Pure: no I/O, clock or
 /// logging; same inputs give the same plan; desired == observed gives an empty plan.
+///
+/// Order of `actions`: first the replica writes (AddTargetRegion, SetRegionalReplicas) by
+/// version id then region, then per pool (by account, then id case-insensitively)
+/// WaitForReplication | CreatePool | ResizePool, then PatchPool.
+///
+/// Replica writes: every replica action of one image version carries the same COMPLETE merged
+/// `target_regions` list (all regions of the version, each region's new count applied), so the
+/// executor sends ONE PATCH per version per plan (the list of the first action of that
+/// version) and treats the version's other actions as covered by it. New regions take the
+/// version's storageAccountType, else the first region's. Counts are only lowered with
+/// `policy.lower_replicas`, and only in regions where desired pools use the version.
+///
+/// Pool rules (see rules.hpp for the formulas and the requeue constants):
+/// - pools without the ownership marker are left alone (NotOwned) unless the spec says
+///   `adopt: true`, which plans a PatchPool that adds the marker (the executor writes it);
+/// - a missing pool is created (CreatePool carries the spec and, for fixed scale, targets and
+///   resizeTimeout), after the account's region holds the required replicas with replication
+///   Completed and the version is not Creating/Updating; until then WaitForReplication;
+/// - a steady fixed-scale pool whose targets differ is resized (ResizePool with if_match =
+///   eTag); growth waits for replicas like a create, a shrink never waits; a resizing or
+///   stopping pool is waited for (PoolResizing info); a deleting pool is waited for;
+/// - startTask (when the spec has one) and user metadata (poolwarden.io/ keys ignored)
+///   differences give PatchPool;
+/// - immutable drift (vmSize, image, nodeAgentSkuId, taskSlotsPerNode) gives ImmutableDrift
+///   and freezes the pool: no resize or patch until it is recreated;
+/// - autoscale pools are never resized; formula/interval or scale-mode differences are
+///   AutoScaleDrift / ScaleModeDrift warnings;
+/// - image checks (ImageNotFound, ImageVersionFailed, SpecializedImage, OsMismatch) are
+///   errors that block creates and growth;
+/// - resizeErrors of a steady pool at its target: AllocationTimedout (warning),
+///   *CoreQuotaReached (error CoreQuotaReached), others ResizeError (warning).
+/// `requeue_after` is the smallest of the waits that apply, else empty.
 model::Plan MakePlan(const model::DesiredState& desired, const model::ObservedState& observed,
                      std::chrono::system_clock::time_point now);
 

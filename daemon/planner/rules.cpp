@@ -1,0 +1,98 @@
+#include "planner/rules.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+
+#include "model/resource_id.hpp"
+
+namespace pw::planner {
+
+int RequiredReplicas(int nodes, const model::Policy& policy) {
+    if (nodes <= 0) return 0;
+    int per = std::max(1, policy.vms_per_replica);
+    return nodes / per + (nodes % per != 0 ? 1 : 0);
+}
+
+RegionRequirement RequiredRegionReplicas(const std::vector<int>& pool_nodes,
+                                         const model::Policy& policy) {
+    std::int64_t demand = std::max(0, policy.extra_replicas);
+    for (int n : pool_nodes) demand += RequiredReplicas(n, policy);
+    RegionRequirement r;
+    const std::int64_t cap = std::max(1, policy.max_replicas_per_region);
+    r.demand = static_cast<int>(std::min<std::int64_t>(demand, INT32_MAX));
+    r.capped = demand > cap;
+    r.required = static_cast<int>(std::clamp<std::int64_t>(demand, 1, cap));
+    return r;
+}
+
+model::Seconds ResizeTimeoutFor(int nodes, std::optional<model::Seconds> floor,
+                                const model::Policy& policy) {
+    std::int64_t thousands = nodes <= 0 ? 0 : nodes / 1000 + (nodes % 1000 != 0 ? 1 : 0);
+    model::Seconds by_size{thousands * policy.resize_timeout_per_1000_vms.count()};
+    model::Seconds out = std::max(kMinResizeTimeout, by_size);
+    if (floor) out = std::max(out, *floor);
+    return out;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+bool IsWindowsAgent(std::string_view sku) {
+    constexpr std::string_view kPrefix = "batch.node.windows";
+    return sku.size() >= kPrefix.size() && IEquals(sku.substr(0, kPrefix.size()), kPrefix);
+}
+
+std::map<std::string, std::string> UserMetadata(const std::map<std::string, std::string>& m) {
+    std::map<std::string, std::string> out;
+    for (const auto& [k, v] : m)
+        if (k.rfind("poolwarden.io/", 0) != 0) out.emplace(k, v);
+    return out;
+}
+
+bool IsOwned(const model::ObservedPool& pool) {
+    auto it = pool.metadata.find(model::kManagedByKey);
+    return it != pool.metadata.end() && it->second == model::kManagedByValue;
+}
+
+std::vector<std::string> ImmutableDrift(const model::PoolSpec& spec,
+                                        const model::ObservedPool& pool) {
+    std::vector<std::string> out;
+    if (!IEquals(spec.vm_size, pool.vm_size)) out.push_back("vmSize");
+    if (!IEquals(spec.image.str(), pool.virtual_machine_image_id)) out.push_back("image");
+    if (!IEquals(spec.node_agent_sku_id, pool.node_agent_sku_id)) out.push_back("nodeAgentSkuId");
+    if (spec.task_slots_per_node != pool.task_slots_per_node) out.push_back("taskSlotsPerNode");
+    return out;
+}
+
+bool ReplicasReady(const model::ObservedImageVersion& version, std::string_view region,
+                   int required, std::string* why) {
+    auto fail = [&](std::string reason) {
+        if (why) *why = std::move(reason);
+        return false;
+    };
+    const model::TargetRegion* target = version.find_region(region);
+    if (!target) return fail("region " + std::string(region) + " is not a target region");
+    if (target->regional_replica_count < required)
+        return fail(std::to_string(target->regional_replica_count) + " of " +
+                    std::to_string(required) + " replicas in " + std::string(region));
+    if (IEquals(version.provisioning_state, "Creating") ||
+        IEquals(version.provisioning_state, "Updating"))
+        return fail("version provisioningState is " + version.provisioning_state);
+    const model::RegionReplication* rep = version.find_replication(region);
+    std::string state =
+        rep ? rep->state : (version.summary.empty() ? version.aggregated_state : "Unknown");
+    if (!IEquals(state, "Completed")) {
+        std::string shown = state.empty() ? "unknown" : state;
+        if (rep && IEquals(state, "Replicating"))
+            shown += " " + std::to_string(rep->progress) + "%";
+        return fail("replication in " + std::string(region) + " is " + shown);
+    }
+    return true;
+}
+
+}  // namespace pw::planner

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/desired.hpp"
+#include "model/duration.hpp"
+#include "model/observed.hpp"
+
+/// The planner's rules as small pure functions, each table-tested at its boundaries.
+namespace pw::planner {
+
+/// Batch's default resizeTimeout and the guidance's floor for any pool: 15 minutes.
+inline constexpr model::Seconds kMinResizeTimeout = std::chrono::minutes(15);
+/// Look again this soon while an image version replicates toward a waiting pool.
+inline constexpr model::Seconds kRequeueWhileReplicating = std::chrono::seconds(60);
+/// Look again this soon while a pool resizes or stops resizing, and after a create or resize.
+inline constexpr model::Seconds kRequeueWhileResizing = std::chrono::seconds(30);
+/// Look again this soon while a pool of a desired id is being deleted.
+inline constexpr model::Seconds kRequeueWhileDeleting = std::chrono::seconds(30);
+
+/// Replicas one pool of `nodes` VMs needs: ceil(nodes / vmsPerReplica); 0 for 0 nodes.
+/// A non-positive vmsPerReplica counts as 1.
+int RequiredReplicas(int nodes, const model::Policy& policy);
+
+/// The replica count a region must hold for one image version.
+struct RegionRequirement {
+    int required = 1;     ///< What to ensure: max(1, demand) capped at maxReplicasPerRegion.
+    int demand = 0;       ///< Sum over the pools plus extraReplicas, before the floor and cap.
+    bool capped = false;  ///< demand exceeded maxReplicasPerRegion (ReplicaCapReached).
+};
+
+/// Sums RequiredReplicas over the pools (`pool_nodes`) of one region using one version, adds
+/// extraReplicas, raises to at least 1 and caps at maxReplicasPerRegion.
+RegionRequirement RequiredRegionReplicas(const std::vector<int>& pool_nodes,
+                                         const model::Policy& policy);
+
+/// resizeTimeout of a fixed-scale pool of `nodes` VMs:
+/// max(floor, 15m, ceil(nodes / 1000) x resizeTimeoutPer1000Vms).
+model::Seconds ResizeTimeoutFor(int nodes, std::optional<model::Seconds> floor,
+                                const model::Policy& policy);
+
+/// True for Batch node agents of Windows images (`batch.node.windows*`, any case).
+bool IsWindowsAgent(std::string_view node_agent_sku_id);
+
+/// ASCII case-insensitive equality (ARM ids, vmSize and agent SKU ids compare this way).
+bool IEquals(std::string_view a, std::string_view b);
+
+/// The pool's metadata without poolwarden's own `poolwarden.io/` keys.
+std::map<std::string, std::string> UserMetadata(const std::map<std::string, std::string>& m);
+
+/// True when the pool carries `poolwarden.io/managed-by: poolwarden`.
+bool IsOwned(const model::ObservedPool& pool);
+
+/// Names of the fields Batch cannot change on a live pool that differ between spec and pool
+/// (vmSize, image, nodeAgentSkuId, taskSlotsPerNode), in that order; empty when none.
+std::vector<std::string> ImmutableDrift(const model::PoolSpec& spec,
+                                        const model::ObservedPool& pool);
+
+/// Whether `region` of `version` holds at least `required` replicas with replication
+/// Completed there and no version update in flight (provisioningState Creating/Updating).
+/// On false, `*why` says what is missing.
+bool ReplicasReady(const model::ObservedImageVersion& version, std::string_view region,
+                   int required, std::string* why = nullptr);
+
+}  // namespace pw::planner

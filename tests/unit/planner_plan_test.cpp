@@ -1,0 +1,468 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "planner/planner.hpp"
+#include "planner/rules.hpp"
+
+namespace pw::planner {
+namespace {
+
+using model::ActionKind;
+using model::Severity;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const char* kVersionId =
+    "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/providers/"
+    "Microsoft.Compute/galleries/studio/images/render/versions/1.4.0";
+
+model::ImageVersionId Version(const char* id = kVersionId) {
+    return *model::ParseImageVersionId(id);
+}
+
+model::PoolSpec Spec(std::string id, int dedicated, int low = 0,
+                     std::string account = "render-eus") {
+    model::PoolSpec s;
+    s.id = std::move(id);
+    s.account = std::move(account);
+    s.vm_size = "Standard_D4s_v3";
+    s.image = Version();
+    s.node_agent_sku_id = "batch.node.ubuntu 22.04";
+    s.fixed = model::FixedScale{dedicated, low};
+    s.task_slots_per_node = 4;
+    s.start_task = model::StartTask{"/bin/sh -c 'echo ready'", true, true, 0, {}};
+    s.metadata = {{"team", "vfx"}};
+    return s;
+}
+
+model::DesiredState Desired(std::vector<model::PoolSpec> pools) {
+    model::DesiredState d;
+    d.accounts.push_back({"render-eus", "sub", "rg-batch", "renderbatch", {}, {}});
+    d.accounts.push_back({"render-wus", "sub", "rg-batch", "renderwest", {}, {}});
+    d.pools = std::move(pools);
+    return d;
+}
+
+/// The example world: render-eus in eastus with no pools, render/1.4.0 with `replicas` in
+/// East US in `state`, image render Linux Generalized.
+model::ObservedState World(int replicas, std::string state = "Completed") {
+    model::ObservedState o;
+    o.accounts["render-eus"].location = "eastus";
+    o.accounts["render-wus"].location = "westus";
+    model::ObservedImageVersion v;
+    v.id = kVersionId;
+    v.location = "eastus";
+    v.provisioning_state = "Succeeded";
+    v.storage_account_type = "Standard_LRS";
+    v.target_regions = {{"East US", replicas, "Standard_LRS"}};
+    v.aggregated_state = state;
+    v.summary = {{"East US", state, state == "Completed" ? 100 : 40}};
+    o.image_versions[model::ResourceKey(kVersionId)] = v;
+    model::ObservedImage img{Version().image_definition_id(), "Linux", "Generalized", "V2"};
+    o.images[model::ResourceKey(img.id)] = img;
+    return o;
+}
+
+/// A live pool exactly as the spec asks for, owned by poolwarden.
+model::ObservedPool Live(const model::PoolSpec& s) {
+    model::ObservedPool p;
+    p.id = s.id;
+    p.e_tag = "0x1";
+    p.vm_size = "standard_d4s_v3";  // Batch lower-cases vmSize
+    p.virtual_machine_image_id = s.image.str();
+    p.node_agent_sku_id = s.node_agent_sku_id;
+    if (s.fixed) {
+        p.target_dedicated_nodes = p.current_dedicated_nodes = s.fixed->target_dedicated_nodes;
+        p.target_low_priority_nodes = p.current_low_priority_nodes =
+            s.fixed->target_low_priority_nodes;
+    } else {
+        p.enable_auto_scale = true;
+        p.auto_scale_formula = s.autoscale->formula;
+        p.auto_scale_evaluation_interval = s.autoscale->evaluation_interval;
+    }
+    p.task_slots_per_node = s.task_slots_per_node;
+    p.start_task = s.start_task;
+    p.metadata = s.metadata;
+    p.metadata[model::kManagedByKey] = model::kManagedByValue;
+    p.metadata[model::kSpecHashKey] = "h";
+    return p;
+}
+
+std::vector<std::string> Kinds(const model::Plan& plan) {
+    std::vector<std::string> out;
+    for (const auto& a : plan.actions) out.emplace_back(model::ToString(a.kind));
+    return out;
+}
+
+std::vector<std::string> Codes(const model::Plan& plan) {
+    std::vector<std::string> out;
+    for (const auto& f : plan.findings)
+        out.push_back(std::string(model::ToString(f.severity)) + ":" + f.code);
+    return out;
+}
+
+model::Plan Plan(const model::DesiredState& d, const model::ObservedState& o) {
+    return MakePlan(d, o, std::chrono::system_clock::time_point{});
+}
+
+/// What the executor and Azure would make of the plan (replication completes at once).
+void Apply(const model::Plan& plan, model::ObservedState& o) {
+    std::set<std::string> patched;
+    for (const auto& a : plan.actions) {
+        auto pool_of = [&]() -> model::ObservedPool& {
+            auto& pools = o.accounts.at(a.account).pools;
+            return *std::find_if(pools.begin(), pools.end(),
+                                 [&](const auto& p) { return p.id == a.pool; });
+        };
+        switch (a.kind) {
+            case ActionKind::AddTargetRegion:
+            case ActionKind::SetRegionalReplicas: {
+                auto& v = o.image_versions.at(model::ResourceKey(a.image_version));
+                if (!patched.insert(a.image_version).second) break;  // one PATCH per version
+                v.target_regions = a.target_regions;
+                v.summary.clear();
+                for (const auto& r : v.target_regions)
+                    v.summary.push_back({r.name, "Completed", 100});
+                break;
+            }
+            case ActionKind::WaitForReplication:
+                break;
+            case ActionKind::CreatePool:
+                o.accounts.at(a.account).pools.push_back(Live(*a.spec));
+                break;
+            case ActionKind::ResizePool:
+                pool_of().target_dedicated_nodes = *a.target_dedicated_nodes;
+                pool_of().target_low_priority_nodes = *a.target_low_priority_nodes;
+                break;
+            case ActionKind::PatchPool:
+                pool_of().start_task = a.spec->start_task;
+                pool_of().metadata = a.spec->metadata;
+                pool_of().metadata[model::kManagedByKey] = model::kManagedByValue;
+                break;
+        }
+    }
+}
+
+/// Plans and applies until the plan is empty; returns the number of rounds with actions.
+int Converge(const model::DesiredState& d, model::ObservedState& o) {
+    for (int round = 0; round < 6; ++round) {
+        auto plan = Plan(d, o);
+        if (plan.actions.empty()) {
+            EXPECT_FALSE(plan.requeue_after.has_value());
+            return round;
+        }
+        Apply(plan, o);
+    }
+    ADD_FAILURE() << "did not converge";
+    return -1;
+}
+
+TEST(Planner, RaisesReplicasAndWaitsBeforeCreating) {
+    auto d = Desired({Spec("render-linux", 2000, 1000)});
+    auto plan = Plan(d, World(1));
+    EXPECT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "WaitForReplication"));
+    const auto& set = plan.actions[0];
+    EXPECT_EQ(set.region, "East US");
+    EXPECT_EQ(set.from, 1);
+    EXPECT_EQ(set.to, 10);
+    EXPECT_EQ(set.target_regions,
+              (std::vector<model::TargetRegion>{{"East US", 10, "Standard_LRS"}}));
+    EXPECT_THAT(set.reason, testing::HasSubstr("render-linux (3000 VMs)"));
+    EXPECT_EQ(plan.actions[1].pool, "render-linux");
+    EXPECT_EQ(plan.requeue_after, kRequeueWhileReplicating);
+    EXPECT_TRUE(plan.findings.empty());
+
+    // Raised but still replicating: wait, no second write.
+    auto replicating = World(10, "Replicating");
+    plan = Plan(d, replicating);
+    EXPECT_THAT(Kinds(plan), testing::ElementsAre("WaitForReplication"));
+    EXPECT_THAT(plan.actions[0].reason, testing::HasSubstr("Replicating 40%"));
+
+    plan = Plan(d, World(10));
+    EXPECT_THAT(Kinds(plan), testing::ElementsAre("CreatePool"));
+    const auto& create = plan.actions[0];
+    EXPECT_EQ(create.resize_timeout, minutes(45));
+    EXPECT_EQ(create.target_dedicated_nodes, 2000);
+    EXPECT_EQ(create.target_low_priority_nodes, 1000);
+    ASSERT_TRUE(create.spec.has_value());
+    EXPECT_EQ(create.spec->id, "render-linux");
+}
+
+TEST(Planner, VersionStillUpdatingBlocksTheCreate) {
+    auto o = World(10);
+    o.image_versions.begin()->second.provisioning_state = "Updating";
+    auto plan = Plan(Desired({Spec("render-linux", 2000, 1000)}), o);
+    EXPECT_THAT(Kinds(plan), testing::ElementsAre("WaitForReplication"));
+}
+
+TEST(Planner, ConvergedStateGivesAnEmptyPlan) {
+    auto spec = Spec("render-linux", 2000, 1000);
+    auto o = World(10);
+    o.accounts["render-eus"].pools.push_back(Live(spec));
+    auto plan = Plan(Desired({spec}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_TRUE(plan.findings.empty());
+    EXPECT_FALSE(plan.requeue_after.has_value());
+}
+
+TEST(Planner, IdempotentAfterApplyingThePlan) {
+    auto d = Desired({Spec("a", 2000, 1000), Spec("b", 301), Spec("c", 10, 0, "render-wus")});
+    auto o = World(1);
+    EXPECT_EQ(Converge(d, o), 2);  // replicas, then creates
+    EXPECT_EQ(o.accounts["render-eus"].pools.size(), 2u);
+    auto plan = Plan(d, o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_TRUE(plan.findings.empty());
+}
+
+TEST(Planner, TwoPoolsSharingAVersionAddUp) {
+    auto plan = Plan(Desired({Spec("big", 3000), Spec("small", 301)}), World(1));
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "WaitForReplication",
+                                                  "WaitForReplication"));
+    EXPECT_EQ(plan.actions[0].to, 12);  // 10 + 2
+    EXPECT_EQ(plan.actions[1].pool, "big");
+    EXPECT_EQ(plan.actions[2].pool, "small");
+}
+
+TEST(Planner, SameVersionInTwoRegionsMergesOneTargetRegionList) {
+    auto plan = Plan(Desired({Spec("east", 3000), Spec("west", 600, 0, "render-wus")}), World(1));
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "AddTargetRegion",
+                                                  "WaitForReplication", "WaitForReplication"));
+    const std::vector<model::TargetRegion> merged = {{"East US", 10, "Standard_LRS"},
+                                                     {"westus", 2, "Standard_LRS"}};
+    EXPECT_EQ(plan.actions[0].target_regions, merged);
+    EXPECT_EQ(plan.actions[1].target_regions, merged);
+    EXPECT_EQ(plan.actions[1].region, "westus");
+    EXPECT_EQ(plan.actions[1].to, 2);
+    EXPECT_FALSE(plan.actions[1].from.has_value());
+}
+
+TEST(Planner, MissingRegionIsAddedKeepingTheStorageType) {
+    auto o = World(1);
+    auto& v = o.image_versions.begin()->second;
+    v.target_regions = {{"West Europe", 3, "Premium_LRS"}};
+    v.storage_account_type = "";
+    v.summary = {{"West Europe", "Completed", 100}};
+    auto plan = Plan(Desired({Spec("render-linux", 2000, 1000)}), o);
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("AddTargetRegion", "WaitForReplication"));
+    EXPECT_EQ(plan.actions[0].target_regions,
+              (std::vector<model::TargetRegion>{{"West Europe", 3, "Premium_LRS"},
+                                                {"eastus", 10, "Premium_LRS"}}));
+    EXPECT_THAT(plan.actions[1].reason, testing::HasSubstr("not a target region"));
+}
+
+TEST(Planner, AutoscaleSizesReplicasForMaxNodesAndSendsNoResizeTimeout) {
+    auto spec = Spec("auto", 0);
+    spec.fixed.reset();
+    spec.autoscale = model::AutoScale{"$TargetDedicatedNodes=1;", minutes(15), 3000};
+    auto plan = Plan(Desired({spec}), World(1));
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "WaitForReplication"));
+    EXPECT_EQ(plan.actions[0].to, 10);
+    plan = Plan(Desired({spec}), World(10));
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("CreatePool"));
+    EXPECT_FALSE(plan.actions[0].resize_timeout.has_value());
+    EXPECT_FALSE(plan.actions[0].target_dedicated_nodes.has_value());
+
+    auto o = World(10);
+    auto live = Live(spec);
+    live.auto_scale_formula = "$TargetDedicatedNodes=5;";
+    live.target_dedicated_nodes = 5;
+    o.accounts["render-eus"].pools.push_back(live);
+    plan = Plan(Desired({spec}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("warning:AutoScaleDrift"));
+}
+
+TEST(Planner, ShrinkNeverWaits) {
+    auto spec = Spec("render-linux", 300);
+    auto o = World(1, "Replicating");
+    auto live = Live(Spec("render-linux", 3000));
+    o.accounts["render-eus"].pools.push_back(live);
+    auto plan = Plan(Desired({spec}), o);
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("ResizePool"));
+    EXPECT_EQ(plan.actions[0].target_dedicated_nodes, 300);
+    EXPECT_EQ(plan.actions[0].resize_timeout, minutes(15));
+    EXPECT_EQ(plan.actions[0].if_match, "0x1");
+    EXPECT_THAT(plan.actions[0].reason, testing::StartsWith("shrink"));
+}
+
+TEST(Planner, GrowthWaitsForReplicasThenResizes) {
+    auto spec = Spec("render-linux", 2000, 1000);
+    auto o = World(1);
+    o.accounts["render-eus"].pools.push_back(Live(Spec("render-linux", 300)));
+    auto plan = Plan(Desired({spec}), o);
+    EXPECT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "WaitForReplication"));
+    EXPECT_THAT(plan.actions[1].reason, testing::StartsWith("growing"));
+    o.image_versions.begin()->second = World(10).image_versions.begin()->second;
+    plan = Plan(Desired({spec}), o);
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("ResizePool"));
+    EXPECT_EQ(plan.actions[0].resize_timeout, minutes(45));
+    EXPECT_EQ(plan.actions[0].target_low_priority_nodes, 1000);
+}
+
+TEST(Planner, ResizingPoolIsWaitedFor) {
+    auto o = World(10);
+    auto live = Live(Spec("render-linux", 300));
+    live.allocation_state = "resizing";
+    o.accounts["render-eus"].pools.push_back(live);
+    auto plan = Plan(Desired({Spec("render-linux", 3000)}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("info:PoolResizing"));
+    EXPECT_EQ(plan.requeue_after, kRequeueWhileResizing);
+}
+
+TEST(Planner, DeletingPoolIsWaitedFor) {
+    auto o = World(10);
+    auto live = Live(Spec("render-linux", 300));
+    live.state = "deleting";
+    o.accounts["render-eus"].pools.push_back(live);
+    auto plan = Plan(Desired({Spec("render-linux", 3000)}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("info:PoolDeleting"));
+    EXPECT_EQ(plan.requeue_after, kRequeueWhileDeleting);
+}
+
+TEST(Planner, SpecializedImageIsRefused) {
+    auto o = World(10);
+    o.images.begin()->second.os_state = "Specialized";
+    auto plan = Plan(Desired({Spec("render-linux", 3000)}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("error:SpecializedImage"));
+}
+
+TEST(Planner, OsMismatchIsRefused) {
+    auto spec = Spec("render-linux", 3000);
+    spec.node_agent_sku_id = "batch.node.windows amd64";
+    auto plan = Plan(Desired({spec}), World(10));
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("error:OsMismatch"));
+
+    auto o = World(10);
+    o.images.begin()->second.os_type = "Windows";
+    plan = Plan(Desired({Spec("render-linux", 3000)}), o);
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("error:OsMismatch"));
+}
+
+TEST(Planner, MissingVersionOrImageIsImageNotFound) {
+    auto o = World(10);
+    o.image_versions.clear();
+    auto plan = Plan(Desired({Spec("render-linux", 3000)}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("error:ImageNotFound"));
+    o = World(10);
+    o.images.clear();
+    plan = Plan(Desired({Spec("render-linux", 3000)}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("error:ImageNotFound"));
+}
+
+TEST(Planner, UnownedPoolIsLeftAloneUnlessAdopted) {
+    auto spec = Spec("render-linux", 3000);
+    auto o = World(10);
+    auto live = Live(Spec("render-linux", 300));
+    live.metadata.erase(model::kManagedByKey);
+    o.accounts["render-eus"].pools.push_back(live);
+    auto plan = Plan(Desired({spec}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("warning:NotOwned"));
+
+    spec.adopt = true;
+    plan = Plan(Desired({spec}), o);
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("ResizePool", "PatchPool"));
+    EXPECT_THAT(plan.actions[1].reason, testing::HasSubstr("adopt"));
+    EXPECT_TRUE(plan.findings.empty());
+    Apply(plan, o);
+    plan = Plan(Desired({spec}), o);
+    EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(Planner, CapBindsWithAWarningAndTheCreateProceeds) {
+    auto d = Desired({Spec("render-linux", 2000, 1000)});
+    d.policy.max_replicas_per_region = 5;
+    auto plan = Plan(d, World(1));
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "WaitForReplication"));
+    EXPECT_EQ(plan.actions[0].to, 5);
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("warning:ReplicaCapReached"));
+    plan = Plan(d, World(5));
+    EXPECT_THAT(Kinds(plan), testing::ElementsAre("CreatePool"));
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("warning:ReplicaCapReached"));
+}
+
+TEST(Planner, ReplicasAreLoweredOnlyWhenAllowed) {
+    auto d = Desired({Spec("render-linux", 300)});
+    auto o = World(20);
+    o.accounts["render-eus"].pools.push_back(Live(d.pools[0]));
+    EXPECT_TRUE(Plan(d, o).actions.empty());
+    d.policy.lower_replicas = true;
+    auto plan = Plan(d, o);
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas"));
+    EXPECT_EQ(plan.actions[0].from, 20);
+    EXPECT_EQ(plan.actions[0].to, 1);
+    EXPECT_FALSE(plan.requeue_after.has_value());
+}
+
+TEST(Planner, ImmutableDriftIsReportedAndNothingDestructiveHappens) {
+    auto spec = Spec("render-linux", 3000);
+    auto o = World(10);
+    auto live = Live(Spec("render-linux", 300));
+    live.vm_size = "standard_d8s_v3";
+    live.task_slots_per_node = 1;
+    o.accounts["render-eus"].pools.push_back(live);
+    auto plan = Plan(Desired({spec}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    ASSERT_THAT(Codes(plan), testing::ElementsAre("warning:ImmutableDrift"));
+    EXPECT_THAT(plan.findings[0].message, testing::StartsWith("vmSize, taskSlotsPerNode"));
+    // Ids and sizes compare case-insensitively: no drift.
+    live = Live(spec);
+    live.virtual_machine_image_id = model::ResourceKey(kVersionId);
+    live.vm_size = "STANDARD_D4S_V3";
+    o.accounts["render-eus"].pools = {live};
+    EXPECT_TRUE(Plan(Desired({spec}), o).findings.empty());
+}
+
+TEST(Planner, MutableDifferencesArePatched) {
+    auto spec = Spec("render-linux", 300);
+    auto o = World(10);
+    auto live = Live(spec);
+    live.metadata["team"] = "fx";
+    live.start_task->command_line = "old";
+    o.accounts["render-eus"].pools.push_back(live);
+    auto plan = Plan(Desired({spec}), o);
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("PatchPool"));
+    EXPECT_EQ(plan.actions[0].reason, "startTask differs; metadata differs");
+    EXPECT_EQ(plan.actions[0].if_match, "0x1");
+}
+
+TEST(Planner, ResizeErrorsAtTargetBecomeFindings) {
+    auto spec = Spec("render-linux", 300);
+    auto o = World(10);
+    auto live = Live(spec);
+    live.resize_errors = {{"AllocationTimedout", "timed out"},
+                          {"AccountCoreQuotaReached", "quota"}};
+    o.accounts["render-eus"].pools.push_back(live);
+    auto plan = Plan(Desired({spec}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_THAT(Codes(plan),
+                testing::ElementsAre("warning:AllocationTimedout", "error:CoreQuotaReached"));
+}
+
+TEST(Planner, SameInputsGiveTheSamePlanInAnyOrder) {
+    std::vector<model::PoolSpec> specs = {Spec("b", 3000), Spec("A", 301),
+                                          Spec("c", 600, 0, "render-wus")};
+    auto first = Plan(Desired(specs), World(1));
+    std::reverse(specs.begin(), specs.end());
+    auto second = Plan(Desired(specs), World(1));
+    ASSERT_EQ(Kinds(first), Kinds(second));
+    for (std::size_t i = 0; i < first.actions.size(); ++i) {
+        EXPECT_EQ(first.actions[i].pool, second.actions[i].pool);
+        EXPECT_EQ(first.actions[i].reason, second.actions[i].reason);
+        EXPECT_EQ(first.actions[i].target_regions, second.actions[i].target_regions);
+    }
+    EXPECT_EQ(first.actions[2].pool, "A");  // pools ordered by account, then id ignoring case
+}
+
+}  // namespace
+}  // namespace pw::planner
