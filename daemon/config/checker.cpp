@@ -74,6 +74,7 @@ std::string Checker::Describe(const YamlNode& node) {
             break;
     }
     std::string text = node.value.size() > 40 ? node.value.substr(0, 40) + "..." : node.value;
+    if (!node.plain()) return "\"" + text + "\" (quoted, so a string)";
     return "'" + text + "'";
 }
 
