@@ -1,0 +1,231 @@
+#include "execute/execute.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <memory>
+
+#include "model/resource_id.hpp"
+#include "observe/bounded.hpp"
+
+namespace pw::execute {
+
+namespace asio = boost::asio;
+using model::ActionKind;
+
+std::string_view ToString(Status s) {
+    switch (s) {
+        case Status::Succeeded:
+            return "succeeded";
+        case Status::Failed:
+            return "failed";
+        case Status::Waiting:
+            return "waiting";
+        case Status::NotStarted:
+            return "not-started";
+    }
+    return "unknown";
+}
+
+namespace {
+
+bool IsReplicaAction(ActionKind k) {
+    return k == ActionKind::AddTargetRegion || k == ActionKind::SetRegionalReplicas;
+}
+
+class Hasher {
+  public:
+    void add(std::string_view s) {
+        for (char c : s) byte(static_cast<unsigned char>(c));
+        byte(0xff);
+    }
+    void add(long long v) { add(std::to_string(v)); }
+    std::string hex() const { return fmt::format("{:016x}", h_); }
+
+  private:
+    void byte(unsigned char b) {
+        h_ ^= b;
+        h_ *= 0x100000001b3ULL;
+    }
+    std::uint64_t h_ = 0xcbf29ce484222325ULL;
+};
+
+}  // namespace
+
+std::string SpecHash(const model::PoolSpec& s) {
+    Hasher h;
+    h.add("v1");
+    h.add(model::ResourceKey(s.id));
+    h.add(s.account);
+    h.add(s.vm_size);
+    h.add(s.image.key());
+    h.add(s.node_agent_sku_id);
+    if (s.fixed) {
+        h.add("fixed");
+        h.add(s.fixed->target_dedicated_nodes);
+        h.add(s.fixed->target_low_priority_nodes);
+    }
+    if (s.autoscale) {
+        h.add("autoscale");
+        h.add(s.autoscale->formula);
+        h.add(s.autoscale->evaluation_interval.count());
+        h.add(s.autoscale->max_nodes);
+    }
+    h.add(s.resize_timeout ? s.resize_timeout->count() : -1);
+    h.add(s.node_deallocation_option);
+    h.add(s.task_slots_per_node);
+    if (s.start_task) {
+        h.add("startTask");
+        h.add(s.start_task->command_line);
+        h.add(s.start_task->wait_for_success);
+        h.add(s.start_task->elevated);
+        h.add(s.start_task->max_task_retry_count);
+        for (const auto& [k, v] : s.start_task->environment) {
+            h.add(k);
+            h.add(v);
+        }
+    }
+    h.add("metadata");
+    for (const auto& [k, v] : s.metadata) {
+        h.add(k);
+        h.add(v);
+    }
+    return h.hex();
+}
+
+std::map<std::string, std::string> OwnedMetadata(const model::PoolSpec& spec) {
+    auto md = spec.metadata;
+    md[model::kManagedByKey] = model::kManagedByValue;
+    md[model::kSpecHashKey] = SpecHash(spec);
+    return md;
+}
+
+std::vector<model::TargetRegion> MergeTargetRegions(
+    const std::vector<const model::Action*>& group) {
+    std::vector<model::TargetRegion> out;
+    auto find = [&](std::string_view name) -> model::TargetRegion* {
+        auto want = model::NormalizeRegion(name);
+        for (auto& r : out)
+            if (model::NormalizeRegion(r.name) == want) return &r;
+        return nullptr;
+    };
+    for (const auto* a : group) {
+        for (const auto& r : a->target_regions) {
+            auto* have = find(r.name);
+            if (!have) {
+                out.push_back(r);
+            } else if (r.regional_replica_count > have->regional_replica_count) {
+                have->regional_replica_count = r.regional_replica_count;
+            }
+        }
+    }
+    // Each action is authoritative for its own region's count (it may lower it).
+    for (const auto* a : group) {
+        if (a->region.empty() || !a->to) continue;
+        if (auto* have = find(a->region)) have->regional_replica_count = *a->to;
+    }
+    return out;
+}
+
+Executor::Executor(azure::BatchApi& batch, azure::ArmApi& arm, Options options)
+    : batch_(batch), arm_(arm), options_(options) {}
+
+asio::awaitable<std::vector<Outcome>> Executor::execute(const std::vector<model::Action>& actions,
+                                                        const model::ObservedState& observed,
+                                                        const std::atomic<bool>* stop) {
+    std::vector<Outcome> outcomes(actions.size());
+    for (std::size_t i = 0; i < actions.size(); ++i) outcomes[i].action = actions[i];
+
+    // One unit per pool action; one per image version for all its replica actions.
+    std::map<std::string, std::size_t> replica_unit;
+    std::vector<std::vector<std::size_t>> units;
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        const auto& a = actions[i];
+        if (a.kind == ActionKind::WaitForReplication) {
+            outcomes[i].status = Status::Waiting;
+        } else if (IsReplicaAction(a.kind)) {
+            auto [it, inserted] =
+                replica_unit.try_emplace(model::ResourceKey(a.image_version), units.size());
+            if (inserted) units.emplace_back();
+            units[it->second].push_back(i);
+        } else {
+            units.push_back({i});
+        }
+    }
+
+    std::vector<std::function<asio::awaitable<void>()>> tasks;
+    for (const auto& unit : units) {
+        tasks.push_back(
+            [this, unit, &actions, &outcomes, &observed, stop]() -> asio::awaitable<void> {
+                if (stop && stop->load()) co_return;
+                auto start = std::chrono::steady_clock::now();
+                azure::Result<Unit> result = Unit{};
+                if (IsReplicaAction(actions[unit.front()].kind)) {
+                    std::vector<const model::Action*> group;
+                    for (auto i : unit) group.push_back(&actions[i]);
+                    auto regions = MergeTargetRegions(group);
+                    auto r = co_await arm_.update_target_regions(
+                        actions[unit.front()].image_version, regions);
+                    if (!r) result = Err{r.error()};
+                } else {
+                    result = co_await apply(actions[unit.front()], observed);
+                }
+                auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - start);
+                for (auto i : unit) {
+                    outcomes[i].duration = took;
+                    if (result) {
+                        outcomes[i].status = Status::Succeeded;
+                    } else {
+                        outcomes[i].status = Status::Failed;
+                        outcomes[i].error = result.error();
+                    }
+                }
+            });
+    }
+    co_await observe::RunBounded(std::move(tasks), options_.concurrency);
+    co_return outcomes;
+}
+
+asio::awaitable<azure::Result<Unit>> Executor::apply(const model::Action& a,
+                                                     const model::ObservedState& observed) {
+    auto account = observed.accounts.find(a.account);
+    if (account == observed.accounts.end()) {
+        azure::Error e;
+        e.kind = azure::ErrorKind::Client;
+        e.code = "AccountNotObserved";
+        e.message = "account " + a.account + " was not observed this cycle";
+        co_return Err{e};
+    }
+    const auto& endpoint = account->second.endpoint;
+    switch (a.kind) {
+        case ActionKind::CreatePool: {
+            azure::PoolAddRequest req;
+            req.spec = *a.spec;
+            req.spec.metadata = OwnedMetadata(*a.spec);
+            req.resize_timeout = a.resize_timeout;
+            co_return co_await batch_.add_pool(endpoint, req);
+        }
+        case ActionKind::ResizePool: {
+            azure::PoolResizeRequest req;
+            req.target_dedicated_nodes = a.target_dedicated_nodes.value_or(0);
+            req.target_low_priority_nodes = a.target_low_priority_nodes.value_or(0);
+            req.resize_timeout = a.resize_timeout.value_or(std::chrono::minutes(15));
+            if (a.spec) req.node_deallocation_option = a.spec->node_deallocation_option;
+            co_return co_await batch_.resize_pool(endpoint, a.pool, req, a.if_match);
+        }
+        case ActionKind::PatchPool: {
+            azure::PoolPatchRequest req;
+            if (a.spec) {
+                req.start_task = a.spec->start_task;
+                req.metadata = OwnedMetadata(*a.spec);
+            }
+            co_return co_await batch_.patch_pool(endpoint, a.pool, req, a.if_match);
+        }
+        default:
+            break;
+    }
+    co_return Unit{};
+}
+
+}  // namespace pw::execute

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "azure/api.hpp"
+#include "model/observed.hpp"
+#include "model/plan.hpp"
+
+namespace pw::execute {
+
+/// What became of one action.
+enum class Status {
+    Succeeded,   ///< The write was accepted by Azure.
+    Failed,      ///< Azure or the transport refused; see `error`.
+    Waiting,     ///< Nothing to write (WaitForReplication).
+    NotStarted,  ///< Shutdown began before the action started.
+};
+
+std::string_view ToString(Status s);
+
+/// The result of one plan action.
+///
+/// Thread safety: a value type.
+struct Outcome {
+    model::Action action;
+    Status status = Status::NotStarted;
+    std::optional<azure::Error> error;
+    std::chrono::milliseconds duration{0};
+};
+
+/// Applies plan actions through the Azure APIs with bounded concurrency and reports one
+/// outcome per action. It never decides what to do: the actions come from the planner (as
+/// filtered by the reconciler). Replica actions on one image version become ONE PATCH with the
+/// complete targetRegions list. CreatePool and PatchPool write poolwarden's ownership marker and
+/// the spec hash into the pool's metadata. Nothing is ever deleted.
+///
+/// Thread safety: not thread-safe; use from one strand. `stop` may be set from any thread.
+class Executor {
+  public:
+    struct Options {
+        int concurrency = 8;
+    };
+
+    Executor(azure::BatchApi& batch, azure::ArmApi& arm, Options options);
+
+    /// Runs `actions` (in plan order, at most `concurrency` at once). Account endpoints come
+    /// from `observed`. Once `stop` is true no new action starts; started ones finish.
+    boost::asio::awaitable<std::vector<Outcome>> execute(const std::vector<model::Action>& actions,
+                                                         const model::ObservedState& observed,
+                                                         const std::atomic<bool>* stop = nullptr);
+
+  private:
+    boost::asio::awaitable<azure::Result<Unit>> apply(const model::Action& action,
+                                                      const model::ObservedState& observed);
+
+    azure::BatchApi& batch_;
+    azure::ArmApi& arm_;
+    Options options_;
+};
+
+/// The metadata a pool gets from `spec`: the user's entries plus the ownership marker and
+/// the spec hash.
+std::map<std::string, std::string> OwnedMetadata(const model::PoolSpec& spec);
+
+/// A stable hash of everything in a spec that shapes the pool (not its source file or line):
+/// 16 lower-case hex digits. Same spec, same hash, across runs and machines.
+std::string SpecHash(const model::PoolSpec& spec);
+
+/// Merges replica actions on one image version into the complete targetRegions list to PATCH.
+std::vector<model::TargetRegion> MergeTargetRegions(const std::vector<const model::Action*>& group);
+
+}  // namespace pw::execute

@@ -1,0 +1,145 @@
+#include "observe/observe.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "model/resource_id.hpp"
+#include "observe/bounded.hpp"
+
+namespace pw::observe {
+
+namespace asio = boost::asio;
+
+bool Observation::account_complete(const std::string& name) const {
+    auto it = accounts.find(name);
+    return it != accounts.end() && it->second.complete;
+}
+
+bool IsNotFound(const azure::Error& e) { return e.http_status == 404; }
+
+std::string Describe(const azure::Error& e) {
+    static constexpr const char* kKinds[] = {"network", "timeout", "throttled", "auth",
+                                             "client",  "server",  "decode",    "cancelled"};
+    auto k = static_cast<std::size_t>(e.kind);
+    std::string out = k < std::size(kKinds) ? kKinds[k] : "error";
+    if (e.http_status) out += fmt::format(" {}", e.http_status);
+    if (!e.code.empty()) out += " " + e.code;
+    if (!e.message.empty()) out += ": " + e.message;
+    return out;
+}
+
+Observer::Observer(azure::BatchApi& batch, azure::ArmApi& arm, Options options)
+    : batch_(batch), arm_(arm), options_(options) {}
+
+void Observer::invalidate_caches() {
+    accounts_.clear();
+    images_.clear();
+}
+
+asio::awaitable<Observation> Observer::observe(const model::DesiredState& desired,
+                                               std::chrono::system_clock::time_point now) {
+    Observation out;
+    std::vector<std::function<asio::awaitable<void>()>> tasks;
+    for (const auto& account : desired.accounts) {
+        out.accounts[account.name] = AccountHealth{false, "not observed"};
+        tasks.push_back([this, &account, now, &out]() -> asio::awaitable<void> {
+            co_await observe_account(account, now, out);
+        });
+    }
+    std::map<std::string, model::ImageVersionId> versions;
+    for (const auto& pool : desired.pools) versions.emplace(pool.image.key(), pool.image);
+    std::map<std::string, std::string> definitions;
+    for (const auto& [key, id] : versions) {
+        definitions.emplace(model::ResourceKey(id.image_definition_id()), id.image_definition_id());
+        tasks.push_back([this, &id = id, &out]() -> asio::awaitable<void> {
+            co_await observe_version(id, out);
+        });
+    }
+    for (const auto& [key, def] : definitions) {
+        tasks.push_back([this, &def = def, now, &out]() -> asio::awaitable<void> {
+            co_await observe_image(def, now, out);
+        });
+    }
+    co_await RunBounded(std::move(tasks), options_.concurrency);
+    co_return out;
+}
+
+asio::awaitable<void> Observer::observe_account(const model::AccountSpec& spec,
+                                                std::chrono::system_clock::time_point now,
+                                                Observation& out) {
+    auto& health = out.accounts[spec.name];
+    std::optional<azure::AccountInfo> info;
+    auto cached = accounts_.find(spec.name);
+    if (cached != accounts_.end() && now - cached->second.fetched < options_.account_refresh) {
+        info = cached->second.value;
+    } else {
+        ++out.calls;
+        auto got = co_await arm_.get_batch_account(spec);
+        if (got) {
+            info = *got;
+            accounts_[spec.name] = {*got, now};
+        } else if (cached != accounts_.end()) {
+            // An account's location and endpoint do not change; a stale cache entry beats
+            // skipping the account, and the pool list below still has to succeed.
+            info = cached->second.value;
+        } else if (spec.endpoint && spec.location) {
+            info =
+                azure::AccountInfo{*spec.location, *spec.endpoint, "", std::nullopt, std::nullopt};
+        } else {
+            health = {false, "batch account: " + Describe(got.error())};
+            co_return;
+        }
+    }
+    model::ObservedAccount account;
+    account.location = spec.location.value_or(info->location);
+    account.endpoint = spec.endpoint.value_or(info->endpoint);
+    account.dedicated_core_quota = info->dedicated_core_quota;
+    account.low_priority_core_quota = info->low_priority_core_quota;
+    ++out.calls;
+    auto pools = co_await batch_.list_pools(account.endpoint);
+    if (!pools) {
+        health = {false, "pool list: " + Describe(pools.error())};
+        co_return;
+    }
+    account.pools = std::move(*pools);
+    out.state.accounts[spec.name] = std::move(account);
+    health = {true, ""};
+}
+
+asio::awaitable<void> Observer::observe_version(const model::ImageVersionId& id, Observation& out) {
+    auto text = id.str();
+    ++out.calls;
+    auto version = co_await arm_.get_image_version(text);
+    if (version) {
+        out.state.image_versions[id.key()] = std::move(*version);
+    } else if (!IsNotFound(version.error())) {
+        out.failed_versions[id.key()] = Describe(version.error());
+    }
+}
+
+asio::awaitable<void> Observer::observe_image(const std::string& definition_id,
+                                              std::chrono::system_clock::time_point now,
+                                              Observation& out) {
+    auto key = model::ResourceKey(definition_id);
+    auto cached = images_.find(key);
+    if (cached != images_.end() && now - cached->second.fetched < options_.image_refresh) {
+        out.state.images[key] = cached->second.value;
+        co_return;
+    }
+    ++out.calls;
+    auto image = co_await arm_.get_image(definition_id);
+    cached = images_.find(key);
+    if (image) {
+        images_[key] = {*image, now};
+        out.state.images[key] = std::move(*image);
+    } else if (IsNotFound(image.error())) {
+        images_.erase(key);
+    } else if (cached != images_.end()) {
+        out.state.images[key] = cached->second.value;  // osType/osState never change
+    } else {
+        out.failed_images[key] = Describe(image.error());
+    }
+}
+
+}  // namespace pw::observe

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <random>
+
+#include "model/desired.hpp"
+#include "reconcile/reconciler.hpp"
+
+namespace pw::reconcile {
+
+/// The schedule (userver PeriodicTask shape): a pass every `interval` +-`jitter`, sooner when
+/// a pass asks to be requeued, at once after trigger() (conflated), none after stop().
+///
+/// Thread safety: trigger(), stop() and set_interval() must run on the loop's executor (post
+/// them there); `stopping()` may be read from any thread.
+class Loop {
+  public:
+    struct Options {
+        std::chrono::seconds interval{60};
+        double jitter = 0.1;
+    };
+    using DesiredFn = std::function<model::DesiredState()>;
+    using CycleFn = std::function<void(const CycleReport&)>;
+
+    Loop(Reconciler& reconciler, DesiredFn desired, Options options,
+         std::uint64_t seed = std::random_device{}());
+
+    /// Runs passes until stop(). A pass in progress when stop() is called stops starting
+    /// writes and lets started ones finish; then run() returns.
+    boost::asio::awaitable<void> run();
+
+    /// Starts a pass now (after the running one, if any). Several triggers make one pass.
+    void trigger();
+    /// Stops scheduling.
+    void stop();
+    void set_interval(std::chrono::seconds interval) { options_.interval = interval; }
+
+    const std::atomic<bool>& stopping() const { return stop_; }
+    /// Called after every pass (metrics, watchdog, tests).
+    void on_cycle(CycleFn fn) { on_cycle_ = std::move(fn); }
+
+    /// The delay before the next pass: interval +-jitter, or the requeue time when sooner.
+    static std::chrono::milliseconds NextDelay(std::chrono::seconds interval, double jitter,
+                                               double unit_random,
+                                               std::optional<std::chrono::seconds> requeue);
+
+  private:
+    Reconciler& reconciler_;
+    DesiredFn desired_;
+    Options options_;
+    CycleFn on_cycle_;
+    std::mt19937_64 rng_;
+    std::atomic<bool> stop_{false};
+    bool triggered_ = false;
+    std::optional<boost::asio::steady_timer> timer_;
+};
+
+}  // namespace pw::reconcile

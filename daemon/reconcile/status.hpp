@@ -1,0 +1,143 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/plan.hpp"
+
+namespace pw::reconcile {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+/// A Kubernetes-style condition: `Ready`, `Progressing` or `Degraded`.
+struct Condition {
+    std::string type;
+    bool status = false;
+    std::string reason;  ///< CamelCase, stable (e.g. `WaitingForReplication`, `CoreQuotaReached`).
+    std::string message;
+    TimePoint since{};  ///< When `status` last changed.
+};
+
+/// The last write attempted for a pool or image version.
+struct ActionRecord {
+    std::string kind;  ///< model::ActionKind name.
+    std::string reason;
+    std::string result;  ///< succeeded | failed | waiting | held: <why>
+    TimePoint at{};
+};
+
+/// The last error seen for a pool or image version.
+struct ErrorRecord {
+    std::string message;
+    std::string code;
+    bool terminal = false;  ///< Waits for a change of spec or Azure instead of retrying.
+    TimePoint at{};
+    std::optional<TimePoint> next_retry;
+};
+
+/// One desired pool.
+struct PoolStatus {
+    std::string id;
+    std::string account;
+    std::string source_file;
+    std::vector<Condition> conditions;  ///< Ready, Progressing, Degraded (always all three).
+    std::optional<ActionRecord> last_action;
+    std::optional<ErrorRecord> last_error;
+    std::vector<model::Finding> findings;
+    std::optional<int> target_nodes;   ///< Observed target (dedicated + low-priority).
+    std::optional<int> current_nodes;  ///< Observed current.
+    std::string allocation_state;      ///< Observed; empty when the pool does not exist.
+
+    const Condition* condition(std::string_view type) const;
+};
+
+/// Required vs current replicas of one image version in one region.
+struct RegionReplicaStatus {
+    std::string region;
+    int required = 0;
+    int current = 0;
+    std::string replication_state;  ///< Unknown | Replicating | Completed | Failed | Missing
+    int progress = 0;
+};
+
+/// One image version used by the pool files.
+struct ImageVersionStatus {
+    std::string id;
+    std::string provisioning_state;
+    std::string aggregated_state;
+    std::vector<RegionReplicaStatus> regions;
+    std::optional<ActionRecord> last_action;
+    std::optional<ErrorRecord> last_error;
+};
+
+/// One configured Batch account.
+struct AccountStatus {
+    std::string name;
+    bool observed = false;  ///< The last observation was complete.
+    std::string error;
+    std::string location;
+    int pools_observed = 0;
+};
+
+/// One config file (the daemon file or a pool file).
+struct ConfigFileStatus {
+    std::string file;
+    bool valid = true;
+    bool using_last_good = false;  ///< Invalid now; its last valid version stays in force.
+    std::vector<std::string> errors;
+};
+
+/// The last completed cycle.
+struct CycleSummary {
+    std::uint64_t id = 0;
+    TimePoint started{};
+    TimePoint finished{};
+    int actions = 0;
+    int writes = 0;
+    int failed = 0;
+    bool converged = false;
+    std::optional<std::chrono::seconds> requeue_after;
+};
+
+/// Everything `/status` shows. A consistent snapshot: readers never see a half-written cycle.
+///
+/// Thread safety: a value type.
+struct StatusSnapshot {
+    TimePoint updated{};
+    std::optional<CycleSummary> last_cycle;
+    std::vector<PoolStatus> pools;
+    std::vector<ImageVersionStatus> image_versions;
+    std::vector<AccountStatus> accounts;
+    std::vector<ConfigFileStatus> config_files;
+    std::string config_error;  ///< A rejected daemon-file reload (the running config stays).
+
+    const PoolStatus* pool(std::string_view id) const;
+    const ImageVersionStatus* image_version(std::string_view id) const;
+};
+
+/// Holds the latest StatusSnapshot for concurrent readers (the /status server).
+///
+/// Thread safety: all methods may be called concurrently.
+class StatusStore {
+  public:
+    std::shared_ptr<const StatusSnapshot> get() const;
+    /// Copies the current snapshot, applies `fn` and publishes the result atomically.
+    void update(const std::function<void(StatusSnapshot&)>& fn);
+
+  private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const StatusSnapshot> snapshot_ = std::make_shared<StatusSnapshot>();
+};
+
+/// The `/status` JSON document (RFC 3339 UTC times; absent values left out).
+nlohmann::json ToJson(const StatusSnapshot& snapshot);
+
+}  // namespace pw::reconcile

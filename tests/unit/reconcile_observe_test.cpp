@@ -1,0 +1,114 @@
+#include <gtest/gtest.h>
+
+#include "observe/observe.hpp"
+#include "support/fake_azure.hpp"
+#include "support/run.hpp"
+
+namespace pw::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ObserveTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        azure.add_account(MakeAccount("eus"), "eastus");
+        azure.add_account(MakeAccount("wus"), "westus");
+        azure.add_version(kVersion140, "East US", 1);
+        azure.add_image(kImageRender);
+        desired.accounts = {MakeAccount("eus"), MakeAccount("wus")};
+        desired.pools = {MakePool("a", "eus", kVersion140, 100),
+                         MakePool("b", "eus", kVersion140, 200),
+                         MakePool("c", "wus", kVersion140, 300)};
+        for (int i = 0; i < 5; ++i) {
+            model::ObservedPool p;
+            p.id = "existing-" + std::to_string(i);
+            azure.add_pool("eusbatch", p);
+        }
+    }
+    observe::Observation Observe(std::chrono::system_clock::time_point now) {
+        return RunSync(observer.observe(desired, now));
+    }
+
+    FakeAzure azure;
+    model::DesiredState desired;
+    observe::Observer observer{azure, azure, {}};
+    std::chrono::system_clock::time_point t0{std::chrono::hours(1000)};
+};
+
+TEST_F(ObserveTest, OneListPerAccountAndOneGetPerDistinctVersion) {
+    auto obs = Observe(t0);
+    EXPECT_EQ(azure.count("LIST pools"), 2);
+    EXPECT_EQ(azure.count("GET pool "), 0) << "never one GET per pool";
+    EXPECT_EQ(azure.count("GET version"), 1) << "three pools share one version";
+    EXPECT_EQ(azure.count("GET image"), 1);
+    EXPECT_EQ(azure.count("GET account"), 2);
+    ASSERT_TRUE(obs.account_complete("eus"));
+    ASSERT_TRUE(obs.account_complete("wus"));
+    EXPECT_EQ(obs.state.accounts.at("eus").pools.size(), 5u);
+    EXPECT_EQ(obs.state.accounts.at("eus").location, "eastus");
+    EXPECT_EQ(obs.state.accounts.at("eus").endpoint, "https://eusbatch.eastus.batch.azure.com");
+    EXPECT_EQ(obs.state.image_versions.size(), 1u);
+    EXPECT_EQ(obs.state.images.size(), 1u);
+    EXPECT_EQ(obs.calls, 6);
+}
+
+TEST_F(ObserveTest, AccountsAndImagesAreCachedAndImagesRefreshHourly) {
+    (void)Observe(t0);
+    azure.clear_calls();
+    auto obs = Observe(t0 + 10min);
+    EXPECT_EQ(azure.count("GET account"), 0);
+    EXPECT_EQ(azure.count("GET image"), 0);
+    EXPECT_EQ(azure.count("GET version"), 1) << "replication status is read every cycle";
+    EXPECT_EQ(azure.count("LIST pools"), 2);
+    EXPECT_EQ(obs.state.images.size(), 1u);
+    azure.clear_calls();
+    (void)Observe(t0 + 61min);
+    EXPECT_EQ(azure.count("GET image"), 1);
+}
+
+TEST_F(ObserveTest, FailedListMarksOnlyThatAccountIncomplete) {
+    azure.fail("LIST pools wusbatch", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"));
+    auto obs = Observe(t0);
+    EXPECT_TRUE(obs.account_complete("eus"));
+    EXPECT_FALSE(obs.account_complete("wus"));
+    EXPECT_NE(obs.accounts.at("wus").error.find("ServerBusy"), std::string::npos);
+    EXPECT_EQ(obs.state.accounts.count("wus"), 0u)
+        << "an incomplete account must not look like an empty one";
+}
+
+TEST_F(ObserveTest, AccountGetFailureWithoutCacheMarksIncompleteWithCacheUsesIt) {
+    azure.fail("GET account eusbatch",
+               MakeError(azure::ErrorKind::Auth, 403, "AuthorizationFailed"));
+    auto obs = Observe(t0);
+    EXPECT_FALSE(obs.account_complete("eus"));
+    EXPECT_EQ(azure.count("LIST pools eusbatch"), 0);
+
+    (void)Observe(t0 + 1min);  // caches the account
+    azure.fail("GET account eusbatch", MakeError(azure::ErrorKind::Server, 500, "Internal"));
+    obs = Observe(t0 + 2h);
+    EXPECT_TRUE(obs.account_complete("eus"));
+}
+
+TEST_F(ObserveTest, MissingVersionIsAbsentButAFailedGetIsUnknown) {
+    auto other = std::string(kVersion140);
+    other.replace(other.size() - 5, 5, "9.9.9");
+    desired.pools.push_back(MakePool("d", "eus", other, 10));
+    azure.fail("GET version " + std::string(kVersion140),
+               MakeError(azure::ErrorKind::Throttled, 429, "TooManyRequests"));
+    auto obs = Observe(t0);
+    EXPECT_EQ(obs.state.image_versions.size(), 0u);
+    EXPECT_EQ(obs.failed_versions.size(), 1u) << "429 is not 'does not exist'";
+    EXPECT_EQ(obs.failed_versions.count(model::ResourceKey(kVersion140)), 1u);
+}
+
+TEST_F(ObserveTest, ImageFailureFallsBackToAnExpiredCacheEntry) {
+    (void)Observe(t0);
+    azure.fail("GET image", MakeError(azure::ErrorKind::Server, 500, "InternalError"));
+    auto obs = Observe(t0 + 2h);
+    EXPECT_EQ(obs.state.images.size(), 1u);
+    EXPECT_TRUE(obs.failed_images.empty());
+}
+
+}  // namespace
+}  // namespace pw::testing
