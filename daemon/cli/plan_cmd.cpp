@@ -1,7 +1,160 @@
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
 #include "cli/commands.hpp"
+#include "codec/decode.hpp"
+#include "codec/plan_json.hpp"
+#include "config/load.hpp"
+#include "model/resource_id.hpp"
+#include "planner/planner.hpp"
 
 namespace pw::cli {
+namespace {
 
-void AddPlanCommand(CLI::App&, int&) {}
+struct PlanOptions {
+    std::string config = "/etc/poolwarden/poolwarden.yaml";
+    std::string observed;
+    std::string output = "text";
+};
+
+std::string ShortVersion(const std::string& id) {
+    auto parsed = model::ParseImageVersionId(id);
+    if (!parsed) return id;
+    return parsed->gallery + "/" + parsed->image + "/" + parsed->version;
+}
+
+std::string Opt(const std::optional<int>& v) { return v ? std::to_string(*v) : "?"; }
+
+std::string DescribeAction(const model::Action& a) {
+    const std::string pool = "pool " + a.account + "/" + a.pool;
+    const std::string version = ShortVersion(a.image_version);
+    switch (a.kind) {
+        case model::ActionKind::AddTargetRegion:
+            return version + " add region " + a.region + " with " + Opt(a.to) + " replicas";
+        case model::ActionKind::SetRegionalReplicas:
+            return version + " in " + a.region + ": " + Opt(a.from) + " -> " + Opt(a.to) +
+                   " replicas";
+        case model::ActionKind::WaitForReplication:
+            return pool + " waits for " + Opt(a.to) + " replicas of " + version + " in " + a.region;
+        case model::ActionKind::CreatePool: {
+            std::string out = pool + " create";
+            if (a.target_dedicated_nodes)
+                out += " with " + Opt(a.target_dedicated_nodes) + " dedicated + " +
+                       Opt(a.target_low_priority_nodes) + " low-priority nodes";
+            else
+                out += " with autoscale";
+            if (a.resize_timeout)
+                out += ", resizeTimeout " + model::FormatIsoDuration(*a.resize_timeout);
+            return out;
+        }
+        case model::ActionKind::ResizePool:
+            return pool + " resize to " + Opt(a.target_dedicated_nodes) + " dedicated + " +
+                   Opt(a.target_low_priority_nodes) + " low-priority nodes, resizeTimeout " +
+                   (a.resize_timeout ? model::FormatIsoDuration(*a.resize_timeout) : "?");
+        case model::ActionKind::PatchPool:
+            return pool + " patch";
+    }
+    return pool;
+}
+
+std::string PlanText(const model::Plan& plan) {
+    std::string out;
+    if (plan.actions.empty()) {
+        out += "No changes: Azure matches the pool files.\n";
+    } else {
+        out += fmt::format("{} action(s), in order:\n", plan.actions.size());
+        for (std::size_t i = 0; i < plan.actions.size(); ++i) {
+            const auto& a = plan.actions[i];
+            out += fmt::format("  {}. {:<20} {} -- {}\n", i + 1, model::ToString(a.kind),
+                               DescribeAction(a), a.reason);
+        }
+    }
+    if (!plan.findings.empty()) {
+        out += fmt::format("{} finding(s):\n", plan.findings.size());
+        for (const auto& f : plan.findings) {
+            std::string subject =
+                f.pool.empty() ? ShortVersion(f.image_version) : "pool " + f.account + "/" + f.pool;
+            out += fmt::format("  {:<7} {:<18} {}: {}\n", model::ToString(f.severity), f.code,
+                               subject, f.message);
+        }
+    }
+    if (plan.requeue_after)
+        out += "Look again in " + model::FormatShortDuration(*plan.requeue_after) + ".\n";
+    return out;
+}
+
+std::optional<std::string> ReadFile(const std::string& path, std::string& error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = std::strerror(errno);
+        return std::nullopt;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) {
+        error = "read error";
+        return std::nullopt;
+    }
+    return ss.str();
+}
+
+int RunPlan(const PlanOptions& opt) {
+    auto loaded = config::LoadConfig(opt.config);
+    if (!loaded) {
+        for (const auto& e : loaded.error()) fmt::print(stderr, "{}\n", e.str());
+        return 1;
+    }
+    for (const auto& w : loaded->daemon.warnings) fmt::print(stderr, "warning: {}\n", w.str());
+    bool rejected = false;
+    for (const auto& file : loaded->pool_files) {
+        if (file.errors.empty()) continue;
+        rejected = true;
+        for (const auto& e : file.errors) fmt::print(stderr, "{}\n", e.str());
+        fmt::print(stderr, "{}: rejected; its pools are left out of the plan\n", file.file);
+    }
+    std::string error;
+    auto body = ReadFile(opt.observed, error);
+    if (!body) {
+        fmt::print(stderr, "{}: cannot read the snapshot: {}\n", opt.observed, error);
+        return 1;
+    }
+    auto observed = codec::DecodeSnapshot(*body);
+    if (!observed) {
+        fmt::print(stderr, "{}: {}\n", opt.observed, observed.error());
+        return 1;
+    }
+    auto plan = planner::MakePlan(loaded->desired(), *observed, std::chrono::system_clock::now());
+    if (opt.output == "json")
+        fmt::print("{}\n", codec::PlanToJson(plan));
+    else
+        fmt::print("{}", PlanText(plan));
+    bool errors = std::any_of(plan.findings.begin(), plan.findings.end(),
+                              [](const auto& f) { return f.severity == model::Severity::Error; });
+    return errors || rejected ? 2 : 0;
+}
+
+}  // namespace
+
+void AddPlanCommand(CLI::App& app, int& exit_code) {
+    auto* cmd = app.add_subcommand(
+        "plan", "Print what poolwarden would change for an observed-state snapshot (no network)");
+    auto opt = std::make_shared<PlanOptions>();
+    cmd->add_option("--config,-c", opt->config, "Daemon file")->capture_default_str();
+    cmd->add_option("--observed", opt->observed,
+                    "Snapshot of Azure's state (JSON: accounts, imageVersions, images)")
+        ->required();
+    cmd->add_option("--output,-o", opt->output, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    cmd->callback([opt, &exit_code] { exit_code = RunPlan(*opt); });
+}
 
 }  // namespace pw::cli

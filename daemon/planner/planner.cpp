@@ -290,15 +290,17 @@ class Planner {
         return it == demand_.end() ? nullptr : &it->second;
     }
 
-    std::string DemandText(const Demand& d) const {
+    /// "a (3000 VMs), b (301 VMs) need 12 replicas in eastus (1 per 300 VMs + 0 extra)".
+    std::string Need(const Demand& d, int replicas) const {
         std::vector<std::string> pools;
         for (const auto* w : d.pools)
             pools.push_back(w->spec->id + " (" + std::to_string(w->spec->sized_nodes()) + " VMs)");
-        std::string out = Join(pools, ", ") + " at 1 replica per " +
+        std::string out = Join(pools, ", ") + (pools.size() == 1 ? " needs " : " need ") +
+                          std::to_string(replicas) + " replicas in " + d.region + " (1 per " +
                           std::to_string(std::max(1, desired_.policy.vms_per_replica)) + " VMs";
         if (desired_.policy.extra_replicas > 0)
             out += " + " + std::to_string(desired_.policy.extra_replicas) + " extra";
-        return out;
+        return out + ")";
     }
 
     /// Replica writes: per version, every region's change merged into one targetRegions list
@@ -330,9 +332,8 @@ class Planner {
                 f.image_version = version_id;
                 f.account = d.pools.front()->spec->account;
                 f.pool = d.pools.size() == 1 ? d.pools.front()->spec->id : "";
-                f.message = DemandText(d) + " need " + std::to_string(req.demand) +
-                            " replicas in " + d.region + "; capped at " +
-                            std::to_string(req.required) + " (maxReplicasPerRegion)";
+                f.message = Need(d, req.demand) + "; capped at " + std::to_string(req.required) +
+                            " (maxReplicasPerRegion)";
                 plan_.findings.push_back(std::move(f));
             }
             Action a;
@@ -352,8 +353,8 @@ class Planner {
                                                           : std::string();
                 regions.push_back(added);
                 a.kind = ActionKind::AddTargetRegion;
-                a.reason = d.region + " is not a target region of the version; " + DemandText(d) +
-                           " need " + std::to_string(req.required) + " replicas there";
+                a.reason =
+                    d.region + " is not a target region of the version; " + Need(d, req.required);
                 pending.push_back(std::move(a));
                 continue;
             }
@@ -365,10 +366,8 @@ class Planner {
             a.kind = ActionKind::SetRegionalReplicas;
             a.from = have;
             a.region = it->name;
-            a.reason = raise ? DemandText(d) + " need " + std::to_string(req.required) +
-                                   " replicas in " + d.region + "; it has " + std::to_string(have)
-                             : "lowerReplicas: " + DemandText(d) + " need only " +
-                                   std::to_string(req.required) + " replicas in " + d.region;
+            a.reason = std::string(raise ? "" : "lowerReplicas: ") + Need(d, req.required) +
+                       "; it has " + std::to_string(have);
             pending.push_back(std::move(a));
         }
         flush();
