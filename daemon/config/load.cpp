@@ -144,6 +144,15 @@ Result<std::string, ConfigError> ReadConfigFile(const fs::path& file, const std:
     return out.str();
 }
 
+/// Keeps the first kMaxErrors errors of a file and says how many were left out.
+void CapErrors(std::vector<ConfigError>& errors, const std::string& file) {
+    constexpr std::size_t kMaxErrors = 50;
+    if (errors.size() <= kMaxErrors) return;
+    std::size_t more = errors.size() - kMaxErrors;
+    errors.resize(kMaxErrors);
+    errors.push_back({file, 0, 0, "", std::to_string(more) + " more errors not shown"});
+}
+
 // ---- daemon file ----------------------------------------------------------------------------
 
 struct CloudPreset {
@@ -610,6 +619,7 @@ void LoadPoolFileInto(const fs::path& path, const DaemonConfig& daemon, PoolFile
         }
     }
     out.file.errors = std::move(c.errors());
+    CapErrors(out.file.errors, out.file.file);
     if (!out.file.errors.empty()) out.file.pools.clear();
 }
 
@@ -630,7 +640,10 @@ Result<DaemonConfig, std::vector<ConfigError>> LoadDaemonFile(const fs::path& fi
     } else if (c.IsMap(parsed.root, "a map of daemon settings")) {
         ParseDaemon(c, parsed.root, file.parent_path(), cfg);
     }
-    if (!c.errors().empty()) return Err{std::move(c.errors())};
+    if (!c.errors().empty()) {
+        CapErrors(c.errors(), display);
+        return Err{std::move(c.errors())};
+    }
     cfg.warnings = std::move(c.warnings());
     return cfg;
 }

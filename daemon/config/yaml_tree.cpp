@@ -114,7 +114,7 @@ class TreeBuilder : public YAML::EventHandler {
                     }
                 }
             }
-        } else if (key.kind != YamlNode::Kind::Invalid) {
+        } else if (key.kind != YamlNode::Kind::Invalid && map.kind == YamlNode::Kind::Map) {
             key.path = map.path;
             key.kind = YamlNode::Kind::Invalid;
             Error(key, "map keys must be plain strings");
@@ -188,9 +188,9 @@ ParsedYaml ParseYaml(const std::string& text, const std::string& file) {
         out.empty = false;
         out.root = YamlNode{};
         out.root.kind = YamlNode::Kind::Invalid;
-        std::size_t before = out.errors.size();
+        out.errors.clear();  // what was reported before the syntax error is mostly its echo
         ReportTab(text, e.mark.line + 1, file, out.errors);
-        if (out.errors.size() == before) {
+        if (out.errors.empty()) {
             out.errors.push_back(
                 {file, e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg});
         }

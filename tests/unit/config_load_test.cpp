@@ -579,3 +579,49 @@ TEST(LoadConfig, ProductionDefaultIsValidApartFromItsFolder) {
 
 }  // namespace
 }  // namespace pw::config
+
+namespace pw::config {
+namespace {
+
+TEST(PoolFileLimits, ErrorsAreCappedPerFile) {
+    TempDir dir;
+    dir.Write("poolwarden.yaml", kDaemon);
+    std::string text = "pools:\n";
+    // 60 pools x 6 errors (unknown colour, five required keys) = 360: 50 shown.
+    for (int i = 0; i < 60; ++i) text += "  - {id: p" + std::to_string(i) + ", colour: x}\n";
+    dir.Write("pools.d/many.yaml", text);
+    auto loaded = LoadConfig(dir.path() / "poolwarden.yaml");
+    ASSERT_TRUE(loaded.ok());
+    auto errors = Texts(loaded->all_errors(), dir.path());
+    ASSERT_EQ(errors.size(), 51u);
+    EXPECT_EQ(errors.back(), "pools.d/many.yaml: 310 more errors not shown");
+}
+
+TEST(PoolFileLimits, DeepNestingIsOneSyntaxError) {
+    TempDir dir;
+    dir.Write("poolwarden.yaml", kDaemon);
+    dir.Write("pools.d/deep.yaml", "pools: " + std::string(20000, '[') + "\n");
+    dir.Write("pools.d/good.yaml", Pool());
+    auto loaded = LoadConfig(dir.path() / "poolwarden.yaml");
+    ASSERT_TRUE(loaded.ok());
+    auto errors = Texts(loaded->all_errors(), dir.path());
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0].rfind("pools.d/deep.yaml:", 0), 0u) << errors[0];
+    EXPECT_EQ(loaded->desired().pools.size(), 1u);
+}
+
+TEST(PoolFileLimits, OversizedPoolFileRejectedAlone) {
+    TempDir dir;
+    dir.Write("poolwarden.yaml", kDaemon);
+    dir.Write("pools.d/big.yaml", std::string(10 * 1024 * 1024, '#'));
+    dir.Write("pools.d/good.yaml", Pool());
+    auto loaded = LoadConfig(dir.path() / "poolwarden.yaml");
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_THAT(Texts(loaded->all_errors(), dir.path()),
+                ElementsAre("pools.d/big.yaml: the file is 10485760 bytes; config files are "
+                            "limited to 1 MiB (1048576 bytes)"));
+    EXPECT_EQ(loaded->desired().pools.size(), 1u);
+}
+
+}  // namespace
+}  // namespace pw::config
