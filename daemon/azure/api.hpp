@@ -36,6 +36,9 @@ struct Error {
     std::string code;       ///< Azure error code (`PoolExists`, `AuthorizationFailed`, ...).
     std::string message;    ///< Azure's message or the transport's description.
     std::optional<std::chrono::milliseconds> retry_after;
+    /// False when the request certainly never reached the server (failed before it was
+    /// written), so that even a non-idempotent request may be retried.
+    bool request_sent = true;
 
     std::string str() const;
 };

@@ -1,0 +1,230 @@
+#include "azure/arm_client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "azure/batch_client.hpp"
+#include "codec/decode.hpp"
+#include "codec/encode.hpp"
+#include "http/http_date.hpp"
+#include "http/url.hpp"
+
+namespace pw::azure {
+
+namespace net = boost::asio;
+using boost::beast::http::verb;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+Error DecodeError(std::string message, int status) {
+    return MakeError(ErrorKind::Decode, std::move(message), status);
+}
+
+std::string SubscriptionOf(const std::string& resource_id) {
+    constexpr std::string_view kKey = "/subscriptions/";
+    if (resource_id.size() <= kKey.size()) return {};
+    std::string lower = model::ResourceKey(resource_id);
+    if (!lower.starts_with(kKey)) return {};
+    auto end = lower.find('/', kKey.size());
+    return lower.substr(kKey.size(), end == std::string::npos ? end : end - kKey.size());
+}
+
+std::string OriginOf(const std::string& url) {
+    auto parsed = http::ParseUrl(url);
+    return parsed ? parsed->origin() : std::string();
+}
+
+http::ClientRequest Make(verb method, std::string url) {
+    http::ClientRequest request;
+    request.method = method;
+    request.url = std::move(url);
+    request.headers = {{"Accept", "application/json"},
+                       {"x-ms-client-request-id", NewGuid()},
+                       {"x-ms-return-client-request-id", "true"}};
+    return request;
+}
+
+bool Terminal(std::string_view state) {
+    return state == "Succeeded" || state == "Failed" || state == "Canceled" || state == "Cancelled";
+}
+
+}  // namespace
+
+ArmClient::ArmClient(Transport& transport, ArmClientOptions options)
+    : transport_(transport), options_(std::move(options)) {
+    while (!options_.resource_manager.empty() && options_.resource_manager.back() == '/')
+        options_.resource_manager.pop_back();
+}
+
+std::string ArmClient::url(const std::string& resource_id, const std::string& api_version,
+                           const std::string& query) const {
+    std::string id = resource_id;
+    if (id.empty() || id.front() != '/') id = "/" + id;
+    std::string out = options_.resource_manager + id + "?api-version=" + api_version;
+    if (!query.empty()) out += "&" + query;
+    return out;
+}
+
+CallOptions ArmClient::options(std::string operation, const std::string& resource_id,
+                               bool write) const {
+    CallOptions call;
+    call.service = "arm";
+    call.operation = std::move(operation);
+    call.format = ErrorFormat::Arm;
+    call.token_resource = options_.resource;
+    auto parsed = http::ParseUrl(options_.resource_manager + "/");
+    call.rate_keys = {"host:" + (parsed ? parsed->host : options_.resource_manager)};
+    const std::string sub = SubscriptionOf(resource_id);
+    if (!sub.empty()) call.rate_keys.push_back((write ? "arm-writes:" : "arm-reads:") + sub);
+    call.idempotent = true;
+    call.deadline = options_.deadline;
+    call.attempt_timeout = options_.attempt_timeout;
+    return call;
+}
+
+net::awaitable<Result<AccountInfo>> ArmClient::get_batch_account(
+    const model::AccountSpec& account) {
+    const std::string id = "/subscriptions/" + http::UrlEncode(account.subscription_id) +
+                           "/resourceGroups/" + http::UrlEncode(account.resource_group) +
+                           "/providers/Microsoft.Batch/batchAccounts/" +
+                           http::UrlEncode(account.account_name);
+    auto target = url(id, options_.batch_api_version);
+    auto result =
+        co_await transport_.call(Make(verb::get, target), options("get_batch_account", id, false));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    auto decoded = codec::DecodeBatchAccount(result->response.body);
+    if (!decoded)
+        co_return pw::Err{
+            DecodeError("Batch account " + account.name + ": " + decoded.error(), 200)};
+    auto rm = http::ParseUrl(options_.resource_manager + "/");
+    const bool plain = rm && !rm->tls() && http::IsLoopbackHost(rm->host);
+    AccountInfo info;
+    info.location = decoded->location;
+    info.endpoint = NormalizeBatchEndpoint(decoded->account_endpoint, plain);
+    info.pool_allocation_mode = decoded->pool_allocation_mode;
+    info.dedicated_core_quota = decoded->dedicated_core_quota;
+    info.low_priority_core_quota = decoded->low_priority_core_quota;
+    co_return info;
+}
+
+net::awaitable<Result<model::ObservedImage>> ArmClient::get_image(
+    const std::string& image_definition_id) {
+    auto target = url(image_definition_id, options_.gallery_api_version);
+    auto result = co_await transport_.call(Make(verb::get, target),
+                                           options("get_image", image_definition_id, false));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    auto decoded = codec::DecodeImage(result->response.body);
+    if (!decoded)
+        co_return pw::Err{
+            DecodeError("image " + image_definition_id + ": " + decoded.error(), 200)};
+    co_return std::move(decoded).value();
+}
+
+net::awaitable<Result<model::ObservedImageVersion>> ArmClient::get_image_version(
+    const std::string& image_version_id) {
+    auto target =
+        url(image_version_id, options_.gallery_api_version, "%24expand=ReplicationStatus");
+    auto result = co_await transport_.call(Make(verb::get, target),
+                                           options("get_image_version", image_version_id, false));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    auto decoded = codec::DecodeImageVersion(result->response.body);
+    if (!decoded)
+        co_return pw::Err{
+            DecodeError("image version " + image_version_id + ": " + decoded.error(), 200)};
+    co_return std::move(decoded).value();
+}
+
+net::awaitable<Result<model::ObservedImageVersion>> ArmClient::update_target_regions(
+    const std::string& image_version_id, const std::vector<model::TargetRegion>& regions) {
+    auto target = url(image_version_id, options_.gallery_api_version);
+    auto request = Make(verb::patch, target);
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = codec::EncodeTargetRegionsPatch(regions);
+    auto call = options("update_target_regions", image_version_id, true);
+    auto result = co_await transport_.call(std::move(request), call);
+    if (!result) co_return pw::Err{std::move(result).error()};
+    auto polled = co_await poll(image_version_id, *result);
+    if (!polled) co_return pw::Err{std::move(polled).error()};
+    co_return co_await get_image_version(image_version_id);
+}
+
+net::awaitable<Result<Unit>> ArmClient::poll(const std::string& image_version_id,
+                                             const CallResult& initial) {
+    const auto deadline = SteadyClock::now() + options_.lro_deadline;
+    const std::string origin = OriginOf(options_.resource_manager + "/");
+    std::string async = initial.response.header("Azure-AsyncOperation");
+    std::string location = initial.response.header("Location");
+    auto retry_after = http::ParseRetryAfter(initial.response.header("Retry-After"),
+                                             std::chrono::system_clock::now());
+    if (async.empty() && location.empty()) {
+        auto version = codec::DecodeImageVersion(initial.response.body);
+        if (!version || Terminal(version->provisioning_state) ||
+            version->provisioning_state.empty()) {
+            if (version && version->provisioning_state == "Failed")
+                co_return pw::Err{MakeError(ErrorKind::Server, "image version update failed", 200,
+                                            "ProvisioningFailed")};
+            co_return Unit{};
+        }
+    }
+    for (const std::string* link : {&async, &location}) {
+        if (!link->empty() && OriginOf(*link) != origin)
+            co_return pw::Err{MakeError(ErrorKind::Decode,
+                                        "operation URL outside " + origin + ": " + OriginOf(*link),
+                                        initial.response.status, "ForeignOperationUrl")};
+    }
+    auto& stop = transport_.client().stop_signal();
+    for (;;) {
+        const auto wait = retry_after.value_or(options_.lro_poll_interval);
+        if (SteadyClock::now() + wait >= deadline) {
+            spdlog::info(
+                "image version {}: operation still running after {} s; the next pass "
+                "re-reads provisioningState",
+                image_version_id,
+                std::chrono::duration_cast<std::chrono::seconds>(options_.lro_deadline).count());
+            co_return Unit{};
+        }
+        if (!co_await stop.sleep(wait))
+            co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+        std::string status;
+        std::string code;
+        std::string message;
+        if (!async.empty() || !location.empty()) {
+            const std::string& link = !async.empty() ? async : location;
+            auto result = co_await transport_.call(
+                Make(verb::get, link), options("poll_operation", image_version_id, false));
+            if (!result) co_return pw::Err{std::move(result).error()};
+            const auto& response = result->response;
+            retry_after = http::ParseRetryAfter(response.header("Retry-After"),
+                                                std::chrono::system_clock::now());
+            if (!async.empty()) {
+                auto j = nlohmann::json::parse(response.body, nullptr, false);
+                if (j.is_discarded() || !j.is_object() || !j.contains("status") ||
+                    !j["status"].is_string())
+                    co_return pw::Err{
+                        DecodeError("operation status: expected {status}", response.status)};
+                status = j["status"].get<std::string>();
+                if (auto err = j.find("error"); err != j.end() && err->is_object()) {
+                    code = err->value("code", "");
+                    message = err->value("message", "");
+                }
+            } else {
+                status = response.status == 202 ? "InProgress" : "Succeeded";
+            }
+        } else {
+            auto version = co_await get_image_version(image_version_id);
+            if (!version) co_return pw::Err{std::move(version).error()};
+            status = version->provisioning_state;
+            retry_after.reset();
+        }
+        if (status == "Succeeded") co_return Unit{};
+        if (status == "Failed" || status == "Canceled" || status == "Cancelled") {
+            co_return pw::Err{MakeError(
+                ErrorKind::Server, message.empty() ? "image version update " + status : message,
+                200, code.empty() ? "Operation" + status : code)};
+        }
+    }
+}
+
+}  // namespace pw::azure

@@ -1,0 +1,247 @@
+#include "azure/batch_client.hpp"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "codec/decode.hpp"
+#include "codec/encode.hpp"
+#include "http/url.hpp"
+
+namespace pw::azure {
+
+namespace net = boost::asio;
+using boost::beast::http::verb;
+
+std::string NormalizeBatchEndpoint(std::string_view endpoint, bool plain_http_loopback) {
+    std::string out(endpoint);
+    while (!out.empty() && out.back() == '/') out.pop_back();
+    if (out.find("://") != std::string::npos) return out;
+    std::string host = out.substr(0, out.find_first_of("/"));
+    if (auto colon = host.rfind(':'); colon != std::string::npos && host.front() != '[')
+        host.resize(colon);
+    if (plain_http_loopback && http::IsLoopbackHost(host)) return "http://" + out;
+    return "https://" + out;
+}
+
+namespace {
+
+Error DecodeError(std::string message, int status) {
+    return MakeError(ErrorKind::Decode, std::move(message), status);
+}
+
+std::string OriginOf(const std::string& url) {
+    auto parsed = http::ParseUrl(url);
+    return parsed ? parsed->origin() : std::string();
+}
+
+}  // namespace
+
+BatchClient::BatchClient(Transport& transport, BatchClientOptions options)
+    : transport_(transport), options_(std::move(options)) {}
+
+std::string BatchClient::url(const std::string& endpoint, const std::string& path,
+                             const std::string& query) const {
+    std::string out = NormalizeBatchEndpoint(endpoint, options_.plain_http_loopback) + path +
+                      "?api-version=" + http::UrlEncode(options_.api_version);
+    if (!query.empty()) out += "&" + query;
+    return out;
+}
+
+CallOptions BatchClient::options(std::string operation, const std::string& url,
+                                 bool idempotent) const {
+    CallOptions call;
+    call.service = "batch";
+    call.operation = std::move(operation);
+    call.format = ErrorFormat::Batch;
+    call.token_resource = options_.resource;
+    auto parsed = http::ParseUrl(url);
+    call.rate_keys = {"host:" + (parsed ? parsed->host : url)};
+    call.idempotent = idempotent;
+    call.deadline = options_.deadline;
+    call.attempt_timeout = options_.attempt_timeout;
+    return call;
+}
+
+namespace {
+
+http::ClientRequest Make(verb method, std::string url) {
+    http::ClientRequest request;
+    request.method = method;
+    request.url = std::move(url);
+    request.headers = {{"Accept", "application/json"},
+                       {"client-request-id", NewGuid()},
+                       {"return-client-request-id", "true"}};
+    return request;
+}
+
+void SetJsonBody(http::ClientRequest& request, std::string body) {
+    request.headers.emplace_back("Content-Type", "application/json; odata=minimalmetadata");
+    request.body = std::move(body);
+}
+
+std::string PoolPath(const std::string& pool_id) { return "/pools/" + http::UrlEncode(pool_id); }
+
+}  // namespace
+
+net::awaitable<Result<std::vector<model::ObservedPool>>> BatchClient::list_pools(
+    const std::string& endpoint) {
+    std::vector<model::ObservedPool> pools;
+    std::string next = url(endpoint, "/pools",
+                           "%24select=" + http::UrlEncode(codec::kPoolSelect) + "&maxresults=1000");
+    const std::string origin = OriginOf(next);
+    std::set<std::string> seen;
+    for (int page = 0; page < options_.max_pages; ++page) {
+        if (!seen.insert(next).second)
+            co_return pw::Err{DecodeError("odata.nextLink repeats a page: " + next, 200)};
+        auto result =
+            co_await transport_.call(Make(verb::get, next), options("list_pools", next, true));
+        if (!result) co_return pw::Err{std::move(result).error()};
+        auto decoded = codec::DecodePoolList(result->response.body);
+        if (!decoded) co_return pw::Err{DecodeError("GET /pools: " + decoded.error(), 200)};
+        for (auto& pool : decoded->pools) pools.push_back(std::move(pool));
+        if (!decoded->next_link || decoded->next_link->empty()) co_return pools;
+        next = *decoded->next_link;
+        // The bearer token goes only to the account's own origin.
+        if (OriginOf(next) != origin)
+            co_return pw::Err{DecodeError(
+                "odata.nextLink points outside the account endpoint: " + OriginOf(next), 200)};
+    }
+    co_return pw::Err{DecodeError("GET /pools: more than max_pages pages", 200)};
+}
+
+net::awaitable<Result<model::ObservedPool>> BatchClient::get_pool(const std::string& endpoint,
+                                                                  const std::string& pool_id) {
+    auto target =
+        url(endpoint, PoolPath(pool_id), "%24select=" + http::UrlEncode(codec::kPoolSelect));
+    auto result =
+        co_await transport_.call(Make(verb::get, target), options("get_pool", target, true));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    auto decoded = codec::DecodePool(result->response.body);
+    if (!decoded)
+        co_return pw::Err{DecodeError("GET pool " + pool_id + ": " + decoded.error(), 200)};
+    co_return std::move(decoded).value();
+}
+
+net::awaitable<Result<Unit>> BatchClient::add_pool(const std::string& endpoint,
+                                                   const PoolAddRequest& request) {
+    auto target = url(endpoint, "/pools");
+    // One client-request-id for every attempt: the add is idempotent by design (see below).
+    auto http_request = Make(verb::post, target);
+    SetJsonBody(http_request, codec::EncodePoolAdd(request.spec, request.resize_timeout));
+    auto result =
+        co_await transport_.call(std::move(http_request), options("add_pool", target, true));
+    if (result) co_return Unit{};
+    Error error = std::move(result).error();
+    // A retried add whose first attempt did reach Batch answers PoolExists: the pool is ours
+    // if it carries poolwarden's marker.
+    if (error.http_status == 409 && error.code == "PoolExists") {
+        auto existing = co_await get_pool(endpoint, request.spec.id);
+        if (existing) {
+            auto it = existing->metadata.find(model::kManagedByKey);
+            if (it != existing->metadata.end() && it->second == model::kManagedByValue)
+                co_return Unit{};
+            error.message += " (the existing pool is not managed by poolwarden)";
+        }
+        error.kind = ErrorKind::Client;
+    }
+    co_return pw::Err{std::move(error)};
+}
+
+net::awaitable<Result<Unit>> BatchClient::resize_pool(const std::string& endpoint,
+                                                      const std::string& pool_id,
+                                                      const PoolResizeRequest& request,
+                                                      const std::string& if_match) {
+    auto target = url(endpoint, PoolPath(pool_id) + "/resize");
+    auto http_request = Make(verb::post, target);
+    if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
+    SetJsonBody(http_request, codec::EncodePoolResize(
+                                  request.target_dedicated_nodes, request.target_low_priority_nodes,
+                                  request.resize_timeout, request.node_deallocation_option));
+    auto result = co_await transport_.call(std::move(http_request),
+                                           options("resize_pool", target, !if_match.empty()));
+    if (result) co_return Unit{};
+    Error error = std::move(result).error();
+    // A retried resize whose first attempt was applied fails If-Match: it succeeded if the
+    // pool now has the requested targets.
+    if (error.http_status == 412 && !if_match.empty()) {
+        auto pool = co_await get_pool(endpoint, pool_id);
+        if (pool && pool->target_dedicated_nodes == request.target_dedicated_nodes &&
+            pool->target_low_priority_nodes == request.target_low_priority_nodes)
+            co_return Unit{};
+    }
+    co_return pw::Err{std::move(error)};
+}
+
+net::awaitable<Result<Unit>> BatchClient::stop_resize(const std::string& endpoint,
+                                                      const std::string& pool_id) {
+    auto target = url(endpoint, PoolPath(pool_id) + "/stopresize");
+    auto result =
+        co_await transport_.call(Make(verb::post, target), options("stop_resize", target, false));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    co_return Unit{};
+}
+
+net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint,
+                                                     const std::string& pool_id,
+                                                     const PoolPatchRequest& request,
+                                                     const std::string& if_match) {
+    auto target = url(endpoint, PoolPath(pool_id));
+    auto http_request = Make(verb::patch, target);
+    if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
+    SetJsonBody(http_request, codec::EncodePoolPatch(request.start_task, request.metadata));
+    auto result = co_await transport_.call(std::move(http_request),
+                                           options("patch_pool", target, !if_match.empty()));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    co_return Unit{};
+}
+
+net::awaitable<Result<Unit>> BatchClient::delete_pool(const std::string& endpoint,
+                                                      const std::string& pool_id) {
+    auto target = url(endpoint, PoolPath(pool_id));
+    auto result =
+        co_await transport_.call(Make(verb::delete_, target), options("delete_pool", target, true));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    co_return Unit{};
+}
+
+net::awaitable<Result<std::vector<SupportedImage>>> BatchClient::list_supported_images(
+    const std::string& endpoint) {
+    std::vector<SupportedImage> images;
+    std::string next = url(endpoint, "/supportedimages", "maxresults=1000");
+    const std::string origin = OriginOf(next);
+    for (int page = 0; page < options_.max_pages; ++page) {
+        auto result = co_await transport_.call(Make(verb::get, next),
+                                               options("list_supported_images", next, true));
+        if (!result) co_return pw::Err{std::move(result).error()};
+        auto j = nlohmann::json::parse(result->response.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("value") || !j["value"].is_array())
+            co_return pw::Err{DecodeError("GET /supportedimages: expected {value: [...]}", 200)};
+        for (const auto& item : j["value"]) {
+            if (!item.is_object()) continue;
+            SupportedImage image;
+            image.node_agent_sku_id = item.value("nodeAgentSKUId", "");
+            image.os_type = item.value("osType", "");
+            image.verification_type = item.value("verificationType", "");
+            image.batch_support_end_of_life = item.value("batchSupportEndOfLife", "");
+            if (auto ref = item.find("imageReference"); ref != item.end() && ref->is_object()) {
+                image.publisher = ref->value("publisher", "");
+                image.offer = ref->value("offer", "");
+                image.sku = ref->value("sku", "");
+            }
+            if (auto caps = item.find("capabilities"); caps != item.end() && caps->is_array())
+                for (const auto& cap : *caps)
+                    if (cap.is_string()) image.capabilities.push_back(cap.get<std::string>());
+            images.push_back(std::move(image));
+        }
+        auto link = j.find("odata.nextLink");
+        if (link == j.end() || !link->is_string() || link->get<std::string>().empty())
+            co_return images;
+        next = link->get<std::string>();
+        if (OriginOf(next) != origin)
+            co_return pw::Err{DecodeError(
+                "odata.nextLink points outside the account endpoint: " + OriginOf(next), 200)};
+    }
+    co_return pw::Err{DecodeError("GET /supportedimages: more than max_pages pages", 200)};
+}
+
+}  // namespace pw::azure

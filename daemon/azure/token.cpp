@@ -1,0 +1,354 @@
+#include "azure/token.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "azure/errors.hpp"
+#include "http/url.hpp"
+
+namespace pw::azure {
+
+namespace net = boost::asio;
+using SysClock = std::chrono::system_clock;
+
+std::string ProcessEnv(const char* name) {
+    const char* value = std::getenv(name);
+    return value ? value : "";
+}
+
+std::string ScopeForResource(std::string_view resource) {
+    return std::string(resource) + "/.default";
+}
+
+namespace {
+
+std::optional<long long> NumberOrString(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end()) return std::nullopt;
+    if (it->is_number_integer()) return it->get<long long>();
+    if (it->is_number()) return static_cast<long long>(it->get<double>());
+    if (it->is_string()) {
+        const auto& s = it->get_ref<const std::string&>();
+        long long v = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec == std::errc() && end == s.data() + s.size()) return v;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+pw::Result<AccessToken, std::string> ParseTokenResponse(std::string_view body,
+                                                        SysClock::time_point now) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return pw::Err{std::string("token response is not a JSON object")};
+    auto it = j.find("access_token");
+    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
+        return pw::Err{std::string("token response has no access_token")};
+    AccessToken token;
+    token.value = it->get<std::string>();
+    if (auto in = NumberOrString(j, "expires_in")) {
+        token.expires_on = now + std::chrono::seconds(*in);
+    } else if (auto on = NumberOrString(j, "expires_on")) {
+        token.expires_on = SysClock::time_point(std::chrono::seconds(*on));
+    } else {
+        token.expires_on = now + std::chrono::minutes(5);
+    }
+    return token;
+}
+
+SysClock::time_point TokenCache::RefreshAt(SysClock::time_point obtained,
+                                           SysClock::time_point expires_on) {
+    const auto lifetime = expires_on - obtained;
+    if (lifetime < std::chrono::minutes(10)) return obtained + lifetime / 2;
+    return expires_on - std::chrono::minutes(5);
+}
+
+TokenCache::TokenCache(std::unique_ptr<TokenFetcher> fetcher, Clock clock,
+                       RequestObserver* observer)
+    : fetcher_(std::move(fetcher)),
+      clock_(clock ? std::move(clock) : Clock([] { return SysClock::now(); })),
+      observer_(observer) {}
+
+void TokenCache::shutdown() {
+    stopped_ = true;
+    for (auto& [resource, entry] : entries_) {
+        if (entry.flight)
+            for (auto* waiter : entry.flight->waiters) waiter->cancel();
+    }
+}
+
+net::awaitable<Result<std::string>> TokenCache::token(const std::string& resource,
+                                                      bool force_refresh) {
+    if (stopped_) co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+    auto& entry = entries_[resource];
+    const auto now = clock_();
+    if (!force_refresh && entry.token && now < RefreshAt(entry.obtained, entry.token->expires_on))
+        co_return entry.token->value;
+    if (entry.flight) {
+        auto flight = entry.flight;
+        net::steady_timer timer(co_await net::this_coro::executor,
+                                net::steady_timer::time_point::max());
+        flight->waiters.push_back(&timer);
+        co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        std::erase(flight->waiters, &timer);
+        if (flight->outcome) co_return *flight->outcome;
+        co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+    }
+    auto flight = std::make_shared<Flight>();
+    entry.flight = flight;
+    ++fetches_;
+    auto fetched = co_await fetcher_->fetch(resource);
+    const auto done = clock_();
+    if (fetched) {
+        entry.token = std::move(fetched).value();
+        entry.obtained = now;
+        flight->outcome = Result<std::string>(entry.token->value);
+        spdlog::debug(
+            "token for {} refreshed via {}, expires in {} s", resource, fetcher_->method(),
+            std::chrono::duration_cast<std::chrono::seconds>(entry.token->expires_on - done)
+                .count());
+    } else if (entry.token && done < entry.token->expires_on - std::chrono::seconds(30)) {
+        spdlog::warn("token refresh for {} failed, keeping the current token: {}", resource,
+                     fetched.error().str());
+        flight->outcome = Result<std::string>(entry.token->value);
+    } else {
+        spdlog::warn("token for {} failed: {}", resource, fetched.error().str());
+        flight->outcome = Result<std::string>(pw::Err{fetched.error()});
+    }
+    if (observer_) observer_->on_token_refresh(resource, fetched.ok());
+    entry.flight.reset();
+    for (auto* waiter : flight->waiters) waiter->cancel();
+    co_return *flight->outcome;
+}
+
+namespace {
+
+/// Shared exchange loop of the three providers: build, send, parse, retry.
+class ExchangeFetcher : public TokenFetcher {
+  public:
+    ExchangeFetcher(http::Client& client, RequestObserver* observer, RetryPolicy retry)
+        : client_(client), observer_(observer), retry_(retry), rng_(std::random_device{}()) {}
+
+    net::awaitable<Result<AccessToken>> fetch(const std::string& resource) override {
+        for (int attempt = 1;; ++attempt) {
+            auto request = build(resource);
+            if (!request) co_return pw::Err{Prefixed(request.error(), resource)};
+            const auto start = std::chrono::steady_clock::now();
+            auto sent = co_await client_.send(std::move(request).value());
+            const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - start);
+            Error error;
+            if (sent) {
+                if (observer_) observer_->on_request("aad", "token", sent->status, took);
+                if (sent->status == 200) {
+                    auto token = ParseTokenResponse(sent->body, SysClock::now());
+                    if (token) co_return std::move(token).value();
+                    co_return pw::Err{
+                        Prefixed(MakeError(ErrorKind::Decode, token.error(), 200), resource)};
+                }
+                error = ErrorFromResponse(*sent, ErrorFormat::Aad, SysClock::now());
+                // A rejected credential is an authentication problem, not a bad request.
+                if (error.kind == ErrorKind::Client && sent->status != 404)
+                    error.kind = ErrorKind::Auth;
+                if (error.kind == ErrorKind::Throttled && observer_)
+                    observer_->on_throttled("aad", "token", error.retry_after);
+            } else {
+                if (observer_) observer_->on_request("aad", "token", 0, took);
+                error = ErrorFromFailure(sent.error());
+            }
+            if (error.http_status == 401) error.http_status = 400;  // no token to refresh here
+            auto decision =
+                DecideRetry(error, RetryContext{.attempt = attempt, .idempotent = true}, retry_,
+                            std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
+            if (!decision.retry) co_return pw::Err{Prefixed(error, resource)};
+            if (observer_) observer_->on_retry("aad", "token", error, decision.delay);
+            if (!co_await client_.stop_signal().sleep(decision.delay))
+                co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+        }
+    }
+
+  protected:
+    virtual pw::Result<http::ClientRequest, Error> build(const std::string& resource) = 0;
+
+    Error Prefixed(Error error, const std::string& resource) const {
+        error.message = fmt::format("token for {} via {}: {}", resource, method(), error.message);
+        return error;
+    }
+
+    static Error ConfigError(std::string message) {
+        return MakeError(ErrorKind::Auth, std::move(message), 0, "CredentialUnavailable", false);
+    }
+
+    static pw::Result<std::string, Error> ReadFileTrimmed(const std::string& path,
+                                                          std::string_view what) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return pw::Err{ConfigError(fmt::format("cannot read {} {}", what, path))};
+        std::ostringstream buffer;
+        buffer << in.rdbuf();
+        std::string text = buffer.str();
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
+                                 text.back() == '\t'))
+            text.pop_back();
+        if (text.empty()) return pw::Err{ConfigError(fmt::format("{} {} is empty", what, path))};
+        return text;
+    }
+
+  private:
+    http::Client& client_;
+    RequestObserver* observer_;
+    RetryPolicy retry_;
+    std::mt19937_64 rng_;
+};
+
+std::string WithSlash(std::string s) {
+    if (s.empty() || s.back() != '/') s += '/';
+    return s;
+}
+
+/// clientSecret and workloadIdentity: the v2 client-credentials grant.
+class ClientCredentialFetcher final : public ExchangeFetcher {
+  public:
+    ClientCredentialFetcher(http::Client& client, RequestObserver* observer, RetryPolicy retry,
+                            std::string authority, std::string tenant, std::string client_id,
+                            std::string secret_file, std::string secret, std::string assertion_file)
+        : ExchangeFetcher(client, observer, retry),
+          authority_(WithSlash(std::move(authority))),
+          tenant_(std::move(tenant)),
+          client_id_(std::move(client_id)),
+          secret_file_(std::move(secret_file)),
+          secret_(std::move(secret)),
+          assertion_file_(std::move(assertion_file)) {}
+
+    std::string_view method() const override {
+        return assertion_file_.empty() ? "clientSecret" : "workloadIdentity";
+    }
+
+  protected:
+    pw::Result<http::ClientRequest, Error> build(const std::string& resource) override {
+        std::string form =
+            "grant_type=client_credentials&client_id=" + http::UrlEncode(client_id_) +
+            "&scope=" + http::UrlEncode(ScopeForResource(resource));
+        if (!assertion_file_.empty()) {
+            // Kubernetes rotates the projected token: read it on every fetch.
+            auto assertion = ReadFileTrimmed(assertion_file_, "federated token file");
+            if (!assertion) return pw::Err{assertion.error()};
+            form += "&client_assertion_type=" +
+                    http::UrlEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+                    "&client_assertion=" + http::UrlEncode(*assertion);
+        } else {
+            std::string secret = secret_;
+            if (!secret_file_.empty()) {
+                auto read = ReadFileTrimmed(secret_file_, "client secret file");
+                if (!read) return pw::Err{read.error()};
+                secret = std::move(read).value();
+            }
+            form += "&client_secret=" + http::UrlEncode(secret);
+        }
+        http::ClientRequest request;
+        request.method = boost::beast::http::verb::post;
+        request.url = authority_ + http::UrlEncode(tenant_) + "/oauth2/v2.0/token";
+        request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                           {"Accept", "application/json"}};
+        request.body = std::move(form);
+        request.timeout = std::chrono::seconds(30);
+        request.idempotent = true;
+        return request;
+    }
+
+  private:
+    std::string authority_, tenant_, client_id_, secret_file_, secret_, assertion_file_;
+};
+
+/// managedIdentity: IMDS.
+class ManagedIdentityFetcher final : public ExchangeFetcher {
+  public:
+    ManagedIdentityFetcher(http::Client& client, RequestObserver* observer, RetryPolicy retry,
+                           std::string endpoint, std::string client_id)
+        : ExchangeFetcher(client, observer, retry),
+          endpoint_(std::move(endpoint)),
+          client_id_(std::move(client_id)) {}
+
+    std::string_view method() const override { return "managedIdentity"; }
+
+  protected:
+    pw::Result<http::ClientRequest, Error> build(const std::string& resource) override {
+        http::ClientRequest request;
+        request.url = endpoint_ + (endpoint_.find('?') == std::string::npos ? "?" : "&") +
+                      "api-version=2018-02-01&resource=" + http::UrlEncode(resource);
+        if (!client_id_.empty()) request.url += "&client_id=" + http::UrlEncode(client_id_);
+        request.headers = {{"Metadata", "true"}};
+        request.timeout = std::chrono::seconds(30);
+        return request;
+    }
+
+  private:
+    std::string endpoint_, client_id_;
+};
+
+}  // namespace
+
+pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(
+    const config::AuthConfig& auth, const config::CloudEndpoints& cloud, http::Client& client,
+    GetEnv env, RequestObserver* observer, RetryPolicy retry) {
+    auto pick = [&](const std::string& configured, const char* variable) {
+        return configured.empty() ? env(variable) : configured;
+    };
+    const std::string tenant = pick(auth.tenant_id, "AZURE_TENANT_ID");
+    const std::string client_id = pick(auth.client_id, "AZURE_CLIENT_ID");
+    std::string authority = cloud.authority_host;
+    if (authority == config::CloudEndpoints{}.authority_host) {
+        if (auto from_env = env("AZURE_AUTHORITY_HOST"); !from_env.empty()) authority = from_env;
+    }
+    const std::string& method = auth.method;
+    if (method == "sharedKey" || method == "SharedKey") {
+        return pw::Err{std::string(
+            "auth.method sharedKey is not supported: Batch pools built from Azure Compute "
+            "Gallery images need Microsoft Entra ID authentication; use clientSecret, "
+            "workloadIdentity or managedIdentity")};
+    }
+    if (method == "clientSecret" || method == "workloadIdentity") {
+        if (tenant.empty())
+            return pw::Err{"auth." + method + " needs auth.tenantId (or AZURE_TENANT_ID)"};
+        if (client_id.empty())
+            return pw::Err{"auth." + method + " needs auth.clientId (or AZURE_CLIENT_ID)"};
+        if (auto url = http::ParseUrl(WithSlash(authority) + tenant); !url)
+            return pw::Err{"cloud.authorityHost: " + url.error()};
+        if (method == "clientSecret") {
+            std::string secret = auth.client_secret_file.empty() ? env("AZURE_CLIENT_SECRET") : "";
+            if (auth.client_secret_file.empty() && secret.empty())
+                return pw::Err{std::string(
+                    "auth.clientSecret needs auth.clientSecretFile (or AZURE_CLIENT_SECRET)")};
+            return std::unique_ptr<TokenFetcher>(std::make_unique<ClientCredentialFetcher>(
+                client, observer, retry, authority, tenant, client_id, auth.client_secret_file,
+                std::move(secret), ""));
+        }
+        const std::string file = pick(auth.federated_token_file, "AZURE_FEDERATED_TOKEN_FILE");
+        if (file.empty())
+            return pw::Err{
+                std::string("auth.workloadIdentity needs auth.federatedTokenFile (or "
+                            "AZURE_FEDERATED_TOKEN_FILE)")};
+        return std::unique_ptr<TokenFetcher>(std::make_unique<ClientCredentialFetcher>(
+            client, observer, retry, authority, tenant, client_id, "", "", file));
+    }
+    if (method == "managedIdentity") {
+        if (auto url = http::ParseUrl(cloud.imds_endpoint); !url)
+            return pw::Err{"cloud.imdsEndpoint: " + url.error()};
+        return std::unique_ptr<TokenFetcher>(std::make_unique<ManagedIdentityFetcher>(
+            client, observer, retry, cloud.imds_endpoint, client_id));
+    }
+    return pw::Err{"auth.method '" + method +
+                   "' is unknown (use clientSecret, workloadIdentity or managedIdentity)"};
+}
+
+}  // namespace pw::azure

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "azure/api.hpp"
+#include "azure/errors.hpp"
+#include "azure/observer.hpp"
+#include "azure/retry.hpp"
+#include "azure/token.hpp"
+#include "http/client.hpp"
+#include "http/rate_limit.hpp"
+
+namespace pw::azure {
+
+/// One logical Azure call (all its attempts).
+struct CallOptions {
+    std::string service;    ///< `batch` or `arm` (metrics label).
+    std::string operation;  ///< `list_pools`, `get_image_version`, ... (metrics label).
+    ErrorFormat format = ErrorFormat::Arm;
+    std::string token_resource;                  ///< Entra ID resource of the bearer token.
+    std::vector<std::string> rate_keys;          ///< Token buckets to draw from (see RateLimitFor).
+    bool idempotent = false;                     ///< See RetryContext::idempotent.
+    std::chrono::milliseconds deadline{120000};  ///< All attempts and waits.
+    std::chrono::milliseconds attempt_timeout{30000};  ///< One exchange.
+};
+
+/// A successful (2xx) response and how many attempts it took.
+struct CallResult {
+    http::ClientResponse response;
+    int attempts = 1;
+};
+
+/// Settings shared by every call.
+struct TransportOptions {
+    RetryPolicy retry;
+    std::function<double()> random01;  ///< Jitter source in [0,1); default a seeded PRNG.
+    RequestObserver* observer = nullptr;
+};
+
+/// Default client-side limits: 20/s (burst 40) per host, and per ARM subscription 4 reads/s
+/// (burst 50) and 1 write/s (burst 10) — below both ARM's hourly and token-bucket quotas, so
+/// many pools never burst a subscription. Keys: `host:<h>`, `arm-reads:<sub>`,
+/// `arm-writes:<sub>`.
+http::RateLimit DefaultRateLimit(const std::string& key);
+
+/// Runs calls: rate limiting, bearer token, the exchange, error typing and the retry loop
+/// (DecideRetry; a 401 forces one token refresh), bounded by the call's deadline. Records
+/// attempts, throttling and `x-ms-ratelimit-remaining-*` headers on the observer. Logs method,
+/// host, path, status and timing at debug level; never headers or bodies.
+///
+/// Thread safety: use from one strand; the client, tokens and limiter must outlive it.
+class Transport {
+  public:
+    Transport(http::Client& client, TokenSource& tokens, http::RateLimiter& limiter,
+              TransportOptions options = {});
+
+    boost::asio::awaitable<Result<CallResult>> call(http::ClientRequest request,
+                                                    const CallOptions& options);
+
+    http::Client& client() { return client_; }
+
+  private:
+    http::Client& client_;
+    TokenSource& tokens_;
+    http::RateLimiter& limiter_;
+    TransportOptions options_;
+};
+
+/// A new random GUID (`client-request-id`).
+std::string NewGuid();
+
+}  // namespace pw::azure

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/desired.hpp"
+#include "model/duration.hpp"
+#include "model/observed.hpp"
+
+/// Pure encoders of the request bodies poolwarden sends (Batch data plane and ARM). Each returns
+/// compact JSON text; nothing is read back from them.
+namespace pw::codec {
+
+/// `POST /pools` body (PoolAddParameter): id, vmSize, virtualMachineConfiguration with
+/// `imageReference.virtualMachineImageId` and `nodeAgentSKUId`, fixed targets with
+/// `resizeTimeout` (ISO-8601) or enableAutoScale + formula + evaluation interval,
+/// taskSlotsPerNode, startTask (an elevated one runs as the pool-scoped admin auto user) and
+/// `metadata` as `[{name, value}]` exactly as given in `spec.metadata`.
+std::string EncodePoolAdd(const model::PoolSpec& spec,
+                          const std::optional<model::Seconds>& resize_timeout);
+
+/// `POST /pools/{id}/resize` body (PoolResizeParameter). An empty deallocation option is
+/// omitted (Batch's default, requeue).
+std::string EncodePoolResize(int target_dedicated_nodes, int target_low_priority_nodes,
+                             model::Seconds resize_timeout,
+                             const std::string& node_deallocation_option);
+
+/// `PATCH /pools/{id}` body (PoolPatchParameter): only the members given; an empty metadata
+/// map clears the pool's metadata.
+std::string EncodePoolPatch(const std::optional<model::StartTask>& start_task,
+                            const std::optional<std::map<std::string, std::string>>& metadata);
+
+/// ARM `PATCH` body of a gallery image version changing replica counts:
+/// `{"properties":{"publishingProfile":{"targetRegions":[...]},"storageProfile":{}}}`. Every
+/// region is sent (the array is replaced as a whole), each with its storageAccountType as
+/// observed (omitted when unknown); replicationMode and version-level settings are never sent.
+std::string EncodeTargetRegionsPatch(const std::vector<model::TargetRegion>& regions);
+
+}  // namespace pw::codec
