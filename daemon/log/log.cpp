@@ -128,6 +128,7 @@ void Setup(Format format, spdlog::level::level_enum level) {
 std::string FormatText(std::string_view msg, const Fields& fields) {
     std::string out(msg);
     for (const auto& [k, v] : fields) {
+        if (v.empty()) continue;
         out += ' ';
         out += k;
         out += '=';
@@ -148,6 +149,7 @@ void Write(spdlog::level::level_enum level, std::string_view msg, const Fields& 
         payload += "\"msg\":";
         AppendJsonString(payload, msg);
         for (const auto& [k, v] : fields) {
+            if (v.empty()) continue;
             payload += ',';
             AppendJsonString(payload, k);
             payload += ':';

@@ -26,7 +26,8 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 /// through spdlog directly by other modules come out in the same format.
 void Setup(Format format, spdlog::level::level_enum level);
 
-/// Writes one structured event through the default logger. Never pass secrets in `fields`.
+/// Writes one structured event through the default logger; empty values are left out. Never
+/// pass secrets in `fields`.
 void Write(spdlog::level::level_enum level, std::string_view msg, const Fields& fields = {});
 
 /// Formats an event as the text logger prints its payload: `msg key=value key="a b"`.

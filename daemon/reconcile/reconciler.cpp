@@ -8,6 +8,7 @@
 #include "log/log.hpp"
 #include "model/duration.hpp"
 #include "model/resource_id.hpp"
+#include "planner/rules.hpp"
 
 namespace pw::reconcile {
 
@@ -98,6 +99,23 @@ void SetCondition(std::vector<Condition>& out, const std::vector<Condition>* pre
             if (p.type == c.type && p.status == c.status) c.since = p.since;
     }
     out.push_back(std::move(c));
+}
+
+std::string ProgressReason(ActionKind k) {
+    switch (k) {
+        case ActionKind::AddTargetRegion:
+        case ActionKind::SetRegionalReplicas:
+            return "UpdatingReplicas";
+        case ActionKind::WaitForReplication:
+            return "WaitingForReplication";
+        case ActionKind::CreatePool:
+            return "Creating";
+        case ActionKind::ResizePool:
+            return "Resizing";
+        case ActionKind::PatchPool:
+            return "Patching";
+    }
+    return "Progressing";
 }
 
 }  // namespace
@@ -197,23 +215,13 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
             if (!read_only) items_[key].alloc_timeout_etag.clear();
             continue;
         }
+        // The planner reports resize errors as findings; here AllocationTimedout is retried
+        // with per-pool backoff, and quota errors are left for a change of spec or quota.
         bool timed_out = false;
         bool quota = false;
         for (const auto& e : p->resize_errors) {
-            bool is_quota = EndsWith(e.code, "QuotaReached");
-            quota = quota || is_quota;
+            quota = quota || EndsWith(e.code, "QuotaReached");
             timed_out = timed_out || e.code == kAllocationTimedout;
-            bool dup = std::any_of(report.plan.findings.begin(), report.plan.findings.end(),
-                                   [&](const model::Finding& f) {
-                                       return f.code == e.code && model::ResourceKey(f.pool) ==
-                                                                      model::ResourceKey(spec.id);
-                                   });
-            if (dup) continue;
-            report.plan.findings.push_back(
-                {is_quota ? model::Severity::Error : model::Severity::Warning, e.code, spec.account,
-                 spec.id, "",
-                 fmt::format("last resize failed: {}{}", e.message,
-                             is_quota ? " (waiting for a change of the spec or the quota)" : "")});
         }
         bool owned = spec.adopt || (p->metadata.count(model::kManagedByKey) &&
                                     p->metadata.at(model::kManagedByKey) == model::kManagedByValue);
@@ -258,7 +266,7 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
     auto hold = [&](const model::Action& a, std::string why) {
         report.held.push_back(
             fmt::format("{} {}: {}", model::ToString(a.kind), ActionSubject(a), why));
-        log::Write(spdlog::level::info, "action held",
+        log::Write(spdlog::level::debug, "action held",
                    {{"action", std::string(model::ToString(a.kind))},
                     {"pool", a.pool},
                     {"account", a.account},
@@ -529,9 +537,12 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
         // Progressing
         if (!mine.empty()) {
             const auto* a = mine.front();
-            std::string reason = a->kind == ActionKind::WaitForReplication
-                                     ? "WaitingForReplication"
-                                     : std::string(model::ToString(a->kind));
+            for (const auto* m : mine)
+                if (!m->pool.empty()) {
+                    a = m;
+                    break;
+                }
+            std::string reason = ProgressReason(a->kind);
             SetCondition(ps.conditions, prev_conditions, "Progressing", true, reason, a->reason,
                          now);
         } else if (p && p->allocation_state != "steady") {
@@ -565,17 +576,19 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
     }
 
     // Image versions: required vs current replicas per account region.
-    std::map<std::string, std::map<std::string, std::pair<std::string, int>>> required;
+    struct RegionDemand {
+        std::string name;
+        std::vector<int> nodes;
+    };
+    std::map<std::string, std::map<std::string, RegionDemand>> required;
     std::map<std::string, std::string> version_ids;
-    const auto& policy = desired.policy;
     for (const auto& spec : desired.pools) {
         auto region = AccountRegion(desired, o, spec.account);
         version_ids.emplace(spec.image.key(), spec.image.str());
         if (region.empty()) continue;
-        int per_replica = std::max(1, policy.vms_per_replica);
         auto& entry = required[spec.image.key()][model::NormalizeRegion(region)];
-        entry.first = region;
-        entry.second += (spec.sized_nodes() + per_replica - 1) / per_replica;
+        entry.name = region;
+        entry.nodes.push_back(spec.sized_nodes());
     }
     for (const auto& [key, id] : version_ids) {
         ImageVersionStatus vs;
@@ -587,9 +600,8 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
         }
         for (const auto& [norm, entry] : required[key]) {
             RegionReplicaStatus rs;
-            rs.region = entry.first;
-            rs.required = std::min(std::max(1, entry.second + policy.extra_replicas),
-                                   policy.max_replicas_per_region);
+            rs.region = entry.name;
+            rs.required = planner::RequiredRegionReplicas(entry.nodes, desired.policy).required;
             for (const auto& a : report.plan.actions)
                 if (IsReplicaAction(a.kind) && model::ResourceKey(a.image_version) == key &&
                     model::NormalizeRegion(a.region) == norm && a.to)

@@ -1,0 +1,133 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "log/log.hpp"
+#include "reconcile/backoff.hpp"
+#include "reconcile/loop.hpp"
+#include "reconcile/status.hpp"
+#include "support/fake_azure.hpp"
+#include "support/run.hpp"
+
+namespace pw::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+TEST(BackoffTest, ClassifiesTerminalAndTransientErrors) {
+    using azure::ErrorKind;
+    using reconcile::ErrorClass;
+    EXPECT_EQ(reconcile::Classify(MakeError(ErrorKind::Server, 503, "ServerBusy")),
+              ErrorClass::Transient);
+    EXPECT_EQ(reconcile::Classify(MakeError(ErrorKind::Throttled, 429, "TooManyRequests")),
+              ErrorClass::Transient);
+    EXPECT_EQ(reconcile::Classify(MakeError(ErrorKind::Client, 412, "ConditionNotMet")),
+              ErrorClass::Transient);
+    EXPECT_EQ(reconcile::Classify(MakeError(ErrorKind::Client, 409, "PoolBeingDeleted")),
+              ErrorClass::Transient);
+    EXPECT_EQ(reconcile::Classify(MakeError(ErrorKind::Client, 400, "InvalidPropertyValue")),
+              ErrorClass::Terminal);
+    EXPECT_EQ(reconcile::Classify(MakeError(ErrorKind::Client, 409, "AccountCoreQuotaReached")),
+              ErrorClass::Terminal);
+    EXPECT_EQ(reconcile::Classify(MakeError(ErrorKind::Cancelled, 0, "")), ErrorClass::Cancelled);
+}
+
+TEST(BackoffTest, DoublesWithJitterUpToTheCapAndHonoursRetryAfter) {
+    reconcile::BackoffPolicy p{5s, 600s};
+    EXPECT_EQ(reconcile::BackoffDelay(p, 1, 1.0), 5s);
+    EXPECT_EQ(reconcile::BackoffDelay(p, 2, 1.0), 10s);
+    EXPECT_EQ(reconcile::BackoffDelay(p, 4, 1.0), 40s);
+    EXPECT_EQ(reconcile::BackoffDelay(p, 4, 0.0), 20s) << "jitter keeps at least half";
+    EXPECT_EQ(reconcile::BackoffDelay(p, 30, 1.0), 600s);
+    EXPECT_EQ(reconcile::BackoffDelay(p, 1, 0.0, 90000ms), 90s);
+}
+
+TEST(LoopTest, NextDelayStaysWithinTenPercentAndRequeueWins) {
+    EXPECT_EQ(reconcile::Loop::NextDelay(60s, 0.1, 0.0, {}), 54000ms);
+    EXPECT_EQ(reconcile::Loop::NextDelay(60s, 0.1, 1.0, {}), 66000ms);
+    EXPECT_EQ(reconcile::Loop::NextDelay(60s, 0.1, 0.5, {}), 60000ms);
+    EXPECT_EQ(reconcile::Loop::NextDelay(60s, 0.1, 0.5, 15s), 15000ms);
+}
+
+TEST(LoopTest, TriggerRunsAPassAtOnceAndStopEndsTheLoop) {
+    FakeAzure azure;
+    azure.add_account(MakeAccount("eus"), "eastus");
+    reconcile::StatusStore status;
+    reconcile::Reconciler rec(
+        azure, azure, status, {}, [](const auto&, const auto&, auto) { return model::Plan{}; }, 1);
+    model::DesiredState desired;
+    desired.accounts = {MakeAccount("eus")};
+    reconcile::Loop loop(
+        rec, [&] { return desired; }, {3600s, 0.1}, 1);
+    int passes = 0;
+    loop.on_cycle([&](const reconcile::CycleReport&) { ++passes; });
+
+    asio::io_context ctx;
+    bool finished = false;
+    asio::co_spawn(ctx, loop.run(), [&](std::exception_ptr) { finished = true; });
+    asio::steady_timer t1(ctx, 50ms);
+    t1.async_wait([&](auto) {
+        EXPECT_EQ(passes, 1) << "first pass at start, then the hour-long interval";
+        loop.trigger();
+        loop.trigger();  // conflated
+    });
+    asio::steady_timer t2(ctx, 100ms);
+    t2.async_wait([&](auto) {
+        EXPECT_EQ(passes, 2);
+        loop.stop();
+    });
+    ctx.run_for(5s);
+    EXPECT_TRUE(finished);
+    EXPECT_EQ(passes, 2);
+    EXPECT_EQ(status.get()->last_cycle->id, 2u);
+}
+
+TEST(LogTest, RateLimiterPassesFirstAndCountsRepeats) {
+    log::RateLimiter limiter(60s);
+    auto t = std::chrono::steady_clock::time_point{} + 1h;
+    int suppressed = -1;
+    EXPECT_TRUE(limiter.admit("e", t, &suppressed));
+    EXPECT_EQ(suppressed, 0);
+    EXPECT_FALSE(limiter.admit("e", t + 1s));
+    EXPECT_FALSE(limiter.admit("e", t + 59s));
+    EXPECT_TRUE(limiter.admit("other", t + 2s));
+    EXPECT_TRUE(limiter.admit("e", t + 61s, &suppressed));
+    EXPECT_EQ(suppressed, 2);
+}
+
+TEST(LogTest, TextFormatQuotesValuesThatNeedIt) {
+    EXPECT_EQ(
+        log::FormatText("action", {{"pool", "render"}, {"reason", "grow 1 -> 2"}, {"empty", ""}}),
+        "action pool=render reason=\"grow 1 -> 2\"");
+}
+
+TEST(StatusTest, JsonCarriesConditionsReplicasAndConfigErrors) {
+    reconcile::StatusSnapshot s;
+    reconcile::PoolStatus p;
+    p.id = "render";
+    p.account = "eus";
+    p.conditions.push_back({"Ready", false, "NotCreated", "the pool does not exist yet", {}});
+    p.findings.push_back({model::Severity::Error, "SpecializedImage", "eus", "render", "", "no"});
+    s.pools.push_back(p);
+    reconcile::ImageVersionStatus v;
+    v.id = kVersion140;
+    v.regions.push_back({"East US", 10, 1, "Replicating", 40});
+    s.image_versions.push_back(v);
+    s.config_files.push_back({"pools.d/bad.yaml", false, true, {"bad.yaml:3:1: x: y"}});
+    auto j = reconcile::ToJson(s);
+    EXPECT_EQ(j["pools"][0]["conditions"][0]["type"], "Ready");
+    EXPECT_EQ(j["pools"][0]["conditions"][0]["status"], "False");
+    EXPECT_EQ(j["pools"][0]["findings"][0]["code"], "SpecializedImage");
+    EXPECT_EQ(j["imageVersions"][0]["regions"][0]["requiredReplicas"], 10);
+    EXPECT_EQ(j["imageVersions"][0]["regions"][0]["currentReplicas"], 1);
+    EXPECT_EQ(j["configFiles"][0]["usingLastGood"], true);
+    EXPECT_FALSE(j.contains("lastCycle"));
+}
+
+}  // namespace
+}  // namespace pw::testing

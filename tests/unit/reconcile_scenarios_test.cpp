@@ -1,0 +1,347 @@
+// Component tests of the whole pass (observe -> real planner -> filter -> execute) against the
+// in-memory FakeAzure: the end-to-end scenarios without a network.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "planner/planner.hpp"
+#include "reconcile/reconciler.hpp"
+#include "support/fake_azure.hpp"
+#include "support/run.hpp"
+
+namespace pw::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using reconcile::CycleReport;
+
+class ScenarioTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        azure.add_account(MakeAccount("eus"), "eastus");
+        azure.add_version(kVersion140, "East US", 1);
+        azure.add_image(kImageRender);
+        desired.accounts = {MakeAccount("eus")};
+    }
+    reconcile::Reconciler& R() {
+        if (!rec)
+            rec = std::make_unique<reconcile::Reconciler>(azure, azure, status, options,
+                                                          planner::MakePlan, 42);
+        return *rec;
+    }
+    CycleReport Cycle(std::chrono::seconds advance = 60s) {
+        now += advance;
+        azure.clear_calls();
+        return RunSync(R().reconcile_once(desired, now));
+    }
+    void Restart() { rec.reset(); }
+    /// Runs cycles (completing replication and resizes in between) until one writes nothing.
+    int Converge(int max_cycles = 10) {
+        for (int i = 0; i < max_cycles; ++i) {
+            auto r = Cycle();
+            if (r.converged()) return i + 1;
+            azure.finish_updates();
+            azure.complete_replication();
+            azure.finish_resizes();
+        }
+        return -1;
+    }
+    const reconcile::PoolStatus* PoolStatus(const std::string& id) {
+        snapshot = status.get();
+        return snapshot->pool(id);
+    }
+    static int IndexOf(const std::vector<std::string>& calls, const std::string& prefix) {
+        for (std::size_t i = 0; i < calls.size(); ++i)
+            if (calls[i].rfind(prefix, 0) == 0) return static_cast<int>(i);
+        return -1;
+    }
+
+    FakeAzure azure;
+    reconcile::StatusStore status;
+    std::shared_ptr<const reconcile::StatusSnapshot> snapshot;
+    model::DesiredState desired;
+    reconcile::Reconciler::Options options;
+    std::unique_ptr<reconcile::Reconciler> rec;
+    reconcile::TimePoint now{std::chrono::hours(1000)};
+    std::vector<std::string> all_writes;
+};
+
+TEST_F(ScenarioTest, FixedPoolOf3000FromEmpty) {
+    desired.pools = {MakePool("render-linux", "eus", kVersion140, 2000, 1000)};
+
+    auto r = Cycle();
+    EXPECT_EQ(azure.writes(),
+              std::vector<std::string>{"PATCH version " + std::string(kVersion140)});
+    EXPECT_EQ(azure.version(kVersion140)->target_regions.at(0).regional_replica_count, 10);
+    EXPECT_TRUE(r.waiting);
+    ASSERT_TRUE(r.requeue_after);
+    EXPECT_LT(*r.requeue_after, 60s);
+    auto* ps = PoolStatus("render-linux");
+    ASSERT_NE(ps, nullptr);
+    EXPECT_EQ(ps->condition("Progressing")->reason, "WaitingForReplication");
+    EXPECT_FALSE(ps->condition("Ready")->status);
+    const auto* vs = snapshot->image_version(kVersion140);
+    ASSERT_NE(vs, nullptr);
+    ASSERT_EQ(vs->regions.size(), 1u);
+    EXPECT_EQ(vs->regions[0].required, 10);
+    EXPECT_EQ(vs->regions[0].current, 1) << "status shows what was observed before the write";
+
+    r = Cycle();
+    EXPECT_TRUE(azure.writes().empty()) << "replication in progress: wait, write nothing";
+    EXPECT_EQ(PoolStatus("render-linux")->condition("Progressing")->reason,
+              "WaitingForReplication");
+    EXPECT_EQ(snapshot->image_version(kVersion140)->regions[0].replication_state, "Replicating");
+
+    azure.complete_replication();
+    r = Cycle();
+    ASSERT_EQ(azure.writes(), std::vector<std::string>{"POST pool eusbatch/render-linux"});
+    EXPECT_EQ(azure.adds.at(0).resize_timeout, std::optional<model::Seconds>(45min));
+    EXPECT_EQ(azure.pool("eus", "render-linux")->metadata.at(model::kManagedByKey), "poolwarden");
+
+    r = Cycle();
+    EXPECT_TRUE(azure.writes().empty()) << "pool resizing";
+    EXPECT_EQ(PoolStatus("render-linux")->condition("Progressing")->reason, "Resizing");
+
+    azure.finish_resizes();
+    for (int i = 0; i < 3; ++i) {
+        r = Cycle();
+        EXPECT_TRUE(azure.writes().empty()) << "steady state: zero writes per cycle";
+        EXPECT_TRUE(r.converged());
+        EXPECT_EQ(azure.count("LIST pools"), 1);
+        EXPECT_EQ(azure.count("GET version"), 1);
+    }
+    ps = PoolStatus("render-linux");
+    EXPECT_TRUE(ps->condition("Ready")->status);
+    EXPECT_FALSE(ps->condition("Degraded")->status);
+    EXPECT_EQ(ps->current_nodes, 3000);
+    EXPECT_EQ(azure.adds.size(), 1u) << "no duplicate creates";
+}
+
+TEST_F(ScenarioTest, TwoPoolsSharingAVersionSumTheirReplicas) {
+    desired.pools = {MakePool("a", "eus", kVersion140, 1500),
+                     MakePool("b", "eus", kVersion140, 1200, 300)};
+    auto r = Cycle();
+    EXPECT_EQ(azure.count("PATCH version"), 1);
+    EXPECT_EQ(azure.version(kVersion140)->target_regions.at(0).regional_replica_count, 10);
+    EXPECT_GT(Converge(), 0);
+    EXPECT_EQ(azure.adds.size(), 2u);
+}
+
+TEST_F(ScenarioTest, OneVersionUsedFromTwoRegionsAddsTheRegionAndSizesEach) {
+    azure.add_account(MakeAccount("weu"), "westeurope");
+    desired.accounts.push_back(MakeAccount("weu"));
+    desired.pools = {MakePool("east", "eus", kVersion140, 600),
+                     MakePool("west", "weu", kVersion140, 900)};
+    (void)Cycle();
+    ASSERT_EQ(azure.count("PATCH version"), 1) << "one PATCH carries both regions";
+    const auto& regions = azure.version(kVersion140)->target_regions;
+    ASSERT_EQ(regions.size(), 2u);
+    EXPECT_EQ(regions[0].regional_replica_count, 2);
+    EXPECT_EQ(model::NormalizeRegion(regions[1].name), "westeurope");
+    EXPECT_EQ(regions[1].regional_replica_count, 3);
+    EXPECT_EQ(regions[1].storage_account_type, "Standard_LRS");
+    EXPECT_GT(Converge(), 0);
+    EXPECT_NE(azure.pool("weu", "west"), nullptr);
+    EXPECT_NE(azure.pool("eus", "east"), nullptr);
+}
+
+TEST_F(ScenarioTest, AutoscalePoolIsSizedForMaxNodesAndGetsNoResizeTimeout) {
+    desired.pools = {MakeAutoPool("auto", "eus", kVersion140, 1200)};
+    (void)Cycle();
+    EXPECT_EQ(azure.version(kVersion140)->target_regions.at(0).regional_replica_count, 4);
+    EXPECT_GT(Converge(), 0);
+    ASSERT_EQ(azure.adds.size(), 1u);
+    EXPECT_FALSE(azure.adds[0].resize_timeout);
+    EXPECT_TRUE(azure.pool("eus", "auto")->enable_auto_scale);
+}
+
+TEST_F(ScenarioTest, GrowthRaisesReplicasBeforeTheResize) {
+    desired.pools = {MakePool("render", "eus", kVersion140, 500)};
+    EXPECT_GT(Converge(), 0);
+    desired.pools[0].fixed->target_dedicated_nodes = 2500;
+
+    std::vector<std::string> writes;
+    for (int i = 0; i < 6; ++i) {
+        (void)Cycle();
+        for (const auto& w : azure.writes()) writes.push_back(w);
+        azure.complete_replication();
+        azure.finish_resizes();
+    }
+    int patch = IndexOf(writes, "PATCH version");
+    int resize = IndexOf(writes, "POST resize");
+    ASSERT_GE(patch, 0);
+    ASSERT_GE(resize, 0);
+    EXPECT_LT(patch, resize);
+    EXPECT_EQ(azure.version(kVersion140)->target_regions[0].regional_replica_count, 9);
+    EXPECT_EQ(azure.resizes.back().resize_timeout, 45min);
+    EXPECT_EQ(azure.resizes.back().target_dedicated_nodes, 2500);
+    EXPECT_EQ(azure.resizes.size(), 1u);
+}
+
+TEST_F(ScenarioTest, ShrinkDoesNotWaitForReplicas) {
+    desired.pools = {MakePool("render", "eus", kVersion140, 2500)};
+    EXPECT_GT(Converge(), 0);
+    desired.pools[0].fixed->target_dedicated_nodes = 500;
+    azure.version(kVersion140)->summary[0].state = "Replicating";  // would block a grow
+    (void)Cycle();
+    EXPECT_EQ(azure.writes(), std::vector<std::string>{"POST resize eusbatch/render"});
+    EXPECT_EQ(azure.resizes.back().resize_timeout, 15min);
+    EXPECT_EQ(azure.version(kVersion140)->target_regions[0].regional_replica_count, 9)
+        << "replicas are not lowered without lowerReplicas";
+}
+
+TEST_F(ScenarioTest, SpecializedImageIsRefusedWithAFinding) {
+    azure.add_image(kImageRender, "Linux", "Specialized");
+    desired.pools = {MakePool("render", "eus", kVersion140, 100)};
+    for (int i = 0; i < 3; ++i) {
+        auto r = Cycle();
+        EXPECT_TRUE(azure.writes().empty());
+        EXPECT_FALSE(r.ok());
+    }
+    const auto* ps = PoolStatus("render");
+    EXPECT_TRUE(ps->condition("Degraded")->status);
+    EXPECT_EQ(ps->condition("Degraded")->reason, "SpecializedImage");
+    EXPECT_FALSE(ps->condition("Ready")->status);
+    ASSERT_FALSE(ps->findings.empty());
+    EXPECT_EQ(ps->findings[0].code, "SpecializedImage");
+}
+
+TEST_F(ScenarioTest, UnownedPoolIsLeftAloneUnlessAdopted) {
+    model::ObservedPool existing;
+    existing.id = "render";
+    existing.vm_size = "Standard_D4s_v3";
+    existing.virtual_machine_image_id = kVersion140;
+    existing.node_agent_sku_id = "batch.node.ubuntu 22.04";
+    existing.task_slots_per_node = 4;
+    existing.target_dedicated_nodes = existing.current_dedicated_nodes = 5;
+    azure.add_pool("eusbatch", existing);
+    desired.pools = {MakePool("render", "eus", kVersion140, 100)};
+    for (int i = 0; i < 3; ++i) {
+        (void)Cycle();
+        for (const auto& w : azure.writes())
+            EXPECT_EQ(w.find("render"), std::string::npos) << "write to an unowned pool: " << w;
+    }
+    const auto* ps = PoolStatus("render");
+    ASSERT_TRUE(std::any_of(ps->findings.begin(), ps->findings.end(),
+                            [](const auto& f) { return f.code == "NotOwned"; }));
+
+    desired.pools[0].adopt = true;
+    EXPECT_GT(Converge(), 0);
+    auto* p = azure.pool("eus", "render");
+    EXPECT_EQ(p->target_dedicated_nodes, 100);
+    EXPECT_EQ(p->metadata[model::kManagedByKey], "poolwarden");
+    EXPECT_EQ(azure.adds.size(), 0u);
+}
+
+TEST_F(ScenarioTest, RestartDuringReplicaLroResumesWithoutADuplicateWrite) {
+    desired.pools = {MakePool("render-linux", "eus", kVersion140, 2000, 1000)};
+    azure.lro_mode = FakeAzure::LroMode::Crash;
+    (void)Cycle();
+    EXPECT_EQ(azure.count("PATCH version"), 1);
+    EXPECT_EQ(azure.version(kVersion140)->provisioning_state, "Updating");
+
+    Restart();
+    azure.lro_mode = FakeAzure::LroMode::Complete;
+    auto r = Cycle();
+    EXPECT_TRUE(azure.writes().empty()) << "a version that is Updating is waited for";
+    EXPECT_TRUE(r.waiting);
+
+    azure.finish_updates();
+    (void)Cycle();
+    EXPECT_TRUE(azure.writes().empty()) << "replication not yet complete";
+
+    azure.complete_replication();
+    (void)Cycle();
+    EXPECT_EQ(azure.writes(), std::vector<std::string>{"POST pool eusbatch/render-linux"});
+    Restart();
+    (void)Cycle();
+    EXPECT_TRUE(azure.writes().empty()) << "a restart mid-create does not create again";
+    EXPECT_EQ(azure.adds.size(), 1u);
+}
+
+TEST_F(ScenarioTest, NoWritesToAnAccountWhoseListFailed) {
+    desired.pools = {MakePool("render", "eus", kVersion140, 100)};
+    azure.fail("LIST pools", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"), 3);
+    for (int i = 0; i < 3; ++i) {
+        auto r = Cycle();
+        EXPECT_TRUE(azure.writes().empty());
+        EXPECT_TRUE(r.incomplete);
+        EXPECT_FALSE(r.ok());
+    }
+    const auto* ps = PoolStatus("render");
+    EXPECT_TRUE(ps->condition("Degraded")->status);
+    EXPECT_EQ(ps->condition("Degraded")->reason, "ObservationFailed");
+    EXPECT_FALSE(snapshot->accounts.at(0).observed);
+    EXPECT_GT(Converge(), 0);
+}
+
+TEST_F(ScenarioTest, TransientWriteErrorsBackOffExponentially) {
+    desired.pools = {MakePool("render", "eus", kVersion140, 100)};
+    azure.fail("POST pool", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"), 100);
+    std::vector<reconcile::TimePoint> attempts;
+    for (int i = 0; i < 120; ++i) {
+        (void)Cycle(1s);
+        if (azure.count("POST pool")) attempts.push_back(now);
+    }
+    ASSERT_GE(attempts.size(), 4u);
+    ASSERT_LE(attempts.size(), 7u) << "5s, 10s, 20s, 40s... not once per cycle";
+    for (std::size_t i = 2; i < attempts.size(); ++i)
+        EXPECT_GE(attempts[i] - attempts[i - 1], attempts[i - 1] - attempts[i - 2] - 1s);
+    const auto* ps = PoolStatus("render");
+    ASSERT_TRUE(ps->last_error);
+    EXPECT_FALSE(ps->last_error->terminal);
+    EXPECT_TRUE(ps->last_error->next_retry);
+    EXPECT_EQ(ps->condition("Degraded")->reason, "RetryingAfterError");
+}
+
+TEST_F(ScenarioTest, TerminalErrorsWaitForAChangeOfTheSpec) {
+    desired.pools = {MakePool("render", "eus", kVersion140, 100)};
+    azure.fail("POST pool",
+               MakeError(azure::ErrorKind::Client, 400, "InvalidPropertyValue", "bad vmSize"), 1);
+    (void)Cycle();
+    EXPECT_EQ(azure.count("POST pool"), 1);
+    for (int i = 0; i < 5; ++i) {
+        (void)Cycle(600s);
+        EXPECT_EQ(azure.count("POST pool"), 0) << "terminal: not retried while nothing changes";
+    }
+    EXPECT_TRUE(PoolStatus("render")->last_error->terminal);
+    EXPECT_EQ(PoolStatus("render")->condition("Degraded")->reason, "TerminalError");
+    desired.pools[0].vm_size = "Standard_D8s_v3";
+    (void)Cycle();
+    EXPECT_EQ(azure.count("POST pool"), 1) << "a spec change retries";
+}
+
+TEST_F(ScenarioTest, CoreQuotaIsAnErrorFindingAndNotRetried) {
+    azure.account("eus")->info.dedicated_core_quota = 400;  // 100 nodes of 4 cores
+    desired.pools = {MakePool("render", "eus", kVersion140, 300)};
+    (void)Converge(3);
+    for (int i = 0; i < 3; ++i) {
+        auto r = Cycle();
+        EXPECT_TRUE(azure.writes().empty());
+        EXPECT_FALSE(r.ok());
+    }
+    const auto* ps = PoolStatus("render");
+    EXPECT_EQ(ps->condition("Degraded")->reason, "CoreQuotaReached");
+    EXPECT_FALSE(ps->condition("Ready")->status);
+}
+
+TEST_F(ScenarioTest, AllocationTimedoutIsRetriedWithBackoff) {
+    desired.pools = {MakePool("render", "eus", kVersion140, 100)};
+    (void)Cycle();  // create (1 replica is enough)
+    ASSERT_EQ(azure.adds.size(), 1u);
+    azure.finish_resizes({{"AllocationTimedout", "timed out"}});
+    auto r = Cycle(1s);
+    EXPECT_TRUE(azure.writes().empty()) << "first retry waits for the backoff";
+    EXPECT_TRUE(r.requeue_after);
+    EXPECT_EQ(PoolStatus("render")->condition("Degraded")->reason, "AllocationTimedout");
+    (void)Cycle(60s);
+    EXPECT_EQ(azure.writes(), std::vector<std::string>{"POST resize eusbatch/render"});
+    EXPECT_EQ(azure.resizes.back().target_dedicated_nodes, 100);
+    azure.finish_resizes();
+    (void)Cycle();
+    EXPECT_TRUE(azure.writes().empty());
+    EXPECT_TRUE(PoolStatus("render")->condition("Ready")->status);
+}
+
+}  // namespace
+}  // namespace pw::testing
