@@ -1,0 +1,202 @@
+#include "http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <variant>
+
+namespace pw::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+struct Slot {
+    beast::tcp_stream* lowest = nullptr;
+    bool busy = false;
+};
+
+}  // namespace
+
+struct Server::State : std::enable_shared_from_this<Server::State> {
+    State(asio::any_io_executor ex, ServerOptions opts, Handler h)
+        : strand(asio::make_strand(ex)),
+          acceptor(strand),
+          options(std::move(opts)),
+          handler(std::move(h)) {}
+
+    asio::strand<asio::any_io_executor> strand;
+    tcp::acceptor acceptor;
+    ServerOptions options;
+    Handler handler;
+    bool stopping = false;
+    std::list<Slot> slots;
+    tcp::endpoint bound;
+};
+
+namespace {
+
+using StatePtr = std::shared_ptr<Server::State>;
+
+Response MakePlain(bhttp::status status, unsigned version, std::string body) {
+    Response res{status, version};
+    res.set(bhttp::field::content_type, "text/plain");
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+asio::awaitable<Reply> RunHandler(const StatePtr& st, const Request& req) {
+    auto call = [](StatePtr s, const Request& r) -> asio::awaitable<Reply> {
+        try {
+            co_return co_await s->handler(r);
+        } catch (const std::exception&) {
+            co_return Reply{
+                MakePlain(bhttp::status::internal_server_error, r.version(), "internal error\n"),
+                Disposition::kClose};
+        }
+    };
+    asio::steady_timer timer(st->strand);
+    timer.expires_after(st->options.handler_timeout);
+    auto result = co_await (call(st, req) || timer.async_wait(asio::use_awaitable));
+    if (result.index() == 0) co_return std::get<0>(std::move(result));
+    co_return Reply{MakePlain(bhttp::status::service_unavailable, req.version(), "timeout\n"),
+                    Disposition::kClose};
+}
+
+template <class Stream>
+asio::awaitable<void> Serve(StatePtr st, Stream& stream, beast::tcp_stream& lowest, Slot& slot) {
+    beast::flat_buffer buffer;
+    while (!st->stopping) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.body_limit(st->options.body_limit);
+        lowest.expires_after(st->options.read_timeout);
+        auto [ec, n] =
+            co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        (void)n;
+        if (ec) co_return;
+        slot.busy = true;
+        Request req = parser.release();
+        lowest.expires_never();
+        Reply reply = co_await RunHandler(st, req);
+        if (reply.disposition == Disposition::kReset) {
+            boost::system::error_code ignored;
+            lowest.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+            lowest.socket().close(ignored);
+            co_return;
+        }
+        Response& res = reply.response;
+        res.version(req.version());
+        const bool keep =
+            req.keep_alive() && reply.disposition == Disposition::kSend && !st->stopping;
+        res.keep_alive(keep);
+        if (res.find(bhttp::field::content_length) == res.end() &&
+            req.method() != bhttp::verb::head) {
+            res.prepare_payload();
+        }
+        bhttp::response_serializer<bhttp::string_body> sr{res};
+        if (req.method() == bhttp::verb::head) sr.split(true);
+        lowest.expires_after(st->options.write_timeout);
+        if (req.method() == bhttp::verb::head) {
+            auto [wec, wn] =
+                co_await bhttp::async_write_header(stream, sr, asio::as_tuple(asio::use_awaitable));
+            (void)wn;
+            if (wec) co_return;
+        } else {
+            auto [wec, wn] =
+                co_await bhttp::async_write(stream, sr, asio::as_tuple(asio::use_awaitable));
+            (void)wn;
+            if (wec) co_return;
+        }
+        slot.busy = false;
+        if (!keep) co_return;
+    }
+}
+
+asio::awaitable<void> RunSession(StatePtr st, tcp::socket socket) {
+    st->slots.emplace_back();
+    auto it = std::prev(st->slots.end());
+    beast::tcp_stream plain(std::move(socket));
+    it->lowest = &plain;
+    if (st->options.tls) {
+        asio::ssl::stream<beast::tcp_stream&> tls(plain, *st->options.tls);
+        plain.expires_after(st->options.write_timeout);
+        auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server,
+                                                 asio::as_tuple(asio::use_awaitable));
+        if (!ec) {
+            co_await Serve(st, tls, plain, *it);
+            plain.expires_after(std::chrono::seconds(2));
+            co_await tls.async_shutdown(asio::as_tuple(asio::use_awaitable));
+        }
+    } else {
+        co_await Serve(st, plain, plain, *it);
+        boost::system::error_code ignored;
+        plain.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    st->slots.erase(it);
+}
+
+asio::awaitable<void> AcceptLoop(StatePtr st) {
+    while (!st->stopping) {
+        auto [ec, socket] = co_await st->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            if (st->stopping || ec == asio::error::operation_aborted) co_return;
+            continue;
+        }
+        asio::co_spawn(st->strand, RunSession(st, std::move(socket)), asio::detached);
+    }
+}
+
+}  // namespace
+
+Server::Server(asio::any_io_executor executor, ServerOptions options, Handler handler)
+    : state_(std::make_shared<State>(std::move(executor), std::move(options), std::move(handler))) {
+}
+
+Server::~Server() { Stop(); }
+
+void Server::Start() {
+    auto addr = asio::ip::make_address(state_->options.host);
+    tcp::endpoint ep{addr, state_->options.port};
+    state_->acceptor.open(ep.protocol());
+    state_->acceptor.set_option(asio::socket_base::reuse_address(true));
+    state_->acceptor.bind(ep);
+    state_->acceptor.listen(asio::socket_base::max_listen_connections);
+    state_->bound = state_->acceptor.local_endpoint();
+    asio::co_spawn(state_->strand, AcceptLoop(state_), asio::detached);
+}
+
+void Server::Stop() {
+    asio::dispatch(state_->strand, [st = state_] {
+        if (st->stopping) return;
+        st->stopping = true;
+        boost::system::error_code ignored;
+        st->acceptor.close(ignored);
+        for (auto& slot : st->slots) {
+            if (!slot.busy && slot.lowest != nullptr) slot.lowest->cancel();
+        }
+    });
+}
+
+asio::ip::tcp::endpoint Server::endpoint() const { return state_->bound; }
+
+}  // namespace pw::http

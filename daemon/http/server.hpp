@@ -1,0 +1,82 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace pw::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// What the server does with the connection once a handler has answered.
+enum class Disposition {
+    kSend,   ///< write the response; keep the connection alive if both sides agree
+    kClose,  ///< write the response, then close the connection
+    kReset,  ///< write nothing and abort the connection with a TCP reset
+};
+
+/// A handler's answer: the response and what to do with the connection.
+struct Reply {
+    Response response;
+    Disposition disposition = Disposition::kSend;
+};
+
+/// Request handler. Runs on the server's strand; may suspend (timers, other I/O).
+/// Exceptions escaping it become a bare 500 response.
+using Handler = std::function<boost::asio::awaitable<Reply>(const Request&)>;
+
+/// Listener and per-operation limits of a Server.
+struct ServerOptions {
+    std::string host = "127.0.0.1";  ///< address to bind (numeric)
+    std::uint16_t port = 0;          ///< 0 picks a free port; see Server::port()
+    /// When set, every connection is TLS (HTTPS) with this context.
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    /// Limit for reading one request, including the keep-alive wait before it.
+    std::chrono::milliseconds read_timeout{std::chrono::seconds(60)};
+    /// Limit for writing one response (and for the TLS handshake).
+    std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
+    /// Limit for the handler; on expiry the client gets 503 and the connection closes.
+    std::chrono::milliseconds handler_timeout{std::chrono::minutes(5)};
+    std::uint64_t body_limit = 16U * 1024U * 1024U;  ///< larger request bodies close the connection
+};
+
+/// A small HTTP/1.1 server (keep-alive, optional TLS, C++20 coroutines) that hands every
+/// request to one Handler. Start() binds and listens; Stop() stops accepting, closes idle
+/// connections and lets responses being written finish. The objects the handler refers to
+/// must outlive the io_context run that serves this server.
+///
+/// Thread safety: Start/port/endpoint are for the owning thread; Stop() may be called from
+/// any thread. All sessions and handler calls run on one strand of the given executor.
+class Server {
+  public:
+    Server(boost::asio::any_io_executor executor, ServerOptions options, Handler handler);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Binds and starts accepting. Throws boost::system::system_error if the bind fails.
+    void Start();
+    /// Stops accepting and closes idle connections; in-flight responses are completed.
+    void Stop();
+
+    /// The bound endpoint (valid after Start()).
+    boost::asio::ip::tcp::endpoint endpoint() const;
+    /// The bound port (valid after Start()).
+    std::uint16_t port() const { return endpoint().port(); }
+
+    struct State;
+
+  private:
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace pw::http

@@ -1,0 +1,635 @@
+#include "world.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace pw::sim {
+
+namespace {
+
+std::string Req(const Json& j, const char* key, const std::string& where) {
+    if (!j.contains(key) || !j.at(key).is_string()) {
+        throw std::runtime_error(where + "." + key + ": required string");
+    }
+    return j.at(key).get<std::string>();
+}
+
+std::string Opt(const Json& j, const char* key, std::string def = {}) {
+    if (j.contains(key) && j.at(key).is_string()) return j.at(key).get<std::string>();
+    return def;
+}
+
+std::int64_t OptInt(const Json& j, const char* key, std::int64_t def) {
+    if (j.contains(key) && j.at(key).is_number_integer()) return j.at(key).get<std::int64_t>();
+    return def;
+}
+
+std::string GalleryKey(const std::string& sub, const std::string& rg, const std::string& name) {
+    return ToLower(sub) + "/" + ToLower(rg) + "/" + ToLower(name);
+}
+
+void AddResourceGroup(World& w, const std::string& sub, const std::string& rg) {
+    const std::string key = ToLower(sub) + "/" + ToLower(rg);
+    if (std::find(w.resource_groups.begin(), w.resource_groups.end(), key) ==
+        w.resource_groups.end()) {
+        w.resource_groups.push_back(key);
+    }
+}
+
+ImageVersion VersionFromJson(const Json& j, const std::string& where, double now) {
+    ImageVersion v;
+    v.name = Req(j, "name", where);
+    v.location = Req(j, "location", where);
+    v.tags = j.value("tags", Json());
+    v.properties = j.value("properties", Json::object());
+    v.published = now;
+    Json& pp = v.properties["publishingProfile"];
+    if (!pp.is_object()) pp = Json::object();
+    const int default_count = static_cast<int>(OptInt(pp, "replicaCount", 1));
+    const std::string default_sat = Opt(pp, "storageAccountType", "Standard_LRS");
+    const Json repl = j.value("replication", Json::object());
+    for (const auto& tr : pp.value("targetRegions", Json::array())) {
+        TargetRegion r;
+        r.name = Req(tr, "name", where + ".targetRegions[]");
+        r.count = static_cast<int>(OptInt(tr, "regionalReplicaCount", default_count));
+        r.storage_account_type = Opt(tr, "storageAccountType", default_sat);
+        const std::string norm = NormalizeRegion(r.name);
+        r.ready = repl.contains(norm) ? repl.at(norm).get<double>() : r.count;
+        for (const auto& [k, val] : tr.items()) {
+            if (k != "name" && k != "regionalReplicaCount" && k != "storageAccountType") {
+                r.extra[k] = val;
+            }
+        }
+        v.regions.push_back(r);
+    }
+    if (v.regions.empty()) {
+        TargetRegion r;
+        r.name = v.location;
+        r.count = default_count;
+        r.storage_account_type = default_sat;
+        r.ready = r.count;
+        v.regions.push_back(r);
+    }
+    pp.erase("targetRegions");
+    if (!pp.contains("replicaCount")) pp["replicaCount"] = default_count;
+    if (!pp.contains("storageAccountType")) pp["storageAccountType"] = default_sat;
+    if (!pp.contains("excludeFromLatest")) pp["excludeFromLatest"] = false;
+    if (pp.contains("publishedDate")) {
+        if (auto t = ParseIsoTime(pp["publishedDate"].get<std::string>())) v.published = *t;
+        pp.erase("publishedDate");
+    }
+    v.provisioning_state = Opt(j, "provisioningState", "Succeeded");
+    return v;
+}
+
+Json VersionToJson(const ImageVersion& v) {
+    Json props = v.properties;
+    props["publishingProfile"]["targetRegions"] = TargetRegionsJson(v);
+    props["publishingProfile"]["publishedDate"] = FormatIso(v.published);
+    Json repl = Json::object();
+    for (const auto& r : v.regions) repl[NormalizeRegion(r.name)] = r.ready;
+    Json out = {{"name", v.name},
+                {"location", v.location},
+                {"properties", props},
+                {"replication", repl},
+                {"provisioningState", v.provisioning_state}};
+    if (!v.tags.is_null()) out["tags"] = v.tags;
+    return out;
+}
+
+const std::map<std::string, int>& CoreTable() {
+    static const std::map<std::string, int> table = {
+        {"standard_a1", 1},       {"standard_a1_v2", 1},    {"standard_a2_v2", 2},
+        {"standard_a4_v2", 4},    {"standard_d2s_v3", 2},   {"standard_d4s_v3", 4},
+        {"standard_d8s_v3", 8},   {"standard_d16s_v3", 16}, {"standard_d32s_v3", 32},
+        {"standard_d2_v3", 2},    {"standard_d4_v3", 4},    {"standard_d8_v3", 8},
+        {"standard_d2s_v5", 2},   {"standard_d4s_v5", 4},   {"standard_d8s_v5", 8},
+        {"standard_f2s_v2", 2},   {"standard_f4s_v2", 4},   {"standard_f8s_v2", 8},
+        {"standard_f16s_v2", 16}, {"standard_e4s_v3", 4},   {"standard_e8s_v3", 8},
+        {"standard_nc6", 6},      {"standard_nc24", 24},    {"standard_hb120rs_v3", 120},
+    };
+    return table;
+}
+
+}  // namespace
+
+std::string VersionId(const Gallery& g, const ImageDefinition& d, const ImageVersion& v) {
+    return "/subscriptions/" + g.subscription + "/resourceGroups/" + g.resource_group +
+           "/providers/Microsoft.Compute/galleries/" + g.name + "/images/" + d.name + "/versions/" +
+           v.name;
+}
+
+Json TargetRegionsJson(const ImageVersion& v) {
+    Json arr = Json::array();
+    for (const auto& r : v.regions) {
+        Json o = {{"name", r.name},
+                  {"regionalReplicaCount", r.count},
+                  {"storageAccountType", r.storage_account_type}};
+        for (const auto& [k, val] : r.extra.items()) o[k] = val;
+        if (!o.contains("excludeFromLatest")) o["excludeFromLatest"] = false;
+        arr.push_back(o);
+    }
+    return arr;
+}
+
+Pool PoolFromJson(const Json& j, double now) {
+    Pool p;
+    p.id = Req(j, "id", "pool");
+    p.spec = j;
+    static const char* kDynamic[] = {"url",
+                                     "eTag",
+                                     "lastModified",
+                                     "creationTime",
+                                     "state",
+                                     "stateTransitionTime",
+                                     "allocationState",
+                                     "allocationStateTransitionTime",
+                                     "resizeTimeout",
+                                     "resizeErrors",
+                                     "currentDedicatedNodes",
+                                     "currentLowPriorityNodes",
+                                     "targetDedicatedNodes",
+                                     "targetLowPriorityNodes",
+                                     "enableAutoScale",
+                                     "autoScaleFormula",
+                                     "autoScaleEvaluationInterval",
+                                     "autoScaleRun",
+                                     "currentNodeCommunicationMode",
+                                     "odata.metadata"};
+    for (const char* k : kDynamic) p.spec.erase(k);
+    p.etag = Opt(j, "eTag", "0x8DC0000000000001");
+    auto time_of = [&](const char* k) {
+        if (j.contains(k) && j.at(k).is_string()) {
+            if (auto t = ParseIsoTime(j.at(k).get<std::string>())) return *t;
+        }
+        return now;
+    };
+    p.creation_time = time_of("creationTime");
+    p.last_modified = time_of("lastModified");
+    p.state_time = time_of("stateTransitionTime");
+    p.alloc_time = time_of("allocationStateTransitionTime");
+    p.state = Opt(j, "state", "active");
+    p.allocation_state = Opt(j, "allocationState", "steady");
+    p.target_dedicated = static_cast<int>(OptInt(j, "targetDedicatedNodes", 0));
+    p.target_low = static_cast<int>(OptInt(j, "targetLowPriorityNodes", 0));
+    p.cur_dedicated = static_cast<double>(OptInt(j, "currentDedicatedNodes", p.target_dedicated));
+    p.cur_low = static_cast<double>(OptInt(j, "currentLowPriorityNodes", p.target_low));
+    if (auto d = ParseIsoDuration(Opt(j, "resizeTimeout", "PT15M"))) p.resize_timeout = *d;
+    p.resize_errors = j.value("resizeErrors", Json::array());
+    p.auto_scale = j.value("enableAutoScale", false);
+    p.formula = Opt(j, "autoScaleFormula");
+    if (auto d = ParseIsoDuration(Opt(j, "autoScaleEvaluationInterval", "PT15M"))) {
+        p.eval_interval = *d;
+    }
+    p.autoscale_run = j.value("autoScaleRun", Json());
+    p.resize_start = p.alloc_time;
+    if (p.state == "deleting") p.delete_at = now + 60;
+    if (p.allocation_state == "stopping") p.stop_at = now + 15;
+    return p;
+}
+
+Json PoolToJson(const Pool& p) {
+    Json j = p.spec;
+    j["id"] = p.id;
+    j["eTag"] = p.etag;
+    j["lastModified"] = FormatIso(p.last_modified);
+    j["creationTime"] = FormatIso(p.creation_time);
+    j["state"] = p.state;
+    j["stateTransitionTime"] = FormatIso(p.state_time);
+    j["allocationState"] = p.allocation_state;
+    j["allocationStateTransitionTime"] = FormatIso(p.alloc_time);
+    if (!p.auto_scale) j["resizeTimeout"] = FormatIsoDuration(p.resize_timeout);
+    if (p.allocation_state == "steady" && !p.resize_errors.empty()) {
+        j["resizeErrors"] = p.resize_errors;
+    }
+    j["currentDedicatedNodes"] = static_cast<int>(std::floor(p.cur_dedicated));
+    j["currentLowPriorityNodes"] = static_cast<int>(std::floor(p.cur_low));
+    j["targetDedicatedNodes"] = p.target_dedicated;
+    j["targetLowPriorityNodes"] = p.target_low;
+    j["enableAutoScale"] = p.auto_scale;
+    if (p.auto_scale) {
+        j["autoScaleFormula"] = p.formula;
+        j["autoScaleEvaluationInterval"] = FormatIsoDuration(p.eval_interval);
+        if (!p.autoscale_run.is_null()) j["autoScaleRun"] = p.autoscale_run;
+    }
+    if (!j.contains("enableInterNodeCommunication")) j["enableInterNodeCommunication"] = false;
+    if (!j.contains("taskSlotsPerNode")) j["taskSlotsPerNode"] = 1;
+    if (!j.contains("taskSchedulingPolicy")) {
+        j["taskSchedulingPolicy"] = {{"nodeFillType", "Spread"}};
+    }
+    if (!j.contains("targetNodeCommunicationMode")) j["targetNodeCommunicationMode"] = "default";
+    j["currentNodeCommunicationMode"] = "simplified";
+    return j;
+}
+
+World World::FromJson(const Json& j, double now) {
+    if (!j.is_object()) throw std::runtime_error("world: expected a JSON object");
+    World w;
+    w.now = now;
+    for (const auto& t : j.value("tenants", Json::array())) {
+        Tenant tenant;
+        tenant.id = ToLower(Req(t, "id", "tenants[]"));
+        for (const auto& c : t.value("clients", Json::array())) {
+            Client client;
+            client.client_id = ToLower(Req(c, "clientId", "tenants[].clients[]"));
+            client.secret = Opt(c, "secret");
+            client.object_id = Opt(c, "objectId", client.client_id);
+            client.federated = c.value("federated", false);
+            tenant.clients.push_back(client);
+        }
+        w.tenants.push_back(tenant);
+    }
+    if (j.contains("managedIdentity")) {
+        const auto& m = j.at("managedIdentity");
+        w.managed_identity = ManagedIdentity{ToLower(Req(m, "clientId", "managedIdentity")),
+                                             Opt(m, "objectId"), Opt(m, "tenantId")};
+    }
+    for (const auto& s : j.value("subscriptions", Json::array())) {
+        const std::string id = ToLower(Req(s, "id", "subscriptions[]"));
+        w.subscriptions[id] = ToLower(Opt(s, "tenantId"));
+        for (const auto& rg : s.value("resourceGroups", Json::array())) {
+            AddResourceGroup(w, id, rg.get<std::string>());
+        }
+    }
+    for (const auto& g : j.value("galleries", Json::array())) {
+        Gallery gal;
+        gal.subscription = Req(g, "subscriptionId", "galleries[]");
+        gal.resource_group = Req(g, "resourceGroup", "galleries[]");
+        gal.name = Req(g, "name", "galleries[]");
+        gal.location = Req(g, "location", "galleries[]");
+        AddResourceGroup(w, gal.subscription, gal.resource_group);
+        for (const auto& i : g.value("images", Json::array())) {
+            ImageDefinition def;
+            def.name = Req(i, "name", "galleries[].images[]");
+            def.location = Opt(i, "location", gal.location);
+            def.properties = i.value("properties", Json::object());
+            const std::string where = "galleries[" + gal.name + "].images[" + def.name + "]";
+            Req(def.properties, "osType", where + ".properties");
+            Req(def.properties, "osState", where + ".properties");
+            for (const auto& v : i.value("versions", Json::array())) {
+                ImageVersion ver = VersionFromJson(v, where + ".versions[]", now);
+                def.versions[ToLower(ver.name)] = ver;
+            }
+            gal.images[ToLower(def.name)] = def;
+        }
+        w.galleries[GalleryKey(gal.subscription, gal.resource_group, gal.name)] = gal;
+    }
+    for (const auto& a : j.value("batchAccounts", Json::array())) {
+        Account acc;
+        acc.subscription = Req(a, "subscriptionId", "batchAccounts[]");
+        acc.resource_group = Req(a, "resourceGroup", "batchAccounts[]");
+        acc.name = ToLower(Req(a, "name", "batchAccounts[]"));
+        acc.location = NormalizeRegion(Req(a, "location", "batchAccounts[]"));
+        acc.allocation_mode = Opt(a, "poolAllocationMode", "BatchService");
+        acc.dedicated_quota = OptInt(a, "dedicatedCoreQuota", 20000);
+        acc.low_quota = OptInt(a, "lowPriorityCoreQuota", 10000);
+        acc.pool_quota = OptInt(a, "poolQuota", 100);
+        const Json keys = a.value("keys", Json::object());
+        acc.primary_key = Opt(keys, "primary");
+        acc.secondary_key = Opt(keys, "secondary");
+        AddResourceGroup(w, acc.subscription, acc.resource_group);
+        for (const auto& p : a.value("pools", Json::array())) {
+            Pool pool = PoolFromJson(p, now);
+            acc.pools[ToLower(pool.id)] = pool;
+        }
+        w.accounts[acc.name] = acc;
+    }
+    if (j.contains("model")) {
+        const Json& m = j.at("model");
+        w.model.replica_seconds = m.value("replicaSeconds", w.model.replica_seconds);
+        w.model.boot_seconds = m.value("bootSeconds", w.model.boot_seconds);
+        w.model.per_replica_rate =
+            m.value("nodesPerMinutePerReplica", w.model.per_replica_rate * 60) / 60;
+        w.model.pool_rate = m.value("nodesPerMinutePerPool", w.model.pool_rate * 60) / 60;
+        w.model.lro_seconds = m.value("lroSeconds", w.model.lro_seconds);
+        w.model.delete_seconds = m.value("poolDeleteSeconds", w.model.delete_seconds);
+    }
+    return w;
+}
+
+Json World::ToJson() const {
+    Json j;
+    j["now"] = FormatIso(now);
+    Json tenant_arr = Json::array();
+    for (const auto& t : tenants) {
+        Json clients = Json::array();
+        for (const auto& c : t.clients) {
+            clients.push_back({{"clientId", c.client_id},
+                               {"secret", c.secret},
+                               {"objectId", c.object_id},
+                               {"federated", c.federated}});
+        }
+        tenant_arr.push_back({{"id", t.id}, {"clients", clients}});
+    }
+    j["tenants"] = tenant_arr;
+    if (managed_identity) {
+        j["managedIdentity"] = {{"clientId", managed_identity->client_id},
+                                {"objectId", managed_identity->object_id},
+                                {"tenantId", managed_identity->tenant_id}};
+    }
+    Json subs = Json::array();
+    for (const auto& [id, tenant] : subscriptions) {
+        Json rgs = Json::array();
+        for (const auto& rg : resource_groups) {
+            if (rg.rfind(id + "/", 0) == 0) rgs.push_back(rg.substr(id.size() + 1));
+        }
+        subs.push_back({{"id", id}, {"tenantId", tenant}, {"resourceGroups", rgs}});
+    }
+    j["subscriptions"] = subs;
+    Json gals = Json::array();
+    for (const auto& [key, g] : galleries) {
+        Json images = Json::array();
+        for (const auto& [ik, d] : g.images) {
+            Json versions = Json::array();
+            for (const auto& [vk, v] : d.versions) versions.push_back(VersionToJson(v));
+            images.push_back({{"name", d.name},
+                              {"location", d.location},
+                              {"properties", d.properties},
+                              {"versions", versions}});
+        }
+        gals.push_back({{"subscriptionId", g.subscription},
+                        {"resourceGroup", g.resource_group},
+                        {"name", g.name},
+                        {"location", g.location},
+                        {"images", images}});
+    }
+    j["galleries"] = gals;
+    Json accs = Json::array();
+    for (const auto& [key, a] : accounts) {
+        Json pools = Json::array();
+        for (const auto& [pk, p] : a.pools) pools.push_back(PoolToJson(p));
+        accs.push_back({{"subscriptionId", a.subscription},
+                        {"resourceGroup", a.resource_group},
+                        {"name", a.name},
+                        {"location", a.location},
+                        {"poolAllocationMode", a.allocation_mode},
+                        {"dedicatedCoreQuota", a.dedicated_quota},
+                        {"lowPriorityCoreQuota", a.low_quota},
+                        {"poolQuota", a.pool_quota},
+                        {"keys", {{"primary", a.primary_key}, {"secondary", a.secondary_key}}},
+                        {"pools", pools}});
+    }
+    j["batchAccounts"] = accs;
+    j["model"] = {{"replicaSeconds", model.replica_seconds},
+                  {"bootSeconds", model.boot_seconds},
+                  {"nodesPerMinutePerReplica", model.per_replica_rate * 60},
+                  {"nodesPerMinutePerPool", model.pool_rate * 60},
+                  {"lroSeconds", model.lro_seconds},
+                  {"poolDeleteSeconds", model.delete_seconds}};
+    return j;
+}
+
+std::string World::NextEtag() {
+    ++etag_seq_;
+    char buf[32];
+    std::snprintf(
+        buf, sizeof buf, "0x8DC%013llX",
+        static_cast<unsigned long long>(static_cast<std::uint64_t>(now * 1000) * 16 + etag_seq_));
+    return buf;
+}
+
+const ImageVersion* World::FindVersionById(const std::string& id) const {
+    return const_cast<World*>(this)->FindVersionById(id);
+}
+
+ImageVersion* World::FindVersionById(const std::string& id) {
+    const std::string lid = ToLower(id);
+    for (auto& [gk, g] : galleries) {
+        for (auto& [dk, d] : g.images) {
+            const std::string def_id =
+                ToLower("/subscriptions/" + g.subscription + "/resourceGroups/" + g.resource_group +
+                        "/providers/Microsoft.Compute/galleries/" + g.name + "/images/" + d.name);
+            if (lid == def_id) {
+                ImageVersion* latest = nullptr;
+                for (auto& [vk, v] : d.versions) {
+                    if (v.properties.value("publishingProfile", Json::object())
+                            .value("excludeFromLatest", false)) {
+                        continue;
+                    }
+                    if (latest == nullptr || latest->published <= v.published) latest = &v;
+                }
+                return latest;
+            }
+            if (lid.rfind(def_id + "/versions/", 0) == 0) {
+                auto it = d.versions.find(lid.substr(def_id.size() + 10));
+                return it == d.versions.end() ? nullptr : &it->second;
+            }
+        }
+    }
+    return nullptr;
+}
+
+const ImageDefinition* World::FindDefinitionForVersionId(const std::string& id) const {
+    const std::string lid = ToLower(id);
+    for (const auto& [gk, g] : galleries) {
+        for (const auto& [dk, d] : g.images) {
+            const std::string def_id =
+                ToLower("/subscriptions/" + g.subscription + "/resourceGroups/" + g.resource_group +
+                        "/providers/Microsoft.Compute/galleries/" + g.name + "/images/" + d.name);
+            if (lid == def_id || lid.rfind(def_id + "/versions/", 0) == 0) return &d;
+        }
+    }
+    return nullptr;
+}
+
+int World::CompletedReplicas(const ImageVersion& v, const std::string& region) {
+    for (const auto& r : v.regions) {
+        if (NormalizeRegion(r.name) == region) {
+            return static_cast<int>(std::floor(std::min<double>(r.ready, r.count) + 1e-9));
+        }
+    }
+    return 0;
+}
+
+int World::CoresFor(const std::string& vm_size) {
+    const std::string s = ToLower(vm_size);
+    auto it = CoreTable().find(s);
+    if (it != CoreTable().end()) return it->second;
+    const auto us = s.find('_');
+    std::string digits;
+    for (std::size_t i = (us == std::string::npos ? 0 : us + 1); i < s.size(); ++i) {
+        if (std::isdigit(static_cast<unsigned char>(s[i])) != 0) {
+            digits += s[i];
+        } else if (!digits.empty()) {
+            break;
+        }
+    }
+    if (!digits.empty()) return std::max(1, std::stoi(digits));
+    return 1;
+}
+
+std::int64_t World::DedicatedCoresInUse(const Account& a, const std::string& except) const {
+    std::int64_t sum = 0;
+    for (const auto& [k, p] : a.pools) {
+        if (k == except) continue;
+        sum += static_cast<std::int64_t>(std::ceil(p.cur_dedicated)) *
+               CoresFor(p.spec.value("vmSize", ""));
+    }
+    return sum;
+}
+
+std::int64_t World::LowCoresInUse(const Account& a, const std::string& except) const {
+    std::int64_t sum = 0;
+    for (const auto& [k, p] : a.pools) {
+        if (k == except) continue;
+        sum +=
+            static_cast<std::int64_t>(std::ceil(p.cur_low)) * CoresFor(p.spec.value("vmSize", ""));
+    }
+    return sum;
+}
+
+void World::StartResize(Pool& pool, int dedicated, int low, double timeout, double t) {
+    pool.target_dedicated = dedicated;
+    pool.target_low = low;
+    pool.resize_timeout = timeout;
+    pool.resize_start = t;
+    pool.resize_errors = Json::array();
+    pool.allocation_state = "resizing";
+    pool.alloc_time = t;
+}
+
+void World::AdvanceTo(double t) {
+    if (t <= now) return;
+    constexpr double kChunk = 5.0;
+    double t0 = now;
+    while (t0 < t) {
+        const double t1 = std::min(t, t0 + kChunk);
+        Step(t0, t1);
+        t0 = t1;
+    }
+    now = t;
+}
+
+void World::Step(double t0, double t1) {
+    const double dt = t1 - t0;
+    for (auto& [gk, g] : galleries) {
+        for (auto& [dk, d] : g.images) {
+            for (auto& [vk, v] : d.versions) {
+                for (auto& r : v.regions) {
+                    if (r.ready < r.count) {
+                        r.ready = std::min<double>(r.count, r.ready + dt / model.replica_seconds);
+                    } else if (r.ready > r.count) {
+                        r.ready = r.count;
+                    }
+                }
+                if ((v.provisioning_state == "Updating" || v.provisioning_state == "Creating") &&
+                    t1 >= v.busy_until) {
+                    v.provisioning_state = "Succeeded";
+                }
+            }
+        }
+    }
+    for (auto& [ak, a] : accounts) {
+        for (auto it = a.pools.begin(); it != a.pools.end();) {
+            Pool& p = it->second;
+            if (p.state == "deleting" && t1 >= p.delete_at) {
+                it = a.pools.erase(it);
+                continue;
+            }
+            StepPool(a, p, t0, t1);
+            ++it;
+        }
+    }
+}
+
+void World::StepPool(Account& a, Pool& p, double t0, double t1) {
+    if (p.state == "deleting") return;
+    if (p.allocation_state == "stopping") {
+        if (t1 >= p.stop_at) {
+            p.allocation_state = "steady";
+            p.alloc_time = p.stop_at;
+            p.cur_dedicated = std::floor(p.cur_dedicated);
+            p.cur_low = std::floor(p.cur_low);
+        }
+        return;
+    }
+    if (p.allocation_state != "resizing") return;
+    const double dt = t1 - t0;
+    if (p.cur_dedicated > p.target_dedicated) {
+        p.cur_dedicated =
+            std::max<double>(p.target_dedicated, p.cur_dedicated - model.shrink_rate * dt);
+    }
+    if (p.cur_low > p.target_low) {
+        p.cur_low = std::max<double>(p.target_low, p.cur_low - model.shrink_rate * dt);
+    }
+    const int cores = CoresFor(p.spec.value("vmSize", ""));
+    const std::string key = ToLower(p.id);
+    const auto ded_room = (a.dedicated_quota - DedicatedCoresInUse(a, key)) / cores;
+    const auto low_room = (a.low_quota - LowCoresInUse(a, key)) / cores;
+    const double ded_limit = static_cast<double>(
+        std::min<std::int64_t>(p.target_dedicated, std::max<std::int64_t>(0, ded_room)));
+    const double low_limit = static_cast<double>(
+        std::min<std::int64_t>(p.target_low, std::max<std::int64_t>(0, low_room)));
+
+    const double grow_from = std::max(t0, p.resize_start + model.boot_seconds);
+    const double eff = t1 - grow_from;
+    if (eff > 0 && (p.cur_dedicated < ded_limit || p.cur_low < low_limit)) {
+        double rate = model.pool_rate;
+        const std::string image_id = p.spec.value("virtualMachineConfiguration", Json::object())
+                                         .value("imageReference", Json::object())
+                                         .value("virtualMachineImageId", "");
+        if (!image_id.empty()) {
+            const ImageVersion* v = FindVersionById(image_id);
+            const int replicas = v == nullptr ? 0 : CompletedReplicas(*v, a.location);
+            rate = std::min(rate, model.per_replica_rate * replicas);
+        }
+        double budget = rate * eff;
+        if (p.cur_dedicated < ded_limit) {
+            const double add = std::min(budget, ded_limit - p.cur_dedicated);
+            p.cur_dedicated += add;
+            budget -= add;
+        }
+        if (p.cur_low < low_limit) {
+            p.cur_low += std::min(budget, low_limit - p.cur_low);
+        }
+    }
+    const bool ded_done = p.cur_dedicated >= p.target_dedicated - 1e-9;
+    const bool low_done = p.cur_low >= p.target_low - 1e-9;
+    if (ded_done && low_done) {
+        p.cur_dedicated = p.target_dedicated;
+        p.cur_low = p.target_low;
+        p.allocation_state = "steady";
+        p.alloc_time = t1;
+        return;
+    }
+    const bool ded_capped =
+        !ded_done && ded_limit < p.target_dedicated && p.cur_dedicated >= ded_limit - 1e-9;
+    const bool low_capped = !low_done && low_limit < p.target_low && p.cur_low >= low_limit - 1e-9;
+    if ((ded_capped || ded_done) && (low_capped || low_done)) {
+        p.cur_dedicated = std::floor(p.cur_dedicated + 1e-9);
+        p.cur_low = std::floor(p.cur_low + 1e-9);
+        p.allocation_state = "steady";
+        p.alloc_time = t1;
+        if (ded_capped) {
+            p.resize_errors.push_back(
+                {{"code", "AccountCoreQuotaReached"},
+                 {"message", "The specified account has reached VM core quota"},
+                 {"values", Json::array({{{"name", "CoreQuota"},
+                                          {"value", std::to_string(a.dedicated_quota)}}})}});
+        }
+        if (low_capped) {
+            p.resize_errors.push_back(
+                {{"code", "AccountLowPriorityCoreQuotaReached"},
+                 {"message", "The specified account has reached VM low priority core quota"},
+                 {"values",
+                  Json::array({{{"name", "CoreQuota"}, {"value", std::to_string(a.low_quota)}}})}});
+        }
+        return;
+    }
+    if (t1 >= p.resize_start + p.resize_timeout) {
+        p.cur_dedicated = std::floor(p.cur_dedicated + 1e-9);
+        p.cur_low = std::floor(p.cur_low + 1e-9);
+        p.allocation_state = "steady";
+        p.alloc_time = p.resize_start + p.resize_timeout;
+        const bool ded_short = p.cur_dedicated < p.target_dedicated;
+        p.resize_errors.push_back(
+            {{"code", "AllocationTimedout"},
+             {"message", ded_short ? "Desired number of dedicated nodes could not be allocated as "
+                                     "the resize timeout was reached"
+                                   : "Desired number of low priority nodes could not be allocated "
+                                     "as the resize timeout was reached"}});
+    }
+}
+
+}  // namespace pw::sim

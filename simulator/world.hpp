@@ -1,0 +1,177 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util.hpp"
+
+/// The simulated Azure world (tenants, galleries, Batch accounts, pools) and its evolution in
+/// simulated time: image replication and pool allocation.
+namespace pw::sim {
+
+/// An app registration that can get tokens with a secret (or a client assertion if federated).
+struct Client {
+    std::string client_id;
+    std::string secret;
+    std::string object_id;
+    bool federated = false;
+};
+
+/// An Entra ID tenant and its registered clients.
+struct Tenant {
+    std::string id;
+    std::vector<Client> clients;
+};
+
+/// The identity that IMDS hands out tokens for.
+struct ManagedIdentity {
+    std::string client_id;
+    std::string object_id;
+    std::string tenant_id;
+};
+
+/// One target region of an image version; `ready` replicas have finished replicating.
+struct TargetRegion {
+    std::string name;
+    int count = 1;
+    std::string storage_account_type = "Standard_LRS";
+    double ready = 0;
+    Json extra = Json::object();  ///< encryption, excludeFromLatest: passed through
+};
+
+/// A gallery image version; `properties` holds everything except targetRegions and state.
+struct ImageVersion {
+    std::string name;
+    std::string location;
+    Json tags;
+    Json properties = Json::object();
+    std::vector<TargetRegion> regions;
+    std::string provisioning_state = "Succeeded";
+    double busy_until = 0;
+    double published = 0;
+};
+
+/// A gallery image definition (osType, osState, hyperVGeneration in `properties`).
+struct ImageDefinition {
+    std::string name;
+    std::string location;
+    Json properties = Json::object();
+    std::map<std::string, ImageVersion> versions;  ///< by lower-case name
+};
+
+/// An Azure Compute Gallery.
+struct Gallery {
+    std::string subscription;
+    std::string resource_group;
+    std::string name;
+    std::string location;
+    std::map<std::string, ImageDefinition> images;  ///< by lower-case name
+};
+
+/// A Batch pool. `spec` holds the add parameters; the rest is service-maintained state.
+struct Pool {
+    std::string id;
+    Json spec = Json::object();
+    std::string state = "active";
+    std::string allocation_state = "steady";
+    double creation_time = 0;
+    double state_time = 0;
+    double alloc_time = 0;
+    double last_modified = 0;
+    std::string etag;
+    int target_dedicated = 0;
+    int target_low = 0;
+    double cur_dedicated = 0;
+    double cur_low = 0;
+    double resize_timeout = 900;
+    double resize_start = 0;
+    Json resize_errors = Json::array();
+    bool auto_scale = false;
+    std::string formula;
+    double eval_interval = 900;
+    Json autoscale_run;
+    double last_enable_autoscale = -1e18;
+    double delete_at = 0;
+    double stop_at = 0;
+};
+
+/// A Batch account with its keys and pools.
+struct Account {
+    std::string subscription;
+    std::string resource_group;
+    std::string name;
+    std::string location;
+    std::string allocation_mode = "BatchService";
+    std::int64_t dedicated_quota = 20000;
+    std::int64_t low_quota = 10000;
+    std::int64_t pool_quota = 100;
+    std::string primary_key;
+    std::string secondary_key;
+    std::map<std::string, Pool> pools;  ///< by lower-case id
+};
+
+/// Rates of the simulated-time model (all in simulated seconds).
+struct ModelParams {
+    double replica_seconds = 120;        ///< each added replica in a region takes this long
+    double boot_seconds = 180;           ///< first nodes of a resize appear after this
+    double per_replica_rate = 0.5;       ///< nodes/s each Completed replica sustains (30/min)
+    double pool_rate = 100.0 / 60.0;     ///< nodes/s a single pool can grow at (100/min)
+    double shrink_rate = 1000.0 / 60.0;  ///< nodes/s removed when shrinking
+    double lro_seconds = 30;             ///< image version PUT/PATCH provisioning time
+    double delete_seconds = 60;          ///< a deleting pool disappears after this
+    double stop_seconds = 15;            ///< stopping -> steady
+};
+
+/// The whole world. Plain data plus the time-stepping rules.
+///
+/// Thread safety: none; the simulator serialises every access on one strand.
+struct World {
+    std::vector<Tenant> tenants;
+    std::optional<ManagedIdentity> managed_identity;
+    std::map<std::string, std::string> subscriptions;  ///< id (lower) -> tenant id
+    std::vector<std::string> resource_groups;          ///< "sub/rg", lower-case
+    std::map<std::string, Gallery> galleries;          ///< "sub/rg/name", lower-case
+    std::map<std::string, Account> accounts;           ///< account name, lower-case
+    ModelParams model;
+    double now = 0;  ///< the simulated time the world has been advanced to
+
+    /// Parses a world file; throws std::runtime_error naming the offending field.
+    static World FromJson(const Json& j, double now);
+    Json ToJson() const;
+
+    /// Advances replication and allocation to `t` (no-op when t <= now).
+    void AdvanceTo(double t);
+
+    const ImageVersion* FindVersionById(const std::string& id) const;
+    ImageVersion* FindVersionById(const std::string& id);
+    const ImageDefinition* FindDefinitionForVersionId(const std::string& id) const;
+    /// Completed replicas of a version in a normalized region name.
+    static int CompletedReplicas(const ImageVersion& v, const std::string& region);
+    /// Cores of one VM of the given size (small table, else digits in the name, else 1).
+    static int CoresFor(const std::string& vm_size);
+    std::int64_t DedicatedCoresInUse(const Account& a, const std::string& except_pool) const;
+    std::int64_t LowCoresInUse(const Account& a, const std::string& except_pool) const;
+    /// Starts a resize (or initial allocation) of `pool` at `t`.
+    static void StartResize(Pool& pool, int dedicated, int low, double timeout, double t);
+    /// A new opaque ETag.
+    std::string NextEtag();
+
+  private:
+    void Step(double t0, double t1);
+    void StepPool(Account& a, Pool& p, double t0, double t1);
+    std::uint64_t etag_seq_ = 0;
+};
+
+/// Pool JSON as stored/dumped (CloudPool shape) -> Pool; throws std::runtime_error.
+Pool PoolFromJson(const Json& j, double now);
+/// Pool -> CloudPool JSON (no url/odata fields).
+Json PoolToJson(const Pool& p);
+/// targetRegions JSON of a version, as ARM returns it.
+Json TargetRegionsJson(const ImageVersion& v);
+/// The ARM resource id of a version.
+std::string VersionId(const Gallery& g, const ImageDefinition& d, const ImageVersion& v);
+
+}  // namespace pw::sim
