@@ -1,0 +1,231 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "azure/errors.hpp"
+#include "azure/token.hpp"
+
+namespace pw::azure {
+namespace {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+using SysClock = std::chrono::system_clock;
+
+/// A fetcher that takes 20 ms and hands out numbered tokens living `lifetime`.
+class FakeFetcher final : public TokenFetcher {
+  public:
+    FakeFetcher(int* calls, SysClock::time_point* now, SysClock::duration lifetime, bool* fail)
+        : calls_(calls), now_(now), lifetime_(lifetime), fail_(fail) {}
+    net::awaitable<Result<AccessToken>> fetch(const std::string& resource) override {
+        ++*calls_;
+        net::steady_timer timer(co_await net::this_coro::executor, 20ms);
+        co_await timer.async_wait(net::use_awaitable);
+        if (*fail_)
+            co_return pw::Err{
+                MakeError(ErrorKind::Auth, "AADSTS7000215: invalid secret", 401, "invalid_client")};
+        co_return AccessToken{resource + "#" + std::to_string(*calls_), *now_ + lifetime_};
+    }
+    std::string_view method() const override { return "fake"; }
+
+  private:
+    int* calls_;
+    SysClock::time_point* now_;
+    SysClock::duration lifetime_;
+    bool* fail_;
+};
+
+struct Fixture {
+    int calls = 0;
+    bool fail = false;
+    SysClock::time_point now = SysClock::time_point(std::chrono::seconds(1795862400));
+    TokenCache cache;
+    explicit Fixture(SysClock::duration lifetime = 1h)
+        : cache(std::make_unique<FakeFetcher>(&calls, &now, lifetime, &fail),
+                [this] { return now; }) {}
+
+    Result<std::string> Get(const std::string& resource, bool force = false) {
+        net::io_context io;
+        std::optional<Result<std::string>> out;
+        net::co_spawn(
+            io, [&]() -> net::awaitable<void> { out = co_await cache.token(resource, force); },
+            net::detached);
+        io.run();
+        return std::move(*out);
+    }
+};
+
+TEST(TokenCacheTest, OneFetchInFlightHoweverManyWaiters) {
+    Fixture f;
+    net::io_context io;
+    std::vector<std::optional<Result<std::string>>> results(50);
+    for (auto& slot : results) {
+        net::co_spawn(
+            io,
+            [&]() -> net::awaitable<void> {
+                slot = co_await f.cache.token("https://batch.core.windows.net/", false);
+            },
+            net::detached);
+    }
+    io.run();
+    EXPECT_EQ(f.calls, 1);
+    for (const auto& r : results) {
+        ASSERT_TRUE(r && r->ok());
+        EXPECT_EQ(r->value(), "https://batch.core.windows.net/#1");
+    }
+}
+
+TEST(TokenCacheTest, OneTokenPerResource) {
+    Fixture f;
+    EXPECT_EQ(f.Get("https://batch.core.windows.net/").value(),
+              "https://batch.core.windows.net/#1");
+    EXPECT_EQ(f.Get("https://management.core.windows.net/").value(),
+              "https://management.core.windows.net/#2");
+    EXPECT_EQ(f.Get("https://batch.core.windows.net/").value(),
+              "https://batch.core.windows.net/#1");
+    EXPECT_EQ(f.calls, 2);
+}
+
+TEST(TokenCacheTest, RefreshesFiveMinutesBeforeExpiry) {
+    Fixture f(1h);
+    const auto start = f.now;
+    EXPECT_EQ(f.Get("r").value(), "r#1");
+    f.now = start + 54min + 59s;
+    EXPECT_EQ(f.Get("r").value(), "r#1");
+    EXPECT_EQ(f.calls, 1);
+    f.now = start + 55min;
+    EXPECT_EQ(f.Get("r").value(), "r#2");
+    EXPECT_EQ(f.calls, 2);
+}
+
+TEST(TokenCacheTest, ShortLivedTokensRefreshAtHalfLife) {
+    EXPECT_EQ(TokenCache::RefreshAt(SysClock::time_point{}, SysClock::time_point{} + 8min),
+              SysClock::time_point{} + 4min);
+    EXPECT_EQ(TokenCache::RefreshAt(SysClock::time_point{}, SysClock::time_point{} + 10min),
+              SysClock::time_point{} + 5min);
+    EXPECT_EQ(TokenCache::RefreshAt(SysClock::time_point{}, SysClock::time_point{} + 24h),
+              SysClock::time_point{} + 24h - 5min);
+    Fixture f(2min);
+    EXPECT_EQ(f.Get("r").value(), "r#1");
+    f.now += 59s;
+    EXPECT_EQ(f.Get("r").value(), "r#1");
+    f.now += 1s;
+    EXPECT_EQ(f.Get("r").value(), "r#2");
+}
+
+TEST(TokenCacheTest, ForceRefreshFetchesANewToken) {
+    Fixture f;
+    EXPECT_EQ(f.Get("r").value(), "r#1");
+    EXPECT_EQ(f.Get("r", true).value(), "r#2");
+    EXPECT_EQ(f.Get("r").value(), "r#2");
+}
+
+TEST(TokenCacheTest, FailedRefreshKeepsAStillValidToken) {
+    Fixture f(1h);
+    EXPECT_EQ(f.Get("r").value(), "r#1");
+    f.fail = true;
+    f.now += 56min;  // due for refresh, 4 minutes left
+    EXPECT_EQ(f.Get("r").value(), "r#1");
+    f.now += 4min;  // expired
+    auto r = f.Get("r");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::Auth);
+    EXPECT_NE(r.error().message.find("AADSTS7000215"), std::string::npos);
+}
+
+TEST(TokenCacheTest, WaitersShareAFailure) {
+    Fixture f;
+    f.fail = true;
+    net::io_context io;
+    int failures = 0;
+    for (int i = 0; i < 5; ++i) {
+        net::co_spawn(
+            io,
+            [&]() -> net::awaitable<void> {
+                auto r = co_await f.cache.token("r", false);
+                if (!r.ok() && r.error().code == "invalid_client") ++failures;
+            },
+            net::detached);
+    }
+    io.run();
+    EXPECT_EQ(f.calls, 1);
+    EXPECT_EQ(failures, 5);
+}
+
+TEST(TokenParseTest, ClientCredentialsAndImdsShapes) {
+    const auto now = SysClock::time_point(std::chrono::seconds(1000));
+    auto aad = ParseTokenResponse(
+        R"({"token_type":"Bearer","expires_in":3599,"access_token":"eyJ0eXAi"})", now);
+    ASSERT_TRUE(aad);
+    EXPECT_EQ(aad->value, "eyJ0eXAi");
+    EXPECT_EQ(aad->expires_on, now + 3599s);
+    // IMDS: numbers as strings.
+    auto imds = ParseTokenResponse(
+        R"({"access_token":"abc","expires_in":"3599","expires_on":"1541705014","resource":"https://batch.core.windows.net/","token_type":"Bearer"})",
+        now);
+    ASSERT_TRUE(imds);
+    EXPECT_EQ(imds->expires_on, now + 3599s);
+    auto on_only = ParseTokenResponse(R"({"access_token":"abc","expires_on":"1541705014"})", now);
+    ASSERT_TRUE(on_only);
+    EXPECT_EQ(on_only->expires_on, SysClock::time_point(std::chrono::seconds(1541705014)));
+}
+
+TEST(TokenParseTest, ErrorsNeverContainTheBody) {
+    auto r = ParseTokenResponse(R"({"token":"sekrit-token-value"})", SysClock::now());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().find("sekrit"), std::string::npos);
+    EXPECT_FALSE(ParseTokenResponse("not json", SysClock::now()));
+}
+
+TEST(TokenScopeTest, ResourceToScope) {
+    EXPECT_EQ(ScopeForResource("https://batch.core.windows.net/"),
+              "https://batch.core.windows.net//.default");
+    EXPECT_EQ(ScopeForResource("https://management.core.windows.net/"),
+              "https://management.core.windows.net//.default");
+}
+
+TEST(MakeTokenFetcherTest, SharedKeyIsRefusedWithTheReason) {
+    net::io_context io;
+    http::Client client(io.get_executor(), {});
+    config::AuthConfig auth;
+    auth.method = "sharedKey";
+    auto r = MakeTokenFetcher(auth, {}, client, [](const char*) { return std::string(); });
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().find("need Microsoft Entra ID"), std::string::npos) << r.error();
+}
+
+TEST(MakeTokenFetcherTest, EnvironmentFillsWhatConfigLeavesOut) {
+    net::io_context io;
+    http::Client client(io.get_executor(), {});
+    config::AuthConfig auth;
+    auth.method = "clientSecret";
+    auto none = [](const char*) { return std::string(); };
+    auto r = MakeTokenFetcher(auth, {}, client, none);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().find("AZURE_TENANT_ID"), std::string::npos);
+    auto env = [](const char* name) -> std::string {
+        std::string n = name;
+        if (n == "AZURE_TENANT_ID") return "t";
+        if (n == "AZURE_CLIENT_ID") return "c";
+        if (n == "AZURE_CLIENT_SECRET") return "s";
+        return "";
+    };
+    auto ok = MakeTokenFetcher(auth, {}, client, env);
+    ASSERT_TRUE(ok) << ok.error();
+    EXPECT_EQ((*ok)->method(), "clientSecret");
+    auth.method = "workloadIdentity";
+    auto wi = MakeTokenFetcher(auth, {}, client, env);
+    ASSERT_FALSE(wi);
+    EXPECT_NE(wi.error().find("AZURE_FEDERATED_TOKEN_FILE"), std::string::npos);
+    auth.method = "managedIdentity";
+    auto mi = MakeTokenFetcher(auth, {}, client, none);
+    ASSERT_TRUE(mi);
+    EXPECT_EQ((*mi)->method(), "managedIdentity");
+}
+
+}  // namespace
+}  // namespace pw::azure

@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "http/rate_limit.hpp"
+#include "http/url.hpp"
+
+namespace pw::http {
+namespace {
+
+TEST(UrlTest, SplitsHttpsUrls) {
+    auto url = ParseUrl("https://acct.eastus.batch.azure.com/pools?api-version=2024-07-01.20.0");
+    ASSERT_TRUE(url) << url.error();
+    EXPECT_EQ(url->scheme, "https");
+    EXPECT_EQ(url->host, "acct.eastus.batch.azure.com");
+    EXPECT_EQ(url->port, 443);
+    EXPECT_EQ(url->target, "/pools?api-version=2024-07-01.20.0");
+    EXPECT_EQ(url->origin(), "https://acct.eastus.batch.azure.com:443");
+}
+
+TEST(UrlTest, PlainHttpOnlyToLoopback) {
+    for (const char* ok : {"http://127.0.0.1:18080/batch/x", "http://127.1.2.3/",
+                           "http://[::1]:80/", "http://localhost:9/", "http://LOCALHOST/",
+                           "http://169.254.169.254/metadata/identity/oauth2/token"}) {
+        EXPECT_TRUE(ParseUrl(ok)) << ok;
+    }
+    for (const char* bad : {"http://management.azure.com/", "http://10.0.0.1/", "http://128.0.0.1/",
+                            "http://localhost.example.com/", "http://[::2]/"}) {
+        auto url = ParseUrl(bad);
+        ASSERT_FALSE(url) << bad;
+        EXPECT_NE(url.error().find("only allowed to loopback"), std::string::npos) << url.error();
+    }
+}
+
+TEST(UrlTest, RejectsOtherSchemesAndRelativeUrls) {
+    EXPECT_FALSE(ParseUrl("ftp://example.com/"));
+    EXPECT_FALSE(ParseUrl("/pools"));
+    EXPECT_FALSE(ParseUrl("acct.eastus.batch.azure.com"));
+}
+
+TEST(UrlTest, DefaultPortsAndIpv6) {
+    EXPECT_EQ(ParseUrl("http://127.0.0.1/")->port, 80);
+    auto v6 = ParseUrl("http://[::1]:8080/x");
+    ASSERT_TRUE(v6);
+    EXPECT_EQ(v6->host, "::1");
+    EXPECT_EQ(v6->port, 8080);
+}
+
+TEST(UrlTest, UrlEncodeKeepsUnreservedOnly) {
+    EXPECT_EQ(UrlEncode("https://batch.core.windows.net//.default"),
+              "https%3A%2F%2Fbatch.core.windows.net%2F%2F.default");
+    EXPECT_EQ(UrlEncode("a b+c~d"), "a%20b%2Bc~d");
+}
+
+TEST(TokenBucketTest, BurstThenRate) {
+    using namespace std::chrono_literals;
+    const auto t0 = TokenBucket::Clock::time_point{} + 1h;
+    TokenBucket bucket(2.0, 3.0, t0);  // 2/s, burst 3
+    EXPECT_EQ(bucket.Reserve(t0), TokenBucket::Clock::duration::zero());
+    EXPECT_EQ(bucket.Reserve(t0), TokenBucket::Clock::duration::zero());
+    EXPECT_EQ(bucket.Reserve(t0), TokenBucket::Clock::duration::zero());
+    // Empty: the 4th waits half a second, the 5th a full second (queued behind it).
+    EXPECT_EQ(bucket.Reserve(t0), std::chrono::duration_cast<TokenBucket::Clock::duration>(500ms));
+    EXPECT_EQ(bucket.Reserve(t0), std::chrono::duration_cast<TokenBucket::Clock::duration>(1000ms));
+    // After 10 s idle the bucket holds at most `burst`.
+    EXPECT_DOUBLE_EQ(bucket.tokens(t0 + 10s), 3.0);
+}
+
+}  // namespace
+}  // namespace pw::http
