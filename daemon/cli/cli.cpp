@@ -16,6 +16,8 @@ int Main(int argc, char** argv) {
     version->callback([] { fmt::print("poolwarden {}\n", kVersion); });
     AddValidateCommand(app, exit_code);
     AddPlanCommand(app, exit_code);
+    AddRunCommand(app, exit_code);
+    AddApplyCommand(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

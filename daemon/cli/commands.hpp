@@ -1,6 +1,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "model/plan.hpp"
 
 namespace pw::cli {
 
@@ -8,5 +12,10 @@ namespace pw::cli {
 /// One file per verb (validate_cmd.cpp, plan_cmd.cpp, run_cmd.cpp, ...).
 void AddValidateCommand(CLI::App& app, int& exit_code);
 void AddPlanCommand(CLI::App& app, int& exit_code);
+void AddRunCommand(CLI::App& app, int& exit_code);    // run_cmd.cpp
+void AddApplyCommand(CLI::App& app, int& exit_code);  // run_cmd.cpp
+/// `plan --config F` without --observed: observes live Azure read-only and prints the plan
+/// with `print`; returns the exit code (run_cmd.cpp).
+int RunLivePlan(const std::string& config, std::function<void(const model::Plan&)> print);
 
 }  // namespace pw::cli

@@ -15,12 +15,12 @@ namespace asio = boost::asio;
 Loop::Loop(Reconciler& reconciler, DesiredFn desired, Options options, std::uint64_t seed)
     : reconciler_(reconciler), desired_(std::move(desired)), options_(options), rng_(seed) {}
 
-std::chrono::milliseconds Loop::NextDelay(std::chrono::seconds interval, double jitter,
+std::chrono::milliseconds Loop::NextDelay(std::chrono::milliseconds interval, double jitter,
                                           double unit_random,
                                           std::optional<std::chrono::seconds> requeue) {
     double factor = 1.0 + jitter * (2.0 * std::clamp(unit_random, 0.0, 1.0) - 1.0);
-    auto base = std::chrono::milliseconds(static_cast<long long>(
-        static_cast<double>(std::chrono::milliseconds(interval).count()) * factor));
+    auto base = std::chrono::milliseconds(
+        static_cast<long long>(static_cast<double>(interval.count()) * factor));
     if (requeue) base = std::min<std::chrono::milliseconds>(base, *requeue);
     return std::max(base, std::chrono::milliseconds(100));
 }

@@ -21,7 +21,7 @@ namespace pw::reconcile {
 class Loop {
   public:
     struct Options {
-        std::chrono::seconds interval{60};
+        std::chrono::milliseconds interval{60000};
         double jitter = 0.1;
     };
     using DesiredFn = std::function<model::DesiredState()>;
@@ -38,14 +38,14 @@ class Loop {
     void trigger();
     /// Stops scheduling.
     void stop();
-    void set_interval(std::chrono::seconds interval) { options_.interval = interval; }
+    void set_interval(std::chrono::milliseconds interval) { options_.interval = interval; }
 
     const std::atomic<bool>& stopping() const { return stop_; }
     /// Called after every pass (metrics, watchdog, tests).
     void on_cycle(CycleFn fn) { on_cycle_ = std::move(fn); }
 
     /// The delay before the next pass: interval +-jitter, or the requeue time when sooner.
-    static std::chrono::milliseconds NextDelay(std::chrono::seconds interval, double jitter,
+    static std::chrono::milliseconds NextDelay(std::chrono::milliseconds interval, double jitter,
                                                double unit_random,
                                                std::optional<std::chrono::seconds> requeue);
 

@@ -1,0 +1,208 @@
+#include "app/app.hpp"
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+
+#include "app/config_state.hpp"
+#include "app/dir_watch.hpp"
+#include "log/log.hpp"
+#include "planner/planner.hpp"
+#include "reconcile/loop.hpp"
+
+namespace pw::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string JoinErrors(const std::vector<config::ConfigError>& errors) {
+    std::string out;
+    for (const auto& e : errors) out += (out.empty() ? "" : "\n") + e.str();
+    return out;
+}
+
+void LogFileErrors(const ConfigState& cfg) {
+    for (const auto& f : cfg.files()) {
+        if (f.valid) continue;
+        for (const auto& e : f.errors)
+            log::Write(spdlog::level::err, "pool file rejected",
+                       {{"file", f.file},
+                        {"error", e},
+                        {"inForce", f.using_last_good ? "last good version" : "nothing"}});
+    }
+}
+
+void PublishConfig(reconcile::StatusStore& status, const ConfigState& cfg, std::string error) {
+    status.update([&](reconcile::StatusSnapshot& s) {
+        s.config_files = cfg.files();
+        s.config_error = std::move(error);
+    });
+}
+
+std::chrono::milliseconds Interval(const Options& opt, const ConfigState& cfg) {
+    if (opt.interval_override.count() > 0) return opt.interval_override;
+    return cfg.daemon().reconcile.interval;
+}
+
+}  // namespace
+
+int Run(const Options& opt) {
+    auto loaded = ConfigState::Load(opt.config);
+    if (!loaded) {
+        for (const auto& e : loaded.error()) fmt::print(stderr, "{}\n", e.str());
+        fmt::print(stderr, "{}: {} error(s); not starting\n", opt.config.string(),
+                   loaded.error().size());
+        return 1;
+    }
+    ConfigState cfg = std::move(*loaded);
+    for (const auto& w : cfg.daemon().warnings)
+        log::Write(spdlog::level::warn, "config warning", {{"warning", w.str()}});
+    LogFileErrors(cfg);
+
+    asio::io_context ctx(1);
+    auto factory = opt.clients
+                       ? opt.clients
+                       : ClientFactory([](const config::DaemonConfig& d, asio::any_io_executor ex) {
+                             return MakeAzureClients(d, ex);
+                         });
+    auto made = factory(cfg.daemon(), ctx.get_executor());
+    if (!made) {
+        fmt::print(stderr, "{}: {}\n", opt.config.string(), made.error());
+        return 1;
+    }
+    auto clients = std::move(*made);
+
+    reconcile::StatusStore status;
+    PublishConfig(status, cfg, "");
+    reconcile::Reconciler::Options ropt;
+    ropt.concurrency = cfg.daemon().reconcile.concurrency;
+    reconcile::Reconciler rec(clients->batch(), clients->arm(), status, ropt, planner::MakePlan);
+
+    std::atomic<bool> stop{false};
+    int exit_code = 0;
+    asio::signal_set signals(ctx, SIGINT, SIGTERM, SIGHUP);
+    std::exception_ptr failure;
+    auto finish = [&](std::exception_ptr e) {
+        failure = e;
+        signals.cancel();
+        clients->shutdown();
+        ctx.stop();
+    };
+
+    if (opt.mode != Mode::Run) {
+        signals.async_wait([&](boost::system::error_code ec, int) {
+            if (ec) return;
+            log::Write(spdlog::level::warn, "signal received; finishing in-flight writes");
+            stop = true;
+        });
+        asio::co_spawn(
+            ctx,
+            [&]() -> asio::awaitable<void> {
+                auto now = std::chrono::system_clock::now();
+                if (opt.mode == Mode::PlanLive) {
+                    auto r = co_await rec.plan_once(cfg.desired(), now);
+                    for (const auto& [name, h] : r.observation.accounts)
+                        if (!h.complete)
+                            fmt::print(stderr,
+                                       "account {}: not observed ({}); its pools are left "
+                                       "out of the plan\n",
+                                       name, h.error);
+                    if (opt.print_plan) opt.print_plan(r.plan);
+                    exit_code = r.ok() && !cfg.has_file_errors() ? 0 : 2;
+                } else {
+                    auto r = co_await rec.reconcile_once(cfg.desired(), now, &stop);
+                    if (opt.on_cycle) opt.on_cycle(r, status);
+                    exit_code = r.ok() && !cfg.has_file_errors() ? 0 : 2;
+                    fmt::print("{}: {} action(s), {} write(s), {} failed{}{}\n",
+                               r.converged() ? "converged"
+                               : r.ok()      ? "in progress (waiting)"
+                                             : "errors",
+                               r.plan.actions.size(), r.writes, r.failed,
+                               r.incomplete ? ", some accounts or images not observed" : "",
+                               cfg.has_file_errors() ? ", rejected pool files" : "");
+                }
+            },
+            finish);
+        ctx.run();
+        if (failure) std::rethrow_exception(failure);
+        return exit_code;
+    }
+
+    reconcile::Loop loop(rec, [&] { return cfg.desired(); }, {Interval(opt, cfg), 0.1});
+    loop.on_cycle([&](const reconcile::CycleReport& r) {
+        if (opt.on_cycle) opt.on_cycle(r, status);
+    });
+
+    DirWatcher watcher(ctx.get_executor(), cfg.daemon().pools_dir);
+    if (!watcher.ok())
+        log::Write(spdlog::level::warn, "cannot watch poolsDir; reload with SIGHUP",
+                   {{"poolsDir", cfg.daemon().pools_dir.string()}});
+    auto reload = [&](const char* why) {
+        auto r = cfg.reload();
+        if (!r) {
+            for (const auto& e : r.error())
+                log::Write(spdlog::level::err, "daemon file rejected; the running config stays",
+                           {{"trigger", why}, {"error", e.str()}});
+            PublishConfig(status, cfg, JoinErrors(r.error()));
+            return;
+        }
+        log::Write(spdlog::level::info, "configuration reloaded",
+                   {{"trigger", why}, {"pools", std::to_string(cfg.desired().pools.size())}});
+        LogFileErrors(cfg);
+        PublishConfig(status, cfg, "");
+        if (opt.interval_override.count() == 0) loop.set_interval(cfg.daemon().reconcile.interval);
+        loop.trigger();
+    };
+
+    asio::steady_timer grace(ctx);
+    bool stopping = false;
+    std::function<void()> wait_signal = [&] {
+        signals.async_wait([&](boost::system::error_code ec, int sig) {
+            if (ec) return;
+            if (sig == SIGHUP) {
+                reload("SIGHUP");
+            } else if (!stopping) {
+                stopping = true;
+                log::Write(spdlog::level::info,
+                           "stopping: no new writes; waiting for in-flight writes",
+                           {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                            {"grace", fmt::format("{}s", opt.shutdown_grace.count())}});
+                loop.stop();
+                watcher.cancel();
+                grace.expires_after(opt.shutdown_grace);
+                grace.async_wait([&](boost::system::error_code gec) {
+                    if (gec) return;
+                    log::Write(spdlog::level::warn,
+                               "shutdown grace expired; exiting with writes in flight");
+                    clients->shutdown();
+                    ctx.stop();
+                });
+            }
+            wait_signal();
+        });
+    };
+    wait_signal();
+    asio::co_spawn(ctx, watcher.run([&] { reload("poolsDir changed"); }), asio::detached);
+    log::Write(spdlog::level::info, "poolwarden running",
+               {{"config", opt.config.string()},
+                {"pools", std::to_string(cfg.desired().pools.size())},
+                {"accounts", std::to_string(cfg.daemon().accounts.size())}});
+    asio::co_spawn(ctx, loop.run(), [&](std::exception_ptr e) {
+        log::Write(spdlog::level::info, "stopped");
+        grace.cancel();
+        watcher.cancel();
+        finish(e);
+    });
+    ctx.run();
+    if (failure) std::rethrow_exception(failure);
+    return 0;
+}
+
+}  // namespace pw::app

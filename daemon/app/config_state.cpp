@@ -1,0 +1,90 @@
+#include "app/config_state.hpp"
+
+#include <set>
+
+#include "config/load.hpp"
+#include "model/resource_id.hpp"
+
+namespace pw::app {
+
+Result<ConfigState, std::vector<config::ConfigError>> ConfigState::Load(
+    const std::filesystem::path& daemon_file) {
+    auto loaded = config::LoadConfig(daemon_file);
+    if (!loaded) return Err{std::move(loaded.error())};
+    ConfigState state;
+    state.path_ = daemon_file;
+    state.absorb(std::move(*loaded));
+    return state;
+}
+
+Result<Unit, std::vector<config::ConfigError>> ConfigState::reload() {
+    auto loaded = config::LoadConfig(path_);
+    if (!loaded) return Err{std::move(loaded.error())};
+    absorb(std::move(*loaded));
+    return Unit{};
+}
+
+void ConfigState::absorb(config::LoadedConfig loaded) {
+    daemon_ = std::move(loaded.daemon);
+    std::map<std::string, FileState> next;
+    for (auto& file : loaded.pool_files) {
+        auto& st = next[file.file];
+        if (file.errors.empty()) {
+            st.good = std::move(file.pools);
+            st.has_good = true;
+        } else {
+            st.errors = std::move(file.errors);
+            if (auto old = files_.find(file.file); old != files_.end() && old->second.has_good) {
+                st.good = old->second.good;
+                st.has_good = true;
+            }
+        }
+    }
+    files_ = std::move(next);
+}
+
+model::DesiredState ConfigState::desired() const {
+    model::DesiredState d;
+    d.accounts = daemon_.accounts;
+    d.policy = daemon_.policy;
+    std::set<std::string> ids;
+    for (const auto& [name, st] : files_) {
+        if (!st.errors.empty()) continue;
+        for (const auto& p : st.good) {
+            ids.insert(model::ResourceKey(p.id));
+            d.pools.push_back(p);
+        }
+    }
+    for (const auto& [name, st] : files_) {
+        if (st.errors.empty() || !st.has_good) continue;
+        for (const auto& p : st.good) {
+            // A last-good pool yields to a valid file that now declares its id, and needs its
+            // account to still exist.
+            if (!d.find_account(p.account) || !ids.insert(model::ResourceKey(p.id)).second)
+                continue;
+            d.pools.push_back(p);
+        }
+    }
+    return d;
+}
+
+std::vector<reconcile::ConfigFileStatus> ConfigState::files() const {
+    std::vector<reconcile::ConfigFileStatus> out;
+    for (const auto& [name, st] : files_) {
+        reconcile::ConfigFileStatus fs;
+        fs.file = name;
+        fs.valid = st.errors.empty();
+        fs.using_last_good = !st.errors.empty() && st.has_good;
+        for (const auto& e : st.errors) fs.errors.push_back(e.str());
+        out.push_back(std::move(fs));
+    }
+    return out;
+}
+
+bool ConfigState::has_file_errors() const {
+    for (const auto& [name, st] : files_)
+        if (!st.errors.empty()) return true;
+    return false;
+}
+
+}  // namespace pw::app

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "model/desired.hpp"
+#include "model/result.hpp"
+#include "reconcile/status.hpp"
+
+namespace pw::app {
+
+/// The configuration in force, with last-good semantics across reloads: each pool file is
+/// validated alone; a broken file keeps its last valid version in force (its errors shown);
+/// a broken daemon file at reload is rejected and the running configuration stays.
+///
+/// Thread safety: not thread-safe; use from the daemon's strand.
+class ConfigState {
+  public:
+    /// Loads at start-up. Daemon-file errors are returned (the caller exits non-zero); broken
+    /// pool files contribute no pools and keep their errors.
+    static Result<ConfigState, std::vector<config::ConfigError>> Load(
+        const std::filesystem::path& daemon_file);
+
+    /// Reloads everything. On daemon-file errors nothing changes and the errors are returned.
+    Result<Unit, std::vector<config::ConfigError>> reload();
+
+    /// Accounts, policy and the pools in force (fresh valid files, then last-good versions of
+    /// broken files whose pool ids no valid file now declares).
+    model::DesiredState desired() const;
+    const config::DaemonConfig& daemon() const { return daemon_; }
+    /// Per pool file: valid, or broken (using its last good version or not) with its errors.
+    std::vector<reconcile::ConfigFileStatus> files() const;
+    /// True when some pool file currently has errors.
+    bool has_file_errors() const;
+
+  private:
+    struct FileState {
+        std::vector<model::PoolSpec> good;
+        bool has_good = false;
+        std::vector<config::ConfigError> errors;
+    };
+    void absorb(config::LoadedConfig loaded);
+
+    std::filesystem::path path_;
+    config::DaemonConfig daemon_;
+    std::map<std::string, FileState> files_;
+};
+
+}  // namespace pw::app
