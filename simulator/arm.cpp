@@ -84,10 +84,21 @@ Json Simulator::RenderVersion(const Gallery& g, const ImageDefinition& d, const 
     Json props = v.properties;
     props["publishingProfile"]["targetRegions"] = TargetRegionsJson(v);
     props["publishingProfile"]["publishedDate"] = FormatIso(v.published);
-    if (!props.contains("storageProfile")) props["storageProfile"] = Json::object();
-    if (!props.contains("safetyProfile")) {
-        props["safetyProfile"] = {{"allowDeletionOfReplicatedLocations", true},
-                                  {"reportedForPolicyViolation", false}};
+    if (!props.contains("storageProfile") || !props["storageProfile"].is_object()) {
+        props["storageProfile"] = Json::object();
+    }
+    Json& safety = props["safetyProfile"];
+    if (!safety.is_object()) safety = Json::object();
+    if (!safety.contains("allowDeletionOfReplicatedLocations")) {
+        safety["allowDeletionOfReplicatedLocations"] = true;
+    }
+    if (!safety.contains("reportedForPolicyViolation"))
+        safety["reportedForPolicyViolation"] = false;
+    if (!safety.contains("blockDeletionBeforeEndOfLife"))
+        safety["blockDeletionBeforeEndOfLife"] = false;
+    Json& storage = props["storageProfile"];
+    if (!storage.contains("osDiskImage")) {
+        storage["osDiskImage"] = {{"sizeInGB", 30}, {"hostCaching", "ReadOnly"}};
     }
     props["provisioningState"] = v.provisioning_state;
     if (expand) {

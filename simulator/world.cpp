@@ -192,6 +192,20 @@ Pool PoolFromJson(const Json& j, double now) {
 Json PoolToJson(const Pool& p) {
     Json j = p.spec;
     j["id"] = p.id;
+    if (j.contains("virtualMachineConfiguration") &&
+        j["virtualMachineConfiguration"].contains("imageReference")) {
+        Json& ref = j["virtualMachineConfiguration"]["imageReference"];
+        if (ref.contains("publisher") && !ref.contains("version")) ref["version"] = "latest";
+    }
+    if (j.contains("startTask") && j["startTask"].is_object()) {
+        Json& st = j["startTask"];
+        if (!st.contains("userIdentity")) {
+            st["userIdentity"] = {
+                {"autoUser", {{"scope", "pool"}, {"elevationLevel", "nonadmin"}}}};
+        }
+        if (!st.contains("maxTaskRetryCount")) st["maxTaskRetryCount"] = 0;
+        if (!st.contains("waitForSuccess")) st["waitForSuccess"] = true;
+    }
     j["eTag"] = p.etag;
     j["lastModified"] = FormatIso(p.last_modified);
     j["creationTime"] = FormatIso(p.creation_time);
