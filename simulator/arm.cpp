@@ -151,11 +151,41 @@ Reply Simulator::Arm(Ctx& c) {
             c, 400, "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests."));
     }
+    auto sub_json = [&](const std::string& id, const std::string& tenant) {
+        return Json{{"id", "/subscriptions/" + id},
+                    {"authorizationSource", "RoleBased"},
+                    {"subscriptionId", id},
+                    {"tenantId", tenant},
+                    {"displayName", "poolwarden-sim " + id.substr(0, 8)},
+                    {"state", "Enabled"},
+                    {"subscriptionPolicies",
+                     {{"locationPlacementId", "Public_2014-09-01"},
+                      {"quotaId", "PayAsYouGo_2014-09-01"},
+                      {"spendingLimit", "Off"}}}};
+    };
+    if (seg.size() == 1 && Ieq(seg[0], "tenants") && c.method == "GET") {
+        Json arr = Json::array();
+        for (const auto& t : world_.tenants) {
+            arr.push_back({{"id", "/tenants/" + t.id},
+                           {"tenantId", t.id},
+                           {"tenantCategory", "Home"},
+                           {"displayName", "poolwarden-sim"}});
+        }
+        return finish(MakeJson(200, {{"value", arr}}));
+    }
+    if (seg.size() == 1 && c.method == "GET") {
+        Json arr = Json::array();
+        for (const auto& [id, tenant] : world_.subscriptions) arr.push_back(sub_json(id, tenant));
+        return finish(MakeJson(200, {{"value", arr}}));
+    }
     if (seg.size() < 2) return finish(ArmError(c, 404, "NotFound", "No route for " + c.path));
     const std::string sub = ToLower(seg[1]);
     if (world_.subscriptions.count(sub) == 0U) {
         return finish(ArmError(c, 404, "SubscriptionNotFound",
                                "The subscription '" + seg[1] + "' could not be found."));
+    }
+    if (seg.size() == 2 && c.method == "GET") {
+        return finish(MakeJson(200, sub_json(sub, world_.subscriptions[sub])));
     }
     // /subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/operations/{id}
     if (seg.size() == 8 && Ieq(seg[2], "providers") && Ieq(seg[3], "Microsoft.Compute") &&

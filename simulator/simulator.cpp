@@ -249,6 +249,18 @@ Reply Simulator::Dispatch(Ctx& c) {
     if (seg.size() == 4 && seg[1] == "oauth2" && seg[2] == "v2.0" && seg[3] == "token") {
         return Aad(c, ToLower(seg[0]));
     }
+    if (seg.size() == 3 && seg[0] == "adfs" && seg[1] == "oauth2" && seg[2] == "token") {
+        return Aad(c, "adfs");
+    }
+    if (seg.size() == 3 && seg[0] == "adfs" && seg[1] == ".well-known" &&
+        seg[2] == "openid-configuration") {
+        const std::string base = c.Base() + "/adfs";
+        return MakeJson(200, {{"token_endpoint", base + "/oauth2/token"},
+                              {"authorization_endpoint", base + "/oauth2/authorize"},
+                              {"issuer", base},
+                              {"token_endpoint_auth_methods_supported",
+                               {"client_secret_post", "private_key_jwt", "client_secret_basic"}}});
+    }
     if (seg.size() == 4 && seg[1] == "v2.0" && seg[2] == ".well-known" &&
         seg[3] == "openid-configuration") {
         const std::string base = c.Base() + "/" + seg[0];
@@ -270,7 +282,10 @@ Reply Simulator::Dispatch(Ctx& c) {
              {"api-version", "1.1"},
              {"metadata", {{{"preferred_network", h}, {"preferred_cache", h}, {"aliases", {h}}}}}});
     }
-    if (!seg.empty() && Ieq(seg[0], "subscriptions")) return Arm(c);
+    if (!seg.empty() &&
+        (Ieq(seg[0], "subscriptions") || (seg.size() == 1 && Ieq(seg[0], "tenants")))) {
+        return Arm(c);
+    }
     return MakeJson(404,
                     {{"error", {{"code", "NotFound"}, {"message", "No route for " + c.path}}}});
 }
@@ -357,16 +372,6 @@ Reply Simulator::Aad(Ctx& c, const std::string& tenant_id) {
         return aad_error(405, "invalid_request", 900561,
                          "The endpoint only accepts POST requests.");
     auto form = ParseForm(c.req.body());
-    const Tenant* tenant = nullptr;
-    for (const auto& t : world_.tenants) {
-        if (t.id == tenant_id) tenant = &t;
-    }
-    if (tenant == nullptr) {
-        return aad_error(400, "invalid_request", 90002,
-                         "Tenant '" + tenant_id +
-                             "' not found. Check to make sure you have the correct tenant ID and "
-                             "are signing into the correct cloud.");
-    }
     std::string client_id = ToLower(form["client_id"]);
     std::string secret = form["client_secret"];
     const std::string auth = c.Header("Authorization");
@@ -378,6 +383,20 @@ Reply Simulator::Aad(Ctx& c, const std::string& tenant_id) {
                 secret = PercentDecode(dec->substr(colon + 1), true);
             }
         }
+    }
+    const Tenant* tenant = nullptr;
+    for (const auto& t : world_.tenants) {
+        const bool any = tenant_id == "adfs" || tenant_id == "organizations";
+        const bool has_client =
+            std::any_of(t.clients.begin(), t.clients.end(),
+                        [&](const Client& cl) { return cl.client_id == client_id; });
+        if (t.id == tenant_id || (any && has_client)) tenant = &t;
+    }
+    if (tenant == nullptr) {
+        return aad_error(400, "invalid_request", 90002,
+                         "Tenant '" + tenant_id +
+                             "' not found. Check to make sure you have the correct tenant ID and "
+                             "are signing into the correct cloud.");
     }
     if (form["grant_type"] != "client_credentials") {
         return aad_error(
@@ -432,7 +451,7 @@ Reply Simulator::Aad(Ctx& c, const std::string& tenant_id) {
         200, {{"token_type", "Bearer"},
               {"expires_in", life},
               {"ext_expires_in", life},
-              {"access_token", NewToken(tenant_id, client->object_id, client_id, resource)}});
+              {"access_token", NewToken(tenant->id, client->object_id, client_id, resource)}});
 }
 
 Reply Simulator::Imds(Ctx& c) {
