@@ -124,8 +124,7 @@ net::awaitable<Result<model::ObservedImage>> ArmClient::get_image(
 
 net::awaitable<Result<model::ObservedImageVersion>> ArmClient::get_image_version(
     const std::string& image_version_id) {
-    auto target =
-        url(image_version_id, options_.gallery_api_version, "%24expand=ReplicationStatus");
+    auto target = url(image_version_id, options_.gallery_api_version, "$expand=ReplicationStatus");
     auto result = co_await transport_.call(Make(verb::get, target),
                                            options("get_image_version", image_version_id, false));
     if (!result) co_return pw::Err{std::move(result).error()};

@@ -87,7 +87,8 @@ net::awaitable<Result<std::vector<model::ObservedPool>>> BatchClient::list_pools
     const std::string& endpoint) {
     std::vector<model::ObservedPool> pools;
     std::string next = url(endpoint, "/pools",
-                           "%24select=" + http::UrlEncode(codec::kPoolSelect) + "&maxresults=1000");
+                           "$select=" + http::UrlEncode(codec::kPoolSelect) +
+                               "&maxresults=" + std::to_string(options_.page_size));
     const std::string origin = OriginOf(next);
     std::set<std::string> seen;
     for (int page = 0; page < options_.max_pages; ++page) {
@@ -112,7 +113,7 @@ net::awaitable<Result<std::vector<model::ObservedPool>>> BatchClient::list_pools
 net::awaitable<Result<model::ObservedPool>> BatchClient::get_pool(const std::string& endpoint,
                                                                   const std::string& pool_id) {
     auto target =
-        url(endpoint, PoolPath(pool_id), "%24select=" + http::UrlEncode(codec::kPoolSelect));
+        url(endpoint, PoolPath(pool_id), "$select=" + http::UrlEncode(codec::kPoolSelect));
     auto result =
         co_await transport_.call(Make(verb::get, target), options("get_pool", target, true));
     if (!result) co_return pw::Err{std::move(result).error()};

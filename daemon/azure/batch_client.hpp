@@ -17,6 +17,7 @@ struct BatchClientOptions {
     std::string resource = "https://batch.core.windows.net/";  ///< Entra ID resource.
     std::chrono::milliseconds deadline{120000};                ///< Per call, retries included.
     std::chrono::milliseconds attempt_timeout{30000};
+    int page_size = 1000;   ///< `maxresults` of pool listings (Batch allows 1..1000).
     int max_pages = 10000;  ///< Bound on odata.nextLink pages of one listing.
     /// Scheme-less loopback endpoints get http:// (cloud.resourceManager is http on loopback).
     bool plain_http_loopback = false;
