@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -415,6 +416,104 @@ TEST(SimProcessTest, SavesStateOnSigterm) {
                    {{"Authorization", b2}})
                   .status,
               200);
+}
+
+}  // namespace
+}  // namespace pw::simtest
+
+namespace pw::simtest {
+namespace {
+
+std::vector<int> StatusSequence(const std::string& faults_file) {
+    SimProcess sim({"--state", ExampleWorld(), "--seed", "42", "--faults", faults_file});
+    const std::string batch =
+        "Bearer " + Token(sim.port(), "https://batch.core.windows.net//.default");
+    std::vector<int> out;
+    for (int i = 0; i < 24; ++i) {
+        out.push_back(Send(sim.port(), "GET",
+                           "/batch/renderbatch/pools?api-version=2024-07-01.20.0", {},
+                           {{"Authorization", batch}})
+                          .status);
+    }
+    return out;
+}
+
+TEST(SimFaults, FaultFileIsDeterministicForASeed) {
+    const std::string path = std::string(PW_BINARY_DIR) + "/sim-faults-test.json";
+    {
+        std::ofstream out(path);
+        out << R"({"rules":[{"method":"GET","path":"/pools$","probability":0.5,"status":503,"retryAfter":2}]})";
+    }
+    const auto a = StatusSequence(path);
+    const auto b = StatusSequence(path);
+    EXPECT_EQ(a, b);
+    const auto failures = std::count(a.begin(), a.end(), 503);
+    EXPECT_GT(failures, 3);
+    EXPECT_LT(failures, 21);
+    EXPECT_EQ(std::count(a.begin(), a.end(), 200) + failures, 24);
+}
+
+TEST(SimFaults, LatencyDelaysTheAnswer) {
+    SimProcess sim({"--state", ExampleWorld()});
+    ASSERT_EQ(Send(sim.port(), "PUT", "/_sim/faults",
+                   R"({"rules":[{"path":"^/subscriptions","latencyMs":300}]})")
+                  .status,
+              200);
+    const auto start = std::chrono::steady_clock::now();
+    auto r =
+        Send(sim.port(), "GET", std::string("/subscriptions/") + kSub + "?api-version=2022-12-01");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+    EXPECT_EQ(
+        Send(sim.port(), "PUT", "/_sim/faults", R"({"rules":[{"path":"(","status":500}]})").status,
+        400);
+}
+
+TEST(SimTime, TimeScaleRunsTheWorldFaster) {
+    SimProcess sim({"--state", ExampleWorld(), "--time-scale", "1200"});
+    const std::string batch =
+        "Bearer " + Token(sim.port(), "https://batch.core.windows.net//.default");
+    Json body = {{"id", "fast"},
+                 {"vmSize", "standard_a1"},
+                 {"virtualMachineConfiguration",
+                  {{"imageReference", {{"publisher", "canonical"}, {"offer", "x"}, {"sku", "y"}}},
+                   {"nodeAgentSKUId", "batch.node.ubuntu 22.04"}}},
+                 {"targetDedicatedNodes", 5}};
+    ASSERT_EQ(Send(sim.port(), "POST", "/batch/renderbatch/pools?api-version=2024-07-01.20.0",
+                   body.dump(), {{"Authorization", batch}})
+                  .status,
+              201);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    auto p = Send(sim.port(), "GET", "/batch/renderbatch/pools/fast?api-version=2024-07-01.20.0",
+                  {}, {{"Authorization", batch}})
+                 .json();
+    EXPECT_EQ(p["allocationState"], "steady");
+    EXPECT_EQ(p["currentDedicatedNodes"], 5);
+}
+
+TEST(SimRouting, BatchHostHeaderAndSubscriptionListing) {
+    SimProcess sim({"--state", ExampleWorld()});
+    const std::string batch =
+        "Bearer " + Token(sim.port(), "https://batch.core.windows.net//.default");
+    auto r = Send(sim.port(), "GET", "/pools?api-version=2025-06-01", {},
+                  {{"Authorization", batch}, {"Host", "renderbatch.eastus.batch.azure.com"}});
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.json()["value"].is_array());
+    const std::string arm =
+        "Bearer " + Token(sim.port(), "https://management.core.windows.net//.default");
+    auto subs = Send(sim.port(), "GET", "/subscriptions?api-version=2022-12-01", {},
+                     {{"Authorization", arm}});
+    ASSERT_EQ(subs.status, 200);
+    EXPECT_EQ(subs.json()["value"][0]["subscriptionId"], kSub);
+    auto unknown = Send(sim.port(), "GET",
+                        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/x/"
+                        "providers/Microsoft.Batch/batchAccounts/y?api-version=2025-06-01",
+                        {}, {{"Authorization", arm}});
+    EXPECT_EQ(unknown.status, 404);
+    EXPECT_EQ(unknown.json()["error"]["code"], "SubscriptionNotFound");
+    auto no_api =
+        Send(sim.port(), "GET", "/batch/renderbatch/pools", {}, {{"Authorization", batch}});
+    EXPECT_EQ(no_api.json()["code"], "MissingRequiredQueryParameter");
 }
 
 }  // namespace
