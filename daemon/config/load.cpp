@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -118,6 +119,36 @@ std::string DisplayName(const fs::path& file, const std::string& daemon_file) {
     return rel.string();
 }
 
+std::string ByteHex(char c) {
+    static const char* kDigits = "0123456789abcdef";
+    auto b = static_cast<unsigned char>(c);
+    return std::string("0x") + kDigits[b >> 4] + kDigits[b & 15];
+}
+
+/// Offset of the first byte that makes `text` not UTF-8 text (NUL and other C0 controls but
+/// tab, LF and CR included), so that binary junk is refused before YAML guesses an encoding.
+std::optional<std::size_t> FindNonText(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        auto b = static_cast<unsigned char>(text[i]);
+        if (b < 0x80) {
+            if (b < 0x20 && b != '\t' && b != '\n' && b != '\r') return i;
+            if (b == 0x7f) return i;
+            ++i;
+            continue;
+        }
+        std::size_t len = (b & 0xe0) == 0xc0   ? 2
+                          : (b & 0xf0) == 0xe0 ? 3
+                          : (b & 0xf8) == 0xf0 ? 4
+                                               : 0;
+        if (len == 0 || b == 0xc0 || b == 0xc1 || b > 0xf4 || i + len > text.size()) return i;
+        for (std::size_t k = 1; k < len; ++k)
+            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return i;
+        i += len;
+    }
+    return std::nullopt;
+}
+
 /// Reads a config file, refusing anything over 1 MiB before reading it.
 Result<std::string, ConfigError> ReadConfigFile(const fs::path& file, const std::string& display) {
     std::error_code ec;
@@ -141,11 +172,21 @@ Result<std::string, ConfigError> ReadConfigFile(const fs::path& file, const std:
     std::ostringstream out;
     out << in.rdbuf();
     if (in.bad()) return Err{ConfigError{display, 0, 0, "", "error while reading the file"}};
-    return out.str();
+    std::string text = out.str();
+    if (auto bad = FindNonText(text)) {
+        return Err{ConfigError{display, 0, 0, "",
+                               "not a UTF-8 text file (byte " + ByteHex(text[*bad]) +
+                                   " at offset " + std::to_string(*bad) + ")"}};
+    }
+    return text;
 }
 
-/// Keeps the first kMaxErrors errors of a file and says how many were left out.
+/// Orders a file's errors by position and keeps the first kMaxErrors, saying how many were
+/// left out.
 void CapErrors(std::vector<ConfigError>& errors, const std::string& file) {
+    std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
+        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
     constexpr std::size_t kMaxErrors = 50;
     if (errors.size() <= kMaxErrors) return;
     std::size_t more = errors.size() - kMaxErrors;

@@ -268,13 +268,13 @@ INSTANTIATE_TEST_SUITE_P(
                   F + "8:36: pools[0].startTask.maxTaskRetryCount: must be >= -1"}},
         PoolCase{"AliasRejected",
                  Pool("    metadata: &m {team: vfx}\n  - id: p2\n    metadata: *m\n"),
-                 {F + "10:15: pools[1].metadata: YAML aliases (*name) are not supported; write "
-                      "the value out in full",
-                  F + "9:5: pools[1].account: required key is missing",
+                 {F + "9:5: pools[1].account: required key is missing",
                   F + "9:5: pools[1].vmSize: required key is missing",
                   F + "9:5: pools[1].image: required key is missing",
                   F + "9:5: pools[1].nodeAgentSkuId: required key is missing",
-                  F + "9:5: pools[1].scale: required key is missing"}},
+                  F + "9:5: pools[1].scale: required key is missing",
+                  F + "10:15: pools[1].metadata: YAML aliases (*name) are not supported; write "
+                      "the value out in full"}},
         PoolCase{"MergeKeyRejected",
                  Pool("    metadata:\n      <<: {team: vfx}\n"),
                  {F + "9:7: pools[0].metadata[\"<<\"]: YAML merge keys (<<) are not supported; "
@@ -424,9 +424,9 @@ INSTANTIATE_TEST_SUITE_P(
                    "policy:\n  vmsPerReplica: 0\n  maxReplicasPerRegion: 101\n  extraReplicas: "
                    "-1\n  resizeTimeoutPer1000Vms: 30s\n  lowerReplicas: 1\npoolsDir: pools.d\n",
                    {D + "2:18: policy.vmsPerReplica: must be >= 1",
-                    D + "5:28: policy.resizeTimeoutPer1000Vms: must be >= 1m",
                     D + "3:25: policy.maxReplicasPerRegion: must be <= 100",
                     D + "4:18: policy.extraReplicas: must be >= 0",
+                    D + "5:28: policy.resizeTimeoutPer1000Vms: must be >= 1m",
                     D + "6:18: policy.lowerReplicas: expected true or false, got '1'"}},
         DaemonCase{"ReconcileBounds",
                    "reconcile: {interval: 0s, concurrency: 65}\npoolsDir: pools.d\n",
