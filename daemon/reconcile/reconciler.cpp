@@ -466,7 +466,13 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
             ps.allocation_state = p->allocation_state;
             ps.target_nodes = p->target_dedicated_nodes + p->target_low_priority_nodes;
             ps.current_nodes = p->current_dedicated_nodes + p->current_low_priority_nodes;
+            ps.observed_target = {p->target_dedicated_nodes, p->target_low_priority_nodes};
+            ps.observed_current = {p->current_dedicated_nodes, p->current_low_priority_nodes};
+            for (const auto& e : p->resize_errors) ++ps.resize_errors[e.code];
         }
+        if (spec.fixed)
+            ps.desired_nodes = {spec.fixed->target_dedicated_nodes,
+                                spec.fixed->target_low_priority_nodes};
         for (const auto& f : report.plan.findings)
             if (model::ResourceKey(f.pool) == model::ResourceKey(spec.id) &&
                 (f.account.empty() || f.account == spec.account))
@@ -654,6 +660,7 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
         s.pools = std::move(next.pools);
         s.image_versions = std::move(next.image_versions);
         s.accounts = std::move(next.accounts);
+        s.findings = report.plan.findings;
     });
 }
 

@@ -104,6 +104,15 @@ json ToJson(const StatusSnapshot& s) {
         if (!p.allocation_state.empty()) pj["allocationState"] = p.allocation_state;
         if (p.target_nodes) pj["targetNodes"] = *p.target_nodes;
         if (p.current_nodes) pj["currentNodes"] = *p.current_nodes;
+        auto counts = [](const PoolStatus::NodeCounts& n) {
+            return json{{"dedicated", n.dedicated}, {"lowPriority", n.low_priority}};
+        };
+        json nodes = json::object();
+        if (p.desired_nodes) nodes["desired"] = counts(*p.desired_nodes);
+        if (p.observed_target) nodes["target"] = counts(*p.observed_target);
+        if (p.observed_current) nodes["current"] = counts(*p.observed_current);
+        if (!nodes.empty()) pj["nodes"] = std::move(nodes);
+        if (!p.resize_errors.empty()) pj["resizeErrors"] = p.resize_errors;
         j["pools"].push_back(std::move(pj));
     }
     j["imageVersions"] = json::array();

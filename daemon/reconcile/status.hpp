@@ -55,6 +55,16 @@ struct PoolStatus {
     std::optional<int> target_nodes;   ///< Observed target (dedicated + low-priority).
     std::optional<int> current_nodes;  ///< Observed current.
     std::string allocation_state;      ///< Observed; empty when the pool does not exist.
+    /// Node counts by kind (dedicated, low-priority): observed target and current (absent when
+    /// the pool does not exist) and the pool file's fixed size (absent for autoscale).
+    struct NodeCounts {
+        int dedicated = 0;
+        int low_priority = 0;
+    };
+    std::optional<NodeCounts> observed_target;
+    std::optional<NodeCounts> observed_current;
+    std::optional<NodeCounts> desired_nodes;
+    std::map<std::string, int> resize_errors;  ///< Observed resizeErrors, count by code.
 
     const Condition* condition(std::string_view type) const;
 };
@@ -118,6 +128,7 @@ struct StatusSnapshot {
     std::vector<AccountStatus> accounts;
     std::vector<ConfigFileStatus> config_files;
     std::string config_error;  ///< A rejected daemon-file reload (the running config stays).
+    std::vector<model::Finding> findings;  ///< Every finding of the last plan.
 
     const PoolStatus* pool(std::string_view id) const;
     const ImageVersionStatus* image_version(std::string_view id) const;
