@@ -119,7 +119,7 @@ class TreeBuilder : public YAML::EventHandler {
             key.kind = YamlNode::Kind::Invalid;
             Error(key, "map keys must be plain strings");
         }
-        map.entries.emplace_back(std::move(key), YamlNode{});
+        map.entries.push_back(YamlEntry{std::move(key), YamlNode{}});
         YamlNode& stored = map.entries.back().first;
         return stored;
     }

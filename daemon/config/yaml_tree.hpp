@@ -12,6 +12,8 @@ namespace pw::config::detail {
 /// every node keeps its mark and duplicate keys, aliases and merge keys can be reported.
 ///
 /// Thread safety: a value type.
+struct YamlEntry;
+
 struct YamlNode {
     enum class Kind { Null, Scalar, Sequence, Map, Invalid };  ///< Invalid: already reported.
     Kind kind = Kind::Null;
@@ -22,11 +24,18 @@ struct YamlNode {
     std::string value;
     bool duplicate = false;  ///< A map key that repeats an earlier key (already reported).
     std::vector<YamlNode> items;
-    std::vector<std::pair<YamlNode, YamlNode>> entries;
+    std::vector<YamlEntry> entries;  ///< Map entries in document order.
 
     bool plain() const { return tag == "?"; }
     /// The value of `key` in a map (first occurrence), or nullptr.
     const YamlNode* find(std::string_view key) const;
+};
+
+/// A map entry (a struct rather than std::pair so that it can be declared before YamlNode is
+/// complete, which libc++-style checks in clang require).
+struct YamlEntry {
+    YamlNode first;   ///< The key.
+    YamlNode second;  ///< The value.
 };
 
 /// Joins a field path and a map key: `a.b`, or `a["x/y"]` for keys that are not identifiers.
