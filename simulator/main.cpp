@@ -2,9 +2,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "http/server.hpp"
@@ -107,9 +110,23 @@ int main(int argc, char** argv) {
                   << std::endl;
 
         boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-        signals.async_wait([&](const boost::system::error_code&, int) {
+        boost::asio::steady_timer grace(io);
+        const auto give_up = std::make_shared<std::chrono::steady_clock::time_point>();
+        std::function<void()> wait_drained = [&] {
+            if (server.connections() == 0 || std::chrono::steady_clock::now() > *give_up) {
+                io.stop();
+                return;
+            }
+            grace.expires_after(std::chrono::milliseconds(20));
+            grace.async_wait([&](const boost::system::error_code& ec) {
+                if (!ec) wait_drained();
+            });
+        };
+        signals.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) return;
             server.Stop();
-            io.stop();
+            *give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+            wait_drained();
         });
         io.run();
         if (save_state && !state_file.empty()) {

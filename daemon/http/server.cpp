@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -50,6 +51,7 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
     Handler handler;
     bool stopping = false;
     std::list<Slot> slots;
+    std::atomic<std::size_t> connections{0};
     tcp::endpoint bound;
 };
 
@@ -134,6 +136,7 @@ asio::awaitable<void> Serve(StatePtr st, Stream& stream, beast::tcp_stream& lowe
 
 asio::awaitable<void> RunSession(StatePtr st, tcp::socket socket) {
     st->slots.emplace_back();
+    ++st->connections;
     auto it = std::prev(st->slots.end());
     beast::tcp_stream plain(std::move(socket));
     it->lowest = &plain;
@@ -153,6 +156,7 @@ asio::awaitable<void> RunSession(StatePtr st, tcp::socket socket) {
         plain.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
     st->slots.erase(it);
+    --st->connections;
 }
 
 asio::awaitable<void> AcceptLoop(StatePtr st) {
@@ -198,5 +202,7 @@ void Server::Stop() {
 }
 
 asio::ip::tcp::endpoint Server::endpoint() const { return state_->bound; }
+
+std::size_t Server::connections() const { return state_->connections.load(); }
 
 }  // namespace pw::http

@@ -72,6 +72,8 @@ class Server {
     boost::asio::ip::tcp::endpoint endpoint() const;
     /// The bound port (valid after Start()).
     std::uint16_t port() const { return endpoint().port(); }
+    /// Open connections; after Stop() it drops to 0 once in-flight responses are written.
+    std::size_t connections() const;
 
     struct State;
 
