@@ -118,6 +118,53 @@ std::string ProgressReason(ActionKind k) {
     return "Progressing";
 }
 
+std::string ConditionText(const PoolStatus& p, std::string_view type) {
+    const auto* c = p.condition(type);
+    if (!c) return "";
+    return std::string(c->status ? "True" : "False") + "/" + c->reason;
+}
+
+// One line whenever a pool's conditions or node counts change (not every cycle).
+void LogPoolChange(const PoolStatus* before, const PoolStatus& now) {
+    auto nodes = [](const PoolStatus& p) {
+        if (!p.current_nodes) return std::string("-");
+        return fmt::format("{}/{}", *p.current_nodes, *p.target_nodes);
+    };
+    if (before && nodes(*before) == nodes(now) &&
+        ConditionText(*before, "Ready") == ConditionText(now, "Ready") &&
+        ConditionText(*before, "Progressing") == ConditionText(now, "Progressing") &&
+        ConditionText(*before, "Degraded") == ConditionText(now, "Degraded"))
+        return;
+    log::Write(spdlog::level::info, "pool",
+               {{"pool", now.id},
+                {"account", now.account},
+                {"ready", ConditionText(now, "Ready")},
+                {"progressing", ConditionText(now, "Progressing")},
+                {"degraded", ConditionText(now, "Degraded")},
+                {"allocationState", now.allocation_state},
+                {"nodes", nodes(now)}});
+}
+
+void LogVersionChange(const ImageVersionStatus* before, const ImageVersionStatus& now) {
+    for (const auto& r : now.regions) {
+        bool same = false;
+        if (before) {
+            for (const auto& b : before->regions)
+                if (b.region == r.region && b.required == r.required && b.current == r.current &&
+                    b.replication_state == r.replication_state && b.progress == r.progress)
+                    same = true;
+        }
+        if (same) continue;
+        log::Write(spdlog::level::info, "image version",
+                   {{"imageVersion", now.id},
+                    {"region", r.region},
+                    {"replicas", fmt::format("{}/{}", r.current, r.required)},
+                    {"replication", r.replication_state},
+                    {"progress", fmt::format("{}%", r.progress)},
+                    {"provisioningState", now.provisioning_state}});
+    }
+}
+
 }  // namespace
 
 bool CycleReport::converged() const {
@@ -578,6 +625,7 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
             SetCondition(ps.conditions, prev_conditions, "Ready", true, "Converged",
                          fmt::format("{} nodes", *ps.current_nodes), now);
         }
+        LogPoolChange(before, ps);
         next.pools.push_back(std::move(ps));
     }
 
@@ -629,6 +677,7 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
             vs.last_action = it->second.last_action;
             vs.last_error = it->second.last_error;
         }
+        LogVersionChange(prev->image_version(id), vs);
         next.image_versions.push_back(std::move(vs));
     }
 
