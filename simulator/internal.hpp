@@ -97,7 +97,7 @@ inline Reply MakeJson(unsigned status, const Json& body,
     Reply r;
     r.response.result(status);
     r.response.set(bhttp::field::content_type, content_type);
-    r.response.body() = body.dump();
+    r.response.body() = body.dump(-1, ' ', false, Json::error_handler_t::replace);
     return r;
 }
 
