@@ -49,7 +49,7 @@ class GaugeSet {
 const std::vector<std::string> kAllocationStates = {"steady", "resizing", "stopping"};
 const std::vector<std::string> kConditions = {"Ready", "Progressing", "Degraded"};
 const std::vector<std::string> kReplicationStates = {"Unknown", "Replicating", "Completed",
-                                                     "Failed"};
+                                                     "Failed", "Missing"};
 
 }  // namespace
 
@@ -70,7 +70,9 @@ struct Metrics::Impl {
     prometheus::Family<prometheus::Counter>& actions =
         BuildCounter()
             .Name("poolwarden_actions_total")
-            .Help("Plan actions executed, by kind and result (success, error, skipped).")
+            .Help(
+                "Plan actions executed, by kind and result (success, error, waiting: nothing "
+                "to write yet, skipped: not started because of shutdown).")
             .Register(*registry);
     prometheus::Family<prometheus::Counter>& requests =
         BuildCounter()
@@ -85,7 +87,7 @@ struct Metrics::Impl {
     prometheus::Family<prometheus::Counter>& throttled =
         BuildCounter()
             .Name("poolwarden_azure_throttled_total")
-            .Help("Throttled Azure responses (429 or ServerBusy) by service.")
+            .Help("Throttled Azure responses (429 or ServerBusy) by service and operation.")
             .Register(*registry);
     prometheus::Family<prometheus::Counter>& retries =
         BuildCounter()
@@ -125,8 +127,8 @@ struct Metrics::Impl {
         BuildGauge()
             .Name("poolwarden_pool_nodes")
             .Help(
-                "Pool node counts by pool, kind (dedicated, lowPriority) and state (target, "
-                "current).")
+                "Pool node counts by pool, kind (dedicated, lowPriority) and state (desired: "
+                "the pool file's fixed size; target and current: as Batch reports them).")
             .Register(*registry);
     prometheus::Family<prometheus::Gauge>& allocation =
         BuildGauge()
@@ -136,7 +138,9 @@ struct Metrics::Impl {
     prometheus::Family<prometheus::Gauge>& conditions =
         BuildGauge()
             .Name("poolwarden_pool_condition")
-            .Help("1 for the pool's current condition (Ready, Progressing, Degraded).")
+            .Help(
+                "Pool conditions (Ready, Progressing, Degraded): 1 when the condition is True, "
+                "0 when False.")
             .Register(*registry);
     prometheus::Family<prometheus::Gauge>& resize_errors =
         BuildGauge()
@@ -151,7 +155,9 @@ struct Metrics::Impl {
     prometheus::Family<prometheus::Gauge>& replication =
         BuildGauge()
             .Name("poolwarden_image_replication_state")
-            .Help("1 for the current replication state of an image version in a region.")
+            .Help(
+                "1 for the current replication state of an image version in a region (Unknown, "
+                "Replicating, Completed, Failed; Missing: the region is not a target region).")
             .Register(*registry);
     prometheus::Family<prometheus::Gauge>& findings =
         BuildGauge()
@@ -214,8 +220,9 @@ void Metrics::azure_request(std::string_view service, std::string_view operation
         .Observe(seconds);
 }
 
-void Metrics::azure_throttled(std::string_view service) {
-    impl_->throttled.Add({{"service", std::string(service)}}).Increment();
+void Metrics::azure_throttled(std::string_view service, std::string_view operation) {
+    impl_->throttled.Add({{"service", std::string(service)}, {"operation", std::string(operation)}})
+        .Increment();
 }
 
 void Metrics::azure_retry(std::string_view service, std::string_view reason) {
@@ -264,12 +271,16 @@ void Metrics::set_pools(const std::vector<PoolSample>& pools) {
         node("lowPriority", "target", p.target_low_priority);
         node("dedicated", "current", p.current_dedicated);
         node("lowPriority", "current", p.current_low_priority);
+        if (p.desired_dedicated) node("dedicated", "desired", *p.desired_dedicated);
+        if (p.desired_low_priority) node("lowPriority", "desired", *p.desired_low_priority);
         for (const auto& s : kAllocationStates)
             alloc.set({{"account", p.account}, {"pool", p.pool}, {"state", s}},
                       s == p.allocation_state ? 1 : 0);
-        for (const auto& c : kConditions)
+        for (const auto& c : kConditions) {
+            auto it = p.conditions.find(c);
             conds.set({{"account", p.account}, {"pool", p.pool}, {"condition", c}},
-                      c == p.condition ? 1 : 0);
+                      it != p.conditions.end() && it->second ? 1 : 0);
+        }
         for (const auto& [code, n] : p.resize_errors)
             errors.set({{"account", p.account}, {"pool", p.pool}, {"code", code}}, n);
     }

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,9 +22,12 @@ struct PoolSample {
     int target_low_priority = 0;
     int current_dedicated = 0;
     int current_low_priority = 0;
-    std::string allocation_state;              ///< steady | resizing | stopping
-    std::string condition;                     ///< Ready | Progressing | Degraded
-    std::map<std::string, int> resize_errors;  ///< By Azure error code.
+    /// The pool file's fixed size (absent: autoscale).
+    std::optional<int> desired_dedicated = std::nullopt;
+    std::optional<int> desired_low_priority = std::nullopt;
+    std::string allocation_state;                   ///< steady | resizing | stopping
+    std::map<std::string, bool> conditions = {};    ///< Ready, Progressing, Degraded: status.
+    std::map<std::string, int> resize_errors = {};  ///< By Azure error code.
 };
 
 /// Required vs current replicas of one image version in one region.
@@ -32,7 +36,7 @@ struct ReplicaSample {
     std::string region;         ///< Normalized ("eastus").
     int required = 0;
     int current = 0;
-    std::string state;  ///< Unknown | Replicating | Completed | Failed
+    std::string state;  ///< Unknown | Replicating | Completed | Failed | Missing
 };
 
 /// poolwarden's Prometheus metrics (prometheus-cpp core registry; every family has HELP).
@@ -54,13 +58,13 @@ class Metrics {
 
     /// result: success | error | partial.
     void cycle_finished(std::string_view result, double seconds);
-    /// kind: the ActionKind name; result: success | error | skipped.
+    /// kind: the ActionKind name; result: success | error | waiting | skipped.
     void action_finished(std::string_view kind, std::string_view result);
 
     /// service: arm | batch | aad | imds; operation: a fixed name such as ListPools.
     void azure_request(std::string_view service, std::string_view operation, int status,
                        double seconds);
-    void azure_throttled(std::string_view service);
+    void azure_throttled(std::string_view service, std::string_view operation);
     void azure_retry(std::string_view service, std::string_view reason);
     /// kind: subscription-reads | subscription-writes (ARM's x-ms-ratelimit-remaining-*).
     void ratelimit_remaining(std::string_view kind, double value);
