@@ -251,6 +251,61 @@ TEST_F(AzureComponentTest, BatchAccountImageAndVersion) {
     EXPECT_EQ(reads[0]["auth"], "bearer-arm");
 }
 
+TEST_F(AzureComponentTest, ManyConcurrentCallsShareOneTokenFetchAndReportArmQuota) {
+    const auto endpoint = Endpoint();
+    ClearLog();
+    int ok = 0;
+    for (int i = 0; i < 20; ++i) {
+        net::co_spawn(
+            io_,
+            [&]() -> net::awaitable<void> {
+                auto r = co_await batch_->list_pools(endpoint);
+                if (r) ++ok;
+            },
+            net::detached);
+    }
+    io_.restart();
+    io_.run();
+    EXPECT_EQ(ok, 20);
+    // One Batch token fetched for all twenty callers (the ARM one came before ClearLog).
+    EXPECT_EQ(Matching("POST", "/oauth2/v2.0/token").size(), 1u);
+    EXPECT_EQ(Matching("GET", "/batch/renderbatch/pools").size(), 20u);
+    EXPECT_EQ(observer_.token_ok, 2);
+    // ARM's remaining-quota header of the account GET was reported.
+    EXPECT_EQ(observer_.remaining.count("subscription-reads"), 1u);
+}
+
+TEST_F(AzureComponentTest, ArmReadsOfOneSubscriptionAreRateLimited) {
+    http::RateLimiter tight([](const std::string& key) {
+        if (key.starts_with("arm-reads:")) return http::RateLimit{.rate_per_second = 5, .burst = 2};
+        return http::RateLimit{.rate_per_second = 1000, .burst = 1000};
+    });
+    Transport transport(
+        client_, *tokens_, tight,
+        TransportOptions{.retry = retry_, .random01 = [] { return 0.5; }, .observer = &observer_});
+    ArmClientOptions options;
+    options.resource_manager = cloud_.resource_manager;
+    ArmClient arm(transport, options);
+    ASSERT_TRUE(Run(arm.get_image(kImageId)).ok());  // token fetched, bucket at 1
+    ClearLog();
+    int ok = 0;
+    for (int i = 0; i < 6; ++i) {
+        net::co_spawn(
+            io_,
+            [&]() -> net::awaitable<void> {
+                if (co_await arm.get_image(kImageId)) ++ok;
+            },
+            net::detached);
+    }
+    io_.restart();
+    io_.run();
+    EXPECT_EQ(ok, 6);
+    auto calls = Matching("GET", "/images/render?");
+    ASSERT_EQ(calls.size(), 6u);
+    // 1 token left, then 5 per second: the sixth goes out about a second after the first.
+    EXPECT_GE(LogSeconds(calls.back()) - LogSeconds(calls.front()), 0.9);
+}
+
 TEST_F(AzureComponentTest, TargetRegionsPatchRunsTheLongRunningOperation) {
     // Replication completes (in simulated time) while the client polls.
     net::co_spawn(
