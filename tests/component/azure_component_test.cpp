@@ -13,6 +13,7 @@
 
 #include "azure/arm_client.hpp"
 #include "azure/batch_client.hpp"
+#include "azure/stack.hpp"
 #include "azure/token.hpp"
 #include "azure/transport.hpp"
 #include "sim_fixture.hpp"
@@ -636,6 +637,37 @@ TEST_F(AzureComponentTest, SecretsAndTokensNeverReachTheLog) {
     EXPECT_EQ(text.find(*batch_token), std::string::npos);
     EXPECT_EQ(text.find(*arm_token), std::string::npos);
     EXPECT_EQ(text.find("Bearer "), std::string::npos);
+}
+
+TEST_F(AzureComponentTest, StackFromTheDaemonConfig) {
+    config::DaemonConfig daemon;
+    daemon.cloud = cloud_;
+    daemon.auth = auth_;
+    auto stack = AzureStack::Create(io_.get_executor(), daemon, &observer_);
+    ASSERT_TRUE(stack) << stack.error();
+    auto account = Run((*stack)->arm().get_batch_account(Account()));
+    ASSERT_TRUE(account) << account.error().str();
+    EXPECT_EQ(account->endpoint, base_ + "batch/renderbatch");
+    auto pools = Run((*stack)->batch().list_pools(account->endpoint));
+    ASSERT_TRUE(pools) << pools.error().str();
+    // Scheme-less endpoints from ARM get http:// here only because ARM itself is on loopback.
+    EXPECT_TRUE(Run((*stack)->batch().list_pools("127.0.0.1:" + std::to_string(sim_.port()) +
+                                                 "/batch/renderbatch"))
+                    .ok());
+    (*stack)->shutdown();
+    auto after = Run((*stack)->arm().get_image(kImageId));
+    ASSERT_FALSE(after);
+    EXPECT_EQ(after.error().kind, ErrorKind::Cancelled);
+
+    daemon.auth.method = "sharedKey";
+    auto refused = AzureStack::Create(io_.get_executor(), daemon);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().find("Entra ID"), std::string::npos);
+    daemon.auth = auth_;
+    daemon.tls.ca_file = "/nonexistent/ca.pem";
+    auto bad_ca = AzureStack::Create(io_.get_executor(), daemon);
+    ASSERT_FALSE(bad_ca);
+    EXPECT_NE(bad_ca.error().find("tls.caFile"), std::string::npos);
 }
 
 TEST_F(AzureComponentTest, ManagedIdentityViaImds) {

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <string>
+
+#include "azure/arm_client.hpp"
+#include "azure/batch_client.hpp"
+#include "azure/observer.hpp"
+#include "azure/token.hpp"
+#include "azure/transport.hpp"
+#include "config/config.hpp"
+#include "http/client.hpp"
+#include "http/rate_limit.hpp"
+
+namespace pw::azure {
+
+/// Everything the daemon uses to talk to Azure, built from the daemon file: the HTTP client
+/// (tls.caFile), the token provider of `auth:` behind a cache, the rate limiter, the
+/// transport, and the Batch and ARM clients for `cloud:`. Scheme-less Batch endpoints get
+/// `http://` only when cloud.resourceManager is plain http on loopback (the simulator).
+///
+/// Thread safety: use from one strand; destroy after every coroutine using it has finished.
+class AzureStack {
+  public:
+    /// The error is a configuration message (unknown auth method, sharedKey, missing tenant,
+    /// unreadable tls.caFile, ...).
+    static pw::Result<std::unique_ptr<AzureStack>, std::string> Create(
+        boost::asio::any_io_executor executor, const config::DaemonConfig& config,
+        RequestObserver* observer = nullptr, GetEnv env = ProcessEnv);
+
+    BatchClient& batch() { return *batch_; }
+    ArmClient& arm() { return *arm_; }
+    TokenCache& tokens() { return *tokens_; }
+    http::Client& http() { return *http_; }
+
+    /// Fails new requests and waits (Cancelled); exchanges already writing finish.
+    void shutdown();
+
+  private:
+    AzureStack() = default;
+    std::unique_ptr<http::Client> http_;
+    std::unique_ptr<TokenCache> tokens_;
+    std::unique_ptr<http::RateLimiter> limiter_;
+    std::unique_ptr<Transport> transport_;
+    std::unique_ptr<BatchClient> batch_;
+    std::unique_ptr<ArmClient> arm_;
+};
+
+}  // namespace pw::azure
