@@ -1,0 +1,169 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "server/http_get.hpp"
+#include "server/observability.hpp"
+
+namespace pw::server {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+TEST(ParseListenTest, AcceptsNumericHostsAndPorts) {
+    EXPECT_EQ(*ParseListen("127.0.0.1:9464"), std::pair(std::string("127.0.0.1"), uint16_t{9464}));
+    EXPECT_EQ(*ParseListen("[::1]:0"), std::pair(std::string("::1"), uint16_t{0}));
+    EXPECT_EQ(*ParseListen("localhost:80"), std::pair(std::string("127.0.0.1"), uint16_t{80}));
+    EXPECT_FALSE(ParseListen("127.0.0.1"));
+    EXPECT_FALSE(ParseListen("127.0.0.1:65536"));
+    EXPECT_FALSE(ParseListen(":9464"));
+    EXPECT_THAT(ParseListen("metrics.example:9464").error(), HasSubstr("not a numeric IP"));
+}
+
+/// The Observability object served on a background io_context thread, as the daemon runs it.
+class ObservabilityTest : public ::testing::Test {
+  protected:
+    void Start(std::string listen = "127.0.0.1:0") {
+        daemon_.listen = std::move(listen);
+        obs_ = std::make_unique<Observability>(daemon_, [this] { return interval_.load(); });
+        auto port = obs_->start(io_.get_executor(), status_);
+        ASSERT_TRUE(port) << port.error();
+        base_ = "http://127.0.0.1:" + std::to_string(*port);
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    void TearDown() override {
+        if (obs_) obs_->stop();
+        work_.reset();
+        io_.stop();
+        if (thread_.joinable()) thread_.join();
+    }
+    GetResponse Get(const std::string& path) {
+        auto r = HttpGet(base_ + path, 5s);
+        EXPECT_TRUE(r) << r.error();
+        return r ? *r : GetResponse{};
+    }
+
+    boost::asio::io_context io_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
+        io_.get_executor()};
+    std::thread thread_;
+    config::DaemonConfig daemon_;
+    std::atomic<std::chrono::milliseconds> interval_{10s};
+    reconcile::StatusStore status_;
+    std::unique_ptr<Observability> obs_;
+    std::string base_;
+};
+
+TEST_F(ObservabilityTest, ReadyOnlyAfterConfigTokenAndAFullObservation) {
+    Start();
+    auto r = Get("/readyz");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_THAT(r.body, HasSubstr("[-]config failed: no configuration loaded yet"));
+    EXPECT_THAT(r.body, HasSubstr("[-]token failed: no Entra ID token acquired yet"));
+    EXPECT_THAT(r.body, HasSubstr("[-]observation failed: no reconcile cycle finished yet"));
+
+    obs_->config_loaded(true);
+    obs_->observer().on_token_refresh(daemon_.cloud.batch_resource, false);
+    r = Get("/readyz");
+    EXPECT_THAT(r.body, HasSubstr("[+]config ok"));
+    EXPECT_THAT(r.body, HasSubstr("1 failed attempt(s)"));
+
+    obs_->observer().on_token_refresh(daemon_.cloud.batch_resource, true);
+    reconcile::CycleReport partial;
+    partial.incomplete = true;
+    partial.observation.accounts["render-eus"].complete = false;
+    partial.observation.accounts["render-eus"].error = "403 AuthorizationFailed";
+    obs_->cycle_finished(partial);
+    r = Get("/readyz");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_THAT(r.body, HasSubstr("[+]token ok"));
+    EXPECT_THAT(r.body, HasSubstr("[-]observation failed: no complete observation yet (accounts "
+                                  "not observed: render-eus)"));
+    EXPECT_EQ(Get("/readyz?exclude=observation").status, 200);
+
+    reconcile::CycleReport full;
+    full.observation.accounts["render-eus"].complete = true;
+    obs_->cycle_finished(full);
+    r = Get("/readyz");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_THAT(r.body, HasSubstr("readyz check passed"));
+}
+
+TEST_F(ObservabilityTest, HealthzTurnsUnhealthyWhenTheLoopStalls) {
+    interval_ = 100ms;
+    Start();
+    EXPECT_EQ(Get("/healthz").status, 200);  // within 3 intervals of start
+    std::this_thread::sleep_for(350ms);
+    auto r = Get("/healthz");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_THAT(r.body, HasSubstr("no reconcile cycle finished yet"));
+    obs_->cycle_finished(reconcile::CycleReport{});
+    EXPECT_EQ(Get("/healthz").status, 200);
+    std::this_thread::sleep_for(350ms);
+    EXPECT_EQ(Get("/healthz").status, 503);
+    interval_ = 10s;  // a reload lengthened the interval
+    EXPECT_EQ(Get("/healthz").status, 200);
+}
+
+TEST_F(ObservabilityTest, MetricsAndStatusReflectTheStatusStore) {
+    Start();
+    status_.update([](reconcile::StatusSnapshot& s) {
+        reconcile::PoolStatus p;
+        p.id = "render-linux";
+        p.account = "render-eus";
+        p.desired_nodes = reconcile::PoolStatus::NodeCounts{3000, 0};
+        s.pools.push_back(p);
+        reconcile::ImageVersionStatus v;
+        v.id =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/"
+            "images/i/versions/1.4.0";
+        v.regions.push_back({"East US", 10, 1, "Replicating", 40});
+        s.image_versions.push_back(v);
+    });
+    obs_->config_loaded(true);
+    auto m = Get("/metrics");
+    EXPECT_EQ(m.status, 200);
+    EXPECT_EQ(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_THAT(m.body, HasSubstr("# HELP poolwarden_build_info"));
+    EXPECT_THAT(m.body, HasSubstr("poolwarden_pool_nodes{account=\"render-eus\",kind=\"dedicated\","
+                                  "pool=\"render-linux\",state=\"desired\"} 3000"));
+    EXPECT_THAT(m.body, HasSubstr("kind=\"required\",region=\"eastus\"} 10"));
+    EXPECT_THAT(m.body, HasSubstr("poolwarden_config_reloads_total{result=\"success\"} 1"));
+
+    auto s = Get("/status");
+    EXPECT_EQ(s.status, 200);
+    EXPECT_EQ(s.content_type, "application/json");
+    auto j = nlohmann::json::parse(s.body);
+    EXPECT_EQ(j["pools"][0]["id"], "render-linux");
+    EXPECT_EQ(j["pools"][0]["nodes"]["desired"]["dedicated"], 3000);
+    EXPECT_EQ(j["imageVersions"][0]["regions"][0]["requiredReplicas"], 10);
+
+    EXPECT_EQ(Get("/nope").status, 404);
+}
+
+TEST_F(ObservabilityTest, BindFailureIsAClearError) {
+    Start();
+    config::DaemonConfig other;
+    other.listen = base_.substr(std::string("http://").size());
+    Observability second(other, [] { return std::chrono::milliseconds(10000); });
+    auto port = second.start(io_.get_executor(), status_);
+    ASSERT_FALSE(port);
+    EXPECT_THAT(port.error(), HasSubstr("listen " + other.listen));
+}
+
+TEST(HttpGetTest, UnreachableAndMalformedUrlsAreClearErrors) {
+    auto r = HttpGet("http://127.0.0.1:1/status", 2s);
+    ASSERT_FALSE(r);
+    EXPECT_THAT(r.error(), HasSubstr("GET http://127.0.0.1:1/status: "));
+    r = HttpGet("not a url", 1s);
+    ASSERT_FALSE(r);
+    EXPECT_THAT(r.error(), HasSubstr("is not an http://host:port URL"));
+}
+
+}  // namespace
+}  // namespace pw::server
