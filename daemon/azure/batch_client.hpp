@@ -10,9 +10,10 @@ namespace pw::azure {
 
 /// Settings of the Batch data-plane client.
 struct BatchClientOptions {
-    /// 2024-07-01.20.0: the newest stable data-plane version whose pool schema (PoolAddParameter,
-    /// PoolResizeParameter, PoolPatchParameter members poolwarden sends) every public region
-    /// serves; 2025-06-01 only adds members poolwarden does not use. Configurable.
+    /// 2024-07-01.20.0: the established stable data-plane version, whose pool members
+    /// (PoolAddParameter, PoolResizeParameter, PoolPatchParameter as poolwarden sends them) are
+    /// unchanged in 2025-06-01; the newer version's literal is ambiguous in Microsoft's specs
+    /// (`2025-06-01` vs `2025-06-01.21.0`), so it is opt-in until checked against the service.
     std::string api_version = "2024-07-01.20.0";
     std::string resource = "https://batch.core.windows.net/";  ///< Entra ID resource.
     std::chrono::milliseconds deadline{120000};                ///< Per call, retries included.

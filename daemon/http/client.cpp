@@ -147,7 +147,9 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
         pool.waiters.push_back(&timer);
         co_await timer.async_wait(kTuple);
         std::erase(pool.waiters, &timer);
-        if (impl.stopping) co_return pw::Err{Fail(FailureKind::Cancelled, "shutting down", false)};
+        auto state = co_await net::this_coro::cancellation_state;
+        if (impl.stopping || state.cancelled() != net::cancellation_type::none)
+            co_return pw::Err{Fail(FailureKind::Cancelled, "cancelled", false)};
         if (Clock::now() >= deadline)
             co_return pw::Err{Fail(FailureKind::Timeout,
                                    "no free connection to " + url.host + " before the deadline",

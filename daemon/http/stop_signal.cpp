@@ -1,6 +1,7 @@
 #include "http/stop_signal.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -18,7 +19,9 @@ boost::asio::awaitable<bool> StopSignal::sleep(std::chrono::steady_clock::durati
     timers_.insert(&timer);
     co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     timers_.erase(&timer);
-    co_return !triggered_;
+    // The caller's own cancellation (e.g. a deadline around the whole call) also ends the wait.
+    auto state = co_await boost::asio::this_coro::cancellation_state;
+    co_return !triggered_ && state.cancelled() == boost::asio::cancellation_type::none;
 }
 
 }  // namespace pw::http

@@ -17,7 +17,8 @@ class StopSignal {
     void trigger();
     bool triggered() const { return triggered_; }
 
-    /// Sleeps on the calling coroutine's executor; false when stopped before the time was up.
+    /// Sleeps on the calling coroutine's executor; false when stopped, or when the calling
+    /// coroutine was cancelled (its cancellation slot), before the time was up.
     boost::asio::awaitable<bool> sleep(std::chrono::steady_clock::duration d);
 
   private:

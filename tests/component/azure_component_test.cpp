@@ -2,6 +2,8 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -668,6 +670,26 @@ TEST_F(AzureComponentTest, StackFromTheDaemonConfig) {
     auto bad_ca = AzureStack::Create(io_.get_executor(), daemon);
     ASSERT_FALSE(bad_ca);
     EXPECT_NE(bad_ca.error().find("tls.caFile"), std::string::npos);
+}
+
+TEST_F(AzureComponentTest, CancellingTheCallerEndsARetryWait) {
+    ASSERT_TRUE(Run(arm_->get_image(kImageId)).ok());
+    Faults(Json::array({{{"path", "/images/render$"}, {"status", 429}, {"retryAfter", 4}}}));
+    net::cancellation_signal signal;
+    std::optional<Result<model::ObservedImage>> out;
+    net::co_spawn(
+        io_, [&]() -> net::awaitable<void> { out.emplace(co_await arm_->get_image(kImageId)); },
+        net::bind_cancellation_slot(signal.slot(), net::detached));
+    net::steady_timer timer(io_, 300ms);
+    timer.async_wait(
+        [&](boost::system::error_code) { signal.emit(net::cancellation_type::terminal); });
+    const auto start = std::chrono::steady_clock::now();
+    io_.restart();
+    io_.run();
+    ASSERT_TRUE(out);
+    ASSERT_FALSE(*out);
+    EXPECT_EQ(out->error().kind, ErrorKind::Cancelled);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
 TEST_F(AzureComponentTest, ManagedIdentityViaImds) {
