@@ -18,6 +18,7 @@ int Main(int argc, char** argv) {
     AddPlanCommand(app, exit_code);
     AddRunCommand(app, exit_code);
     AddApplyCommand(app, exit_code);
+    AddStatusCommand(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
