@@ -5,6 +5,7 @@
 
 #include "codec/decode.hpp"
 #include "codec/encode.hpp"
+#include "http/http_date.hpp"
 #include "http/url.hpp"
 
 namespace pw::azure {
@@ -70,7 +71,8 @@ http::ClientRequest Make(verb method, std::string url) {
     request.url = std::move(url);
     request.headers = {{"Accept", "application/json"},
                        {"client-request-id", NewGuid()},
-                       {"return-client-request-id", "true"}};
+                       {"return-client-request-id", "true"},
+                       {"ocp-date", http::FormatHttpDate(std::chrono::system_clock::now())}};
     return request;
 }
 
