@@ -15,6 +15,7 @@
 #include "log/log.hpp"
 #include "planner/planner.hpp"
 #include "reconcile/loop.hpp"
+#include "server/observability.hpp"
 
 namespace pw::app {
 
@@ -67,11 +68,14 @@ int Run(const Options& opt) {
     LogFileErrors(cfg);
 
     asio::io_context ctx(1);
-    auto factory = opt.clients
-                       ? opt.clients
-                       : ClientFactory([](const config::DaemonConfig& d, asio::any_io_executor ex) {
-                             return MakeAzureClients(d, ex);
-                         });
+    server::Observability obs(cfg.daemon(), [&] { return Interval(opt, cfg); });
+    obs.config_loaded(!cfg.has_file_errors());
+    auto factory =
+        opt.clients
+            ? opt.clients
+            : ClientFactory([&obs](const config::DaemonConfig& d, asio::any_io_executor ex) {
+                  return MakeAzureClients(d, ex, &obs.observer());
+              });
     auto made = factory(cfg.daemon(), ctx.get_executor());
     if (!made) {
         fmt::print(stderr, "{}: {}\n", opt.config.string(), made.error());
@@ -135,8 +139,13 @@ int Run(const Options& opt) {
         return exit_code;
     }
 
+    if (auto port = obs.start(ctx.get_executor(), status); !port) {
+        fmt::print(stderr, "{}: {}\n", opt.config.string(), port.error());
+        return 1;
+    }
     reconcile::Loop loop(rec, [&] { return cfg.desired(); }, {Interval(opt, cfg), 0.1});
     loop.on_cycle([&](const reconcile::CycleReport& r) {
+        obs.cycle_finished(r);
         if (opt.on_cycle) opt.on_cycle(r, status);
     });
 
@@ -151,12 +160,14 @@ int Run(const Options& opt) {
                 log::Write(spdlog::level::err, "daemon file rejected; the running config stays",
                            {{"trigger", why}, {"error", e.str()}});
             PublishConfig(status, cfg, JoinErrors(r.error()));
+            obs.config_loaded(false);
             return;
         }
         log::Write(spdlog::level::info, "configuration reloaded",
                    {{"trigger", why}, {"pools", std::to_string(cfg.desired().pools.size())}});
         LogFileErrors(cfg);
         PublishConfig(status, cfg, "");
+        obs.config_loaded(!cfg.has_file_errors());
         if (opt.interval_override.count() == 0) loop.set_interval(cfg.daemon().reconcile.interval);
         loop.trigger();
     };

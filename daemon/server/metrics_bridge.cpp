@@ -148,9 +148,8 @@ std::string_view CycleResult(const reconcile::CycleReport& r) {
     return "success";
 }
 
-void RecordCycle(const reconcile::CycleReport& r, metrics::Metrics& m) {
-    auto took = std::chrono::duration<double>(r.finished - r.started).count();
-    m.cycle_finished(CycleResult(r), std::max(0.0, took));
+void RecordCycle(const reconcile::CycleReport& r, double seconds, metrics::Metrics& m) {
+    m.cycle_finished(CycleResult(r), std::max(0.0, seconds));
     for (const auto& o : r.outcomes)
         m.action_finished(model::ToString(o.action.kind), ActionResult(o.status));
 }

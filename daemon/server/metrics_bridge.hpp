@@ -54,12 +54,12 @@ class MetricsObserver : public azure::RequestObserver {
 /// from the snapshot disappear from the metrics.
 void UpdateMetrics(const reconcile::StatusSnapshot& snapshot, metrics::Metrics& metrics);
 
-/// Records a finished pass: the cycle counter and duration, and one action count per outcome.
-/// `result` is `success`, `partial` (some account or image not observed) or `error` (no account
-/// observed, or a write failed).
-void RecordCycle(const reconcile::CycleReport& report, metrics::Metrics& metrics);
+/// Records a finished pass that took `seconds`: the cycle counter and duration, and one action
+/// count per outcome. The result label is CycleResult().
+void RecordCycle(const reconcile::CycleReport& report, double seconds, metrics::Metrics& metrics);
 
-/// The `poolwarden_reconcile_cycles_total` result of a pass (see RecordCycle).
+/// The `poolwarden_reconcile_cycles_total` result of a pass: `success`, `partial` (some account
+/// or image not observed) or `error` (no account observed, or a write failed).
 std::string_view CycleResult(const reconcile::CycleReport& report);
 
 }  // namespace pw::server

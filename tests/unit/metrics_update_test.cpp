@@ -239,8 +239,6 @@ model::Action Act(model::ActionKind kind) {
 TEST(RecordCycleTest, CountsCyclesByResultAndActionsByOutcome) {
     metrics::Metrics m("test");
     reconcile::CycleReport r;
-    r.started = reconcile::TimePoint(std::chrono::seconds(1000));
-    r.finished = r.started + std::chrono::milliseconds(1500);
     r.observation.accounts["render-eus"].complete = true;
     r.outcomes.push_back({Act(model::ActionKind::SetRegionalReplicas),
                           execute::Status::Succeeded,
@@ -248,19 +246,19 @@ TEST(RecordCycleTest, CountsCyclesByResultAndActionsByOutcome) {
                           {}});
     r.outcomes.push_back(
         {Act(model::ActionKind::WaitForReplication), execute::Status::Waiting, std::nullopt, {}});
-    RecordCycle(r, m);
+    RecordCycle(r, 1.5, m);
 
     r.outcomes = {
         {Act(model::ActionKind::CreatePool), execute::Status::Failed, std::nullopt, {}},
         {Act(model::ActionKind::ResizePool), execute::Status::NotStarted, std::nullopt, {}}};
     r.failed = 1;
-    RecordCycle(r, m);
+    RecordCycle(r, 1.5, m);
 
     r.outcomes.clear();
     r.failed = 0;
     r.incomplete = true;
     r.observation.accounts["other"].complete = false;
-    RecordCycle(r, m);
+    RecordCycle(r, 1.5, m);
 
     r.observation.accounts["render-eus"].complete = false;
     EXPECT_EQ(CycleResult(r), "error");
