@@ -107,6 +107,12 @@ std::optional<std::string> ReadFile(const std::string& path, std::string& error)
 }
 
 int RunPlan(const PlanOptions& opt) {
+    if (opt.observed.empty()) {  // live Azure, read-only (run_cmd.cpp)
+        return RunLivePlan(opt.config, [&](const model::Plan& plan) {
+            fmt::print("{}",
+                       opt.output == "json" ? codec::PlanToJson(plan) + "\n" : PlanText(plan));
+        });
+    }
     auto loaded = config::LoadConfig(opt.config);
     if (!loaded) {
         for (const auto& e : loaded.error()) fmt::print(stderr, "{}\n", e.str());
@@ -149,8 +155,8 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<PlanOptions>();
     cmd->add_option("--config,-c", opt->config, "Daemon file")->capture_default_str();
     cmd->add_option("--observed", opt->observed,
-                    "Snapshot of Azure's state (JSON: accounts, imageVersions, images)")
-        ->required();
+                    "Snapshot of Azure's state (JSON: accounts, imageVersions, images); "
+                    "without it, live Azure is read (never written)");
     cmd->add_option("--output,-o", opt->output, "Output format")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();

@@ -1,0 +1,340 @@
+// The daemon end to end: the real poolwarden binary against poolwarden-sim in accelerated time.
+#include <gtest/gtest.h>
+
+#include "e2e_fixture.hpp"
+
+namespace pw::e2e {
+namespace {
+
+constexpr double kFast = 600;  // simulated seconds per real second
+constexpr auto kConverge = 90s;
+
+int ReplicaCount(const Json& version, const std::string& region_norm) {
+    for (const auto& r : version["properties"]["publishingProfile"]["targetRegions"]) {
+        std::string name = r["name"];
+        std::string norm;
+        for (char c : name)
+            if (c != ' ') norm += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (norm == region_norm) return r.value("regionalReplicaCount", 0);
+    }
+    return 0;
+}
+
+Json Body(const Json& request) { return Json::parse(request.value("body", std::string("{}"))); }
+
+int IndexOf(const std::vector<Json>& writes, const std::string& method, const std::string& part) {
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+        std::string path = writes[i]["path"];
+        if (writes[i]["method"] == method && path.find(part) != std::string::npos)
+            return static_cast<int>(i);
+    }
+    return -1;
+}
+
+/// After convergence: several cycles pass without a single write.
+void ExpectZeroWritesAtSteadyState(E2E& e) {
+    auto before = e.Writes().size();
+    auto reads_before = e.Requests().size();
+    std::this_thread::sleep_for(3500ms);  // >= 3 cycles at interval 1s
+    EXPECT_EQ(e.Writes().size(), before) << "steady state must not write";
+    EXPECT_GT(e.Requests().size(), reads_before) << "the daemon keeps observing";
+}
+
+TEST(E2E, FixedPoolOf3000FromEmpty) {
+    E2E e(ExampleWorld(), kFast);
+    e.WritePoolFile("render.yaml",
+                    "pools:\n" + PoolYaml("render-linux", "renderbatch", 2000, 1000));
+    auto& d = e.Start();
+    ASSERT_TRUE(
+        E2E::WaitFor([&] { return E2E::Steady(e.Pool("renderbatch", "render-linux")); }, kConverge))
+        << d.Log();
+    auto pool = e.Pool("renderbatch", "render-linux");
+    EXPECT_EQ(pool["currentDedicatedNodes"], 2000);
+    EXPECT_EQ(pool["currentLowPriorityNodes"], 1000);
+    EXPECT_EQ(ReplicaCount(e.Version("render", "1.4.0"), "eastus"), 10);
+
+    auto writes = e.Writes();
+    int patch = IndexOf(writes, "PATCH", "/versions/1.4.0");
+    int create = IndexOf(writes, "POST", "/pools?");
+    ASSERT_GE(patch, 0);
+    ASSERT_GE(create, 0);
+    EXPECT_LT(patch, create) << "replicas before the pool";
+    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/pools?"), 1) << "no duplicate creates";
+    EXPECT_EQ(E2E::CountWrites(writes, "PATCH", "/versions/1.4.0"), 1);
+    auto add = Body(writes[static_cast<std::size_t>(create)]);
+    EXPECT_EQ(add["resizeTimeout"], "PT45M");
+    bool marker = false;
+    for (const auto& m : add["metadata"])
+        if (m["name"] == "poolwarden.io/managed-by" && m["value"] == "poolwarden") marker = true;
+    EXPECT_TRUE(marker);
+    ExpectZeroWritesAtSteadyState(e);
+    EXPECT_EQ(d.Stop(), 0) << "SIGTERM exits 0";
+}
+
+TEST(E2E, TwoPoolsSharingAVersionSumTheirReplicas) {
+    E2E e(ExampleWorld(), kFast);
+    e.WritePoolFile("a.yaml", "pools:\n" + PoolYaml("a", "renderbatch", 1500));
+    e.WritePoolFile("b.yaml", "pools:\n" + PoolYaml("b", "renderbatch", 1200, 300));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            return E2E::Steady(e.Pool("renderbatch", "a")) &&
+                   E2E::Steady(e.Pool("renderbatch", "b"));
+        },
+        kConverge))
+        << d.Log();
+    EXPECT_EQ(ReplicaCount(e.Version("render", "1.4.0"), "eastus"), 10) << "5 + 5";
+    auto writes = e.Writes();
+    EXPECT_EQ(E2E::CountWrites(writes, "PATCH", "/versions/1.4.0"), 1);
+    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/pools?"), 2);
+    ExpectZeroWritesAtSteadyState(e);
+}
+
+TEST(E2E, OneVersionUsedFromTwoRegions) {
+    auto world = ExampleWorld();
+    AddWorldAccount(world, "renderweu", "westeurope");
+    E2E e(world, kFast, {"renderbatch", "renderweu"});
+    e.WritePoolFile("east.yaml", "pools:\n" + PoolYaml("east", "renderbatch", 600));
+    e.WritePoolFile("west.yaml", "pools:\n" + PoolYaml("west", "renderweu", 900));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            return E2E::Steady(e.Pool("renderbatch", "east")) &&
+                   E2E::Steady(e.Pool("renderweu", "west"));
+        },
+        kConverge))
+        << d.Log();
+    auto v = e.Version("render", "1.4.0");
+    EXPECT_EQ(ReplicaCount(v, "eastus"), 2);
+    EXPECT_EQ(ReplicaCount(v, "westeurope"), 3);
+    auto writes = e.Writes();
+    int patch = IndexOf(writes, "PATCH", "/versions/1.4.0");
+    ASSERT_GE(patch, 0);
+    auto regions = Body(writes[static_cast<std::size_t>(patch)])["properties"]["publishingProfile"]
+                                                                ["targetRegions"];
+    EXPECT_EQ(regions.size(), 2u) << "one PATCH with the complete list";
+    for (const auto& r : regions) EXPECT_EQ(r["storageAccountType"], "Standard_LRS");
+    ExpectZeroWritesAtSteadyState(e);
+}
+
+TEST(E2E, AutoscalePoolIsSizedForMaxNodes) {
+    E2E e(ExampleWorld(), kFast);
+    std::string y = "pools:\n" + PoolYaml("auto", "renderbatch", -1) +
+                    "    scale:\n      autoScale:\n"
+                    "        formula: \"$TargetDedicatedNodes = 10;\"\n"
+                    "        evaluationInterval: 15m\n        maxNodes: 1200\n";
+    e.WritePoolFile("auto.yaml", y);
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor([&] { return !e.Pool("renderbatch", "auto").is_null(); }, kConverge))
+        << d.Log();
+    EXPECT_EQ(ReplicaCount(e.Version("render", "1.4.0"), "eastus"), 4);
+    auto writes = e.Writes();
+    int create = IndexOf(writes, "POST", "/pools?");
+    ASSERT_GE(create, 0);
+    auto add = Body(writes[static_cast<std::size_t>(create)]);
+    EXPECT_EQ(add["enableAutoScale"], true);
+    EXPECT_FALSE(add.contains("resizeTimeout"));
+    EXPECT_FALSE(add.contains("targetDedicatedNodes"));
+}
+
+TEST(E2E, GrowthRaisesReplicasBeforeTheResize) {
+    auto world = ExampleWorld();
+    world["batchAccounts"][0]["pools"].push_back(WorldPool("render", 500, 0, true));
+    RenderVersion(
+        world)["properties"]["publishingProfile"]["targetRegions"][0]["regionalReplicaCount"] = 2;
+    E2E e(world, kFast);
+    e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 2500));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            auto p = e.Pool("renderbatch", "render");
+            return E2E::Steady(p) && p["currentDedicatedNodes"] == 2500;
+        },
+        kConverge))
+        << d.Log();
+    auto writes = e.Writes();
+    int patch = IndexOf(writes, "PATCH", "/versions/1.4.0");
+    int resize = IndexOf(writes, "POST", "/pools/render/resize");
+    ASSERT_GE(patch, 0);
+    ASSERT_GE(resize, 0);
+    EXPECT_LT(patch, resize);
+    EXPECT_EQ(Body(writes[static_cast<std::size_t>(resize)])["resizeTimeout"], "PT45M");
+    EXPECT_EQ(ReplicaCount(e.Version("render", "1.4.0"), "eastus"), 9);
+    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/resize"), 1);
+    ExpectZeroWritesAtSteadyState(e);
+}
+
+TEST(E2E, ShrinkDoesNotWaitForReplicas) {
+    auto world = ExampleWorld();
+    world["batchAccounts"][0]["pools"].push_back(WorldPool("render", 2500, 0, true));
+    RenderVersion(
+        world)["properties"]["publishingProfile"]["targetRegions"][0]["regionalReplicaCount"] = 9;
+    E2E e(world, kFast);
+    e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 500));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            auto p = e.Pool("renderbatch", "render");
+            return E2E::Steady(p) && p["currentDedicatedNodes"] == 500;
+        },
+        kConverge))
+        << d.Log();
+    auto writes = e.Writes();
+    EXPECT_EQ(E2E::CountWrites(writes, "PATCH", "/versions/"), 0) << "no replica change";
+    ASSERT_EQ(E2E::CountWrites(writes, "POST", "/resize"), 1);
+    EXPECT_EQ(
+        Body(writes[static_cast<std::size_t>(IndexOf(writes, "POST", "/resize"))])["resizeTimeout"],
+        "PT15M");
+}
+
+TEST(E2E, SpecializedImageIsRefused) {
+    E2E e(ExampleWorld(), kFast);
+    e.WritePoolFile("win.yaml", "pools:\n" + PoolYaml("legacy", "renderbatch", 10, 0, kLegacy200));
+    auto& d = e.Start("apply", {"--once"});
+    EXPECT_EQ(d.Wait(), 2) << "apply --once exits non-zero on errors\n" << d.Log();
+    EXPECT_TRUE(e.Writes().empty());
+    EXPECT_NE(d.Log().find("SpecializedImage"), std::string::npos) << d.Log();
+}
+
+TEST(E2E, BrokenPoolFileBesideAGoodOne) {
+    E2E e(ExampleWorld(), kFast);
+    e.WritePoolFile("good.yaml", "pools:\n" + PoolYaml("good", "renderbatch", 100));
+    e.WritePoolFile("broken.yaml",
+                    "pools:\n" + PoolYaml("broken", "renderbatch", 100) + "    bogusKey: 1\n");
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor([&] { return E2E::Steady(e.Pool("renderbatch", "good")); }, kConverge))
+        << d.Log();
+    EXPECT_TRUE(e.Pool("renderbatch", "broken").is_null());
+    EXPECT_NE(d.Log().find("broken.yaml:"), std::string::npos) << "error with file:line\n"
+                                                               << d.Log();
+}
+
+TEST(E2E, UnownedPoolIsLeftAlone) {
+    auto world = ExampleWorld();
+    world["batchAccounts"][0]["pools"].push_back(WorldPool("render", 5, 0, false));
+    E2E e(world, kFast);
+    e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 100));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor([&] { return d.Log().find("NotOwned") != std::string::npos; }, 30s))
+        << d.Log();
+    std::this_thread::sleep_for(3s);
+    for (const auto& w : e.Writes()) {
+        std::string path = w["path"];
+        EXPECT_EQ(path.find("/pools"), std::string::npos) << "write to an unowned pool: " << path;
+    }
+    EXPECT_EQ(e.Pool("renderbatch", "render")["targetDedicatedNodes"], 5);
+}
+
+TEST(E2E, AdoptTakesOverAnExistingPool) {
+    auto world = ExampleWorld();
+    world["batchAccounts"][0]["pools"].push_back(WorldPool("render", 5, 0, false));
+    E2E e(world, kFast);
+    e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 100, 0,
+                                                         kRender140, "    adopt: true\n"));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            auto p = e.Pool("renderbatch", "render");
+            if (!E2E::Steady(p) || p["currentDedicatedNodes"] != 100) return false;
+            for (const auto& m : p["metadata"])
+                if (m["name"] == "poolwarden.io/managed-by") return true;
+            return false;
+        },
+        kConverge))
+        << d.Log();
+    EXPECT_EQ(E2E::CountWrites(e.Writes(), "POST", "/pools?"), 0) << "adopted, not created";
+    ExpectZeroWritesAtSteadyState(e);
+}
+
+TEST(E2E, SighupAndPoolsDirChangesReload) {
+    E2E e(ExampleWorld(), kFast);
+    e.WritePoolFile("a.yaml", "pools:\n" + PoolYaml("a", "renderbatch", 100));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor([&] { return E2E::Steady(e.Pool("renderbatch", "a")); }, kConverge))
+        << d.Log();
+
+    // A new file is picked up through inotify alone.
+    e.WritePoolFile("b.yaml", "pools:\n" + PoolYaml("b", "renderbatch", 50));
+    ASSERT_TRUE(E2E::WaitFor([&] { return !e.Pool("renderbatch", "b").is_null(); }, 30s))
+        << d.Log();
+
+    // A broken daemon file is rejected on SIGHUP: the running config stays.
+    auto daemon_file = e.dir() / "poolwarden.yaml";
+    std::string good;
+    {
+        std::ifstream in(daemon_file);
+        good.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    std::ofstream(daemon_file) << good << "unknownTopLevel: 1\n";
+    d.Signal(SIGHUP);
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] { return d.Log().find("daemon file rejected") != std::string::npos; }, 10s))
+        << d.Log();
+    EXPECT_TRUE(d.Running());
+
+    // Fixed daemon file + a changed pool size, then SIGHUP: the resize happens.
+    std::ofstream(daemon_file) << good;
+    e.WritePoolFile("a.yaml", "pools:\n" + PoolYaml("a", "renderbatch", 200));
+    d.Signal(SIGHUP);
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            auto p = e.Pool("renderbatch", "a");
+            return E2E::Steady(p) && p["currentDedicatedNodes"] == 200;
+        },
+        kConverge))
+        << d.Log();
+    EXPECT_EQ(d.Stop(), 0);
+}
+
+TEST(E2E, SigkillDuringReplicaLroThenRestartResumesWithoutDuplicates) {
+    // Real time (scale 1) so the version's update (30 simulated s) is still running when the
+    // daemon dies; then simulated time is advanced by hand.
+    E2E e(ExampleWorld(), 1);
+    e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 600));
+    auto* d = &e.Start();
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] { return E2E::CountWrites(e.Writes(), "PATCH", "/versions/1.4.0") == 1; }, 30s))
+        << d->Log();
+    d->Signal(SIGKILL);
+    d->Wait();
+    EXPECT_EQ(e.Version("render", "1.4.0")["provisioningState"], "Updating");
+
+    d = &e.Start();
+    std::this_thread::sleep_for(3s);  // several cycles while the version is Updating
+    EXPECT_EQ(E2E::CountWrites(e.Writes(), "PATCH", "/versions/1.4.0"), 1)
+        << "an Updating version is waited for, not patched again\n"
+        << d->Log();
+    EXPECT_TRUE(e.Pool("renderbatch", "render").is_null()) << "no create before replication";
+
+    e.Advance(3600);  // update done, replicas Completed
+    ASSERT_TRUE(E2E::WaitFor([&] { return !e.Pool("renderbatch", "render").is_null(); }, 30s))
+        << d->Log();
+    d->Signal(SIGKILL);  // and once more right after the create
+    d->Wait();
+    d = &e.Start();
+    e.Advance(3600);
+    ASSERT_TRUE(E2E::WaitFor([&] { return E2E::Steady(e.Pool("renderbatch", "render")); }, 30s))
+        << d->Log();
+    std::this_thread::sleep_for(2s);
+    auto writes = e.Writes();
+    EXPECT_EQ(E2E::CountWrites(writes, "PATCH", "/versions/1.4.0"), 1);
+    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/pools?"), 1) << "no duplicate create";
+    EXPECT_EQ(d->Stop(), 0);
+}
+
+TEST(E2E, LivePlanIsReadOnly) {
+    E2E e(ExampleWorld(), kFast);
+    e.WritePoolFile("render.yaml",
+                    "pools:\n" + PoolYaml("render-linux", "renderbatch", 2000, 1000));
+    auto& d = e.Start("plan", {"--output", "json"});
+    EXPECT_EQ(d.Wait(), 0) << d.Log();
+    auto plan = Json::parse(d.Stdout());
+    ASSERT_FALSE(plan["actions"].empty()) << d.Stdout();
+    EXPECT_EQ(plan["actions"][0]["kind"], "SetRegionalReplicas");
+    EXPECT_EQ(plan["actions"][0]["to"], 10);
+    EXPECT_FALSE(e.Requests().empty()) << "it did read Azure";
+    EXPECT_TRUE(e.Writes().empty()) << "plan never writes";
+}
+
+}  // namespace
+}  // namespace pw::e2e
