@@ -13,7 +13,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <list>
@@ -92,6 +94,18 @@ asio::awaitable<void> Serve(StatePtr st, Stream& stream, beast::tcp_stream& lowe
         bhttp::request_parser<bhttp::string_body> parser;
         parser.body_limit(st->options.body_limit);
         lowest.expires_after(st->options.read_timeout);
+        auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser,
+                                                           asio::as_tuple(asio::use_awaitable));
+        (void)hn;
+        if (hec) co_return;
+        if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+            bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_,
+                                                    parser.get().version()};
+            auto [cec, cn] =
+                co_await bhttp::async_write(stream, cont, asio::as_tuple(asio::use_awaitable));
+            (void)cn;
+            if (cec) co_return;
+        }
         auto [ec, n] =
             co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         (void)n;

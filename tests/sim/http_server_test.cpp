@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -97,6 +98,22 @@ TEST_F(ServerTest, StopClosesIdleConnectionsAndRefusesNewOnes) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_ANY_THROW(Exchange(s, bhttp::verb::get, "/y"));
     EXPECT_ANY_THROW(Connect());
+}
+
+TEST_F(ServerTest, AnswersExpect100ContinueBeforeTheBody) {
+    Start();
+    auto s = Connect();
+    const std::string head =
+        "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+    asio::write(s, asio::buffer(head));
+    beast::flat_buffer buf;
+    bhttp::response<bhttp::empty_body> cont;
+    bhttp::read(s, buf, cont);
+    EXPECT_EQ(cont.result_int(), 100);
+    asio::write(s, asio::buffer(std::string("hello")));
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(s, buf, res);
+    EXPECT_EQ(res.body(), "POST /upload");
 }
 
 TEST_F(ServerTest, SlowClientIsCutOffByReadTimeout) {
