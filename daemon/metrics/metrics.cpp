@@ -191,6 +191,20 @@ Metrics::~Metrics() = default;
 
 prometheus::Registry& Metrics::registry() { return *impl_->registry; }
 
+std::vector<std::string> Metrics::family_names() const {
+    auto& i = *impl_;
+    return {i.cycles.GetName(),           i.cycle_duration.GetName(),
+            i.actions.GetName(),          i.requests.GetName(),
+            i.request_duration.GetName(), i.throttled.GetName(),
+            i.retries.GetName(),          i.ratelimit.GetName(),
+            i.tokens.GetName(),           i.reloads.GetName(),
+            i.reload_success.GetName(),   i.config_errors.GetName(),
+            i.pool_nodes.GetName(),       i.allocation.GetName(),
+            i.conditions.GetName(),       i.resize_errors.GetName(),
+            i.replicas.GetName(),         i.replication.GetName(),
+            i.findings.GetName(),         i.build.GetName()};
+}
+
 std::string Metrics::serialize() const {
     return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }

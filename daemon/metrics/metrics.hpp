@@ -55,6 +55,8 @@ class Metrics {
     /// The Prometheus text exposition format (version 0.0.4) of every family.
     std::string serialize() const;
     prometheus::Registry& registry();
+    /// The name of every registered family (families without samples are not serialized).
+    std::vector<std::string> family_names() const;
 
     /// result: success | error | partial.
     void cycle_finished(std::string_view result, double seconds);

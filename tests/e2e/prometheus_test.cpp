@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../sim/sim_fixture.hpp"
+#include "metrics/metrics.hpp"
 #include "server/http_get.hpp"
 
 namespace pw::e2e {
@@ -282,15 +283,11 @@ TEST_F(PrometheusE2E, ScrapesTheDaemonAndEveryDashboardAndAlertExpressionEvaluat
     ASSERT_GT(dashboard_count, 10U);
     ASSERT_GT(exprs.size(), dashboard_count + 5);
 
-    // Every poolwarden_* name used must be a family the daemon exposes (catches typos, which
+    // Every poolwarden_* name used must be a family the daemon registers (catches typos, which
     // PromQL would silently evaluate to nothing).
-    auto metrics = server::HttpGet(fmt::format("http://127.0.0.1:{}/metrics", daemon_port), 5s);
-    ASSERT_TRUE(metrics) << metrics.error();
     std::set<std::string> families;
-    static const std::regex help(R"(# HELP (poolwarden_\w+))");
-    for (std::sregex_iterator it(metrics->body.begin(), metrics->body.end(), help), end; it != end;
-         ++it)
-        families.insert((*it)[1]);
+    for (const auto& n : metrics::Metrics("x").family_names()) families.insert(n);
+    ASSERT_TRUE(families.count("poolwarden_image_replicas"));
     static const std::regex name(R"(poolwarden_\w+)");
     for (const auto& raw : exprs) {
         auto expr = Substitute(raw);
