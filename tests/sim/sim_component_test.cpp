@@ -469,6 +469,21 @@ TEST(SimFaults, LatencyDelaysTheAnswer) {
         400);
 }
 
+TEST(SimFaults, StallAnswersNothingThenDropsTheConnection) {
+    SimProcess sim({"--state", ExampleWorld()});
+    ASSERT_EQ(Send(sim.port(), "PUT", "/_sim/faults",
+                   R"({"rules":[{"path":"/oauth2/","action":"stall","stallMs":300}]})")
+                  .status,
+              200);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_ANY_THROW(Token(sim.port(), "https://management.azure.com/.default"));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+    auto log = Send(sim.port(), "GET", "/_sim/requests").json()["requests"];
+    ASSERT_FALSE(log.empty());
+    EXPECT_EQ(log.back()["fault"], "stall");
+    EXPECT_EQ(log.back()["body"], "<redacted: token request>");
+}
+
 TEST(SimTime, TimeScaleRunsTheWorldFaster) {
     SimProcess sim({"--state", ExampleWorld(), "--time-scale", "1200"});
     const std::string batch =
