@@ -299,6 +299,16 @@ TEST_F(PrometheusE2E, ScrapesTheDaemonAndEveryDashboardAndAlertExpressionEvaluat
         }
     }
 
+    // The live exposition passes promtool's lint (HELP on every family, naming rules).
+    auto live = server::HttpGet(fmt::format("http://127.0.0.1:{}/metrics", daemon_port), 5s);
+    ASSERT_TRUE(live) << live.error();
+    EXPECT_THAT(live->body, HasSubstr("poolwarden_azure_requests_total{code=\"200\",operation="
+                                      "\"list_pools\",service=\"batch\"}"));
+    std::ofstream(dir_ / "metrics.txt") << live->body;
+    const std::string lint = "promtool check metrics < " + (dir_ / "metrics.txt").string() + " > " +
+                             (dir_ / "lint.txt").string() + " 2>&1";
+    EXPECT_EQ(std::system(lint.c_str()), 0) << Slurp(dir_ / "lint.txt");
+
     // Prometheus evaluated the alert rules itself without errors.
     bool evaluated = WaitFor(
         [&] {

@@ -117,5 +117,17 @@ TEST(MetricsTest, ExpositionPassesPromtoolCheckMetrics) {
     EXPECT_EQ(out, "") << out;
 }
 
+TEST(MetricsTest, ReadmeDocumentsEveryFamily) {
+    std::ifstream in(std::string(PW_SOURCE_DIR) + "/README.md");
+    std::string readme{std::istreambuf_iterator<char>(in), {}};
+    auto section = readme.find("## Observability");
+    ASSERT_NE(section, std::string::npos);
+    readme = readme.substr(section);
+    Metrics m("x");
+    ASSERT_EQ(m.family_names().size(), 20U);
+    for (const auto& name : m.family_names())
+        EXPECT_THAT(readme, HasSubstr("| `" + name + "` |")) << name << " is not in the README";
+}
+
 }  // namespace
 }  // namespace pw::metrics
