@@ -310,6 +310,7 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
     std::vector<model::Action> run;
     const auto& o = report.observation.state;
     std::optional<std::chrono::seconds> soonest;
+    std::set<std::string> written;
     auto hold = [&](const model::Action& a, std::string why) {
         report.held.push_back(
             fmt::format("{} {}: {}", model::ToString(a.kind), ActionSubject(a), why));
@@ -343,6 +344,13 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
                 hold(a, "pool is being deleted");
                 continue;
             }
+        }
+        if (IsPoolAction(a.kind) && !written.insert(item_key(a)).second) {
+            // Each write changes the pool's eTag: the next one needs a fresh observation.
+            soonest =
+                soonest ? std::min(*soonest, std::chrono::seconds(1)) : std::chrono::seconds(1);
+            hold(a, "after this pool's previous write (needs a fresh eTag)");
+            continue;
         }
         auto it = items_.find(item_key(a));
         if (it != items_.end()) {

@@ -1,6 +1,9 @@
 #include "support/fake_azure.hpp"
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "model/resource_id.hpp"
 
@@ -187,6 +190,10 @@ boost::asio::awaitable<azure::Result<Unit>> FakeAzure::add_pool(
     if (auto e = record("POST pool " + (a ? a->spec.account_name : endpoint) + "/" + s.id))
         co_return Err{*e};
     if (!a) co_return Err{NotFound(endpoint)};
+    if (write_delay.count() > 0) {
+        boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, write_delay);
+        co_await t.async_wait(boost::asio::use_awaitable);
+    }
     adds.push_back(request);
     for (auto& p : a->pools)
         if (IEquals(p.id, s.id))

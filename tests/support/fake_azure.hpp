@@ -60,6 +60,8 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
     /// The next calls whose log entry starts with `prefix` fail with `error`, `times` times.
     void fail(const std::string& prefix, azure::Error error, int times = 1);
     LroMode lro_mode = LroMode::Complete;
+    /// add_pool takes this long (real time), to observe in-flight writes.
+    std::chrono::milliseconds write_delay{0};
     /// Batch answers resizes that exceed the account's dedicated core quota with this code.
     int cores_per_node = 4;
 

@@ -1,8 +1,19 @@
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
 #include <stdexcept>
 
 #include "support/run.hpp"
 
 namespace pw::testing {
+
+namespace {
+// Component tests log every action; keep their output to warnings unless asked.
+const bool kQuietLogs = [] {
+    if (!std::getenv("PW_TEST_LOG")) spdlog::set_level(spdlog::level::warn);
+    return true;
+}();
+}  // namespace
 
 model::AccountSpec MakeAccount(const std::string& name) {
     model::AccountSpec a;

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -85,6 +86,79 @@ TEST(LoopTest, TriggerRunsAPassAtOnceAndStopEndsTheLoop) {
     EXPECT_TRUE(finished);
     EXPECT_EQ(passes, 2);
     EXPECT_EQ(status.get()->last_cycle->id, 2u);
+}
+
+TEST(LoopTest, StopLetsTheInFlightWriteFinishAndStartsNoOther) {
+    FakeAzure azure;
+    azure.add_account(MakeAccount("eus"), "eastus");
+    azure.write_delay = 300ms;
+    reconcile::StatusStore status;
+    auto plan = [](const model::DesiredState& d, const model::ObservedState&, auto) {
+        model::Plan p;
+        for (const auto& spec : d.pools) {
+            model::Action a;
+            a.kind = model::ActionKind::CreatePool;
+            a.account = spec.account;
+            a.pool = spec.id;
+            a.spec = spec;
+            p.actions.push_back(a);
+        }
+        return p;
+    };
+    reconcile::Reconciler::Options options;
+    options.concurrency = 1;
+    reconcile::Reconciler rec(azure, azure, status, options, plan, 1);
+    model::DesiredState desired;
+    desired.accounts = {MakeAccount("eus")};
+    for (const char* id : {"p1", "p2", "p3"})
+        desired.pools.push_back(MakePool(id, "eus", kVersion140, 1));
+    reconcile::Loop loop(
+        rec, [&] { return desired; }, {3600s, 0.1}, 1);
+    std::optional<reconcile::CycleReport> report;
+    loop.on_cycle([&](const reconcile::CycleReport& r) { report = r; });
+
+    asio::io_context ctx;
+    bool finished = false;
+    asio::co_spawn(ctx, loop.run(), [&](std::exception_ptr) { finished = true; });
+    asio::steady_timer t(ctx, 100ms);
+    t.async_wait([&](auto) {
+        EXPECT_EQ(azure.count("POST pool"), 1) << "one write in flight";
+        loop.stop();
+    });
+    ctx.run_for(5s);
+    EXPECT_TRUE(finished);
+    EXPECT_EQ(azure.adds.size(), 1u) << "the in-flight write completed";
+    EXPECT_EQ(azure.count("POST pool"), 1) << "no new write after stop";
+    ASSERT_TRUE(report);
+    ASSERT_EQ(report->outcomes.size(), 3u);
+    EXPECT_EQ(report->outcomes[0].status, execute::Status::Succeeded);
+    EXPECT_EQ(report->outcomes[1].status, execute::Status::NotStarted);
+    EXPECT_EQ(report->outcomes[2].status, execute::Status::NotStarted);
+}
+
+TEST(LogTest, JsonLinesCarryFieldsAndEscapeText) {
+    log::Setup(log::Format::Json, spdlog::level::info);
+    ::testing::internal::CaptureStderr();
+    log::Write(spdlog::level::info, "action \"quoted\"",
+               {{"pool", "render"}, {"reason", "a\nb"}, {"empty", ""}});
+    log::Write(spdlog::level::debug, "hidden");
+    spdlog::info("plain {}", 1);
+    auto out = ::testing::internal::GetCapturedStderr();
+    log::Setup(log::Format::Text, spdlog::level::info);
+    std::vector<nlohmann::json> lines;
+    std::size_t start = 0;
+    for (auto nl = out.find('\n'); nl != std::string::npos; nl = out.find('\n', start)) {
+        lines.push_back(nlohmann::json::parse(out.substr(start, nl - start)));
+        start = nl + 1;
+    }
+    ASSERT_EQ(lines.size(), 2u) << out;
+    EXPECT_EQ(lines[0]["msg"], "action \"quoted\"");
+    EXPECT_EQ(lines[0]["pool"], "render");
+    EXPECT_EQ(lines[0]["reason"], "a\nb");
+    EXPECT_EQ(lines[0]["level"], "info");
+    EXPECT_FALSE(lines[0].contains("empty"));
+    EXPECT_TRUE(lines[0].contains("ts"));
+    EXPECT_EQ(lines[1]["msg"], "plain 1");
 }
 
 TEST(LogTest, RateLimiterPassesFirstAndCountsRepeats) {
