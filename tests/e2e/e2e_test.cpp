@@ -322,6 +322,26 @@ TEST(E2E, SigkillDuringReplicaLroThenRestartResumesWithoutDuplicates) {
     EXPECT_EQ(d->Stop(), 0);
 }
 
+TEST(E2E, NoWritesWhileTheAccountsPoolListFails) {
+    E2E e(ExampleWorld(), kFast);
+    auto r = Send(
+        e.port(), "PUT", "/_sim/faults",
+        R"({"rules": [{"method": "GET", "path": "^/batch/renderbatch/pools", "status": 503}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 100));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] { return d.Log().find("account not observed") != std::string::npos; }, 30s))
+        << d.Log();
+    std::this_thread::sleep_for(2s);
+    EXPECT_TRUE(e.Writes().empty()) << "a failed list means no writes to that account";
+    Send(e.port(), "DELETE", "/_sim/faults");
+    ASSERT_TRUE(
+        E2E::WaitFor([&] { return E2E::Steady(e.Pool("renderbatch", "render")); }, kConverge))
+        << d.Log();
+    EXPECT_EQ(E2E::CountWrites(e.Writes(), "POST", "/pools?"), 1);
+}
+
 TEST(E2E, LivePlanIsReadOnly) {
     E2E e(ExampleWorld(), kFast);
     e.WritePoolFile("render.yaml",
