@@ -14,7 +14,8 @@ void AddValidateCommand(CLI::App& app, int& exit_code);
 void AddPlanCommand(CLI::App& app, int& exit_code);
 void AddRunCommand(CLI::App& app, int& exit_code);    // run_cmd.cpp
 void AddApplyCommand(CLI::App& app, int& exit_code);  // run_cmd.cpp
-void AddStatusCommand(CLI::App& app, int& exit_code);  // status_cmd.cpp
+/// `status`: GET the daemon's /status and print it (status_cmd.cpp).
+void AddStatusCommand(CLI::App& app, int& exit_code);
 /// `plan --config F` without --observed: observes live Azure read-only and prints the plan
 /// with `print`; returns the exit code (run_cmd.cpp).
 int RunLivePlan(const std::string& config, std::function<void(const model::Plan&)> print);
