@@ -110,8 +110,9 @@ int Run(const Options& opt) {
             ctx,
             [&]() -> asio::awaitable<void> {
                 auto now = std::chrono::system_clock::now();
+                const model::DesiredState desired = cfg.desired();
                 if (opt.mode == Mode::PlanLive) {
-                    auto r = co_await rec.plan_once(cfg.desired(), now);
+                    auto r = co_await rec.plan_once(desired, now);
                     for (const auto& [name, h] : r.observation.accounts)
                         if (!h.complete)
                             fmt::print(stderr,
@@ -121,7 +122,7 @@ int Run(const Options& opt) {
                     if (opt.print_plan) opt.print_plan(r.plan);
                     exit_code = r.ok() && !cfg.has_file_errors() ? 0 : 2;
                 } else {
-                    auto r = co_await rec.reconcile_once(cfg.desired(), now, &stop);
+                    auto r = co_await rec.reconcile_once(desired, now, &stop);
                     if (opt.on_cycle) opt.on_cycle(r, status);
                     exit_code = r.ok() && !cfg.has_file_errors() ? 0 : 2;
                     fmt::print("{}: {} action(s), {} write(s), {} failed{}{}\n",

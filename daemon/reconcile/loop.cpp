@@ -42,8 +42,10 @@ asio::awaitable<void> Loop::run() {
         triggered_ = false;
         std::optional<std::chrono::seconds> requeue;
         try {
+            // A named copy: the desired state must outlive every suspension of the pass.
+            const model::DesiredState desired = desired_();
             auto report = co_await reconciler_.reconcile_once(
-                desired_(), std::chrono::system_clock::now(), &stop_);
+                desired, std::chrono::system_clock::now(), &stop_);
             requeue = report.requeue_after;
             if (on_cycle_) on_cycle_(report);
         } catch (const std::exception& e) {

@@ -391,7 +391,8 @@ void Reconciler::record(CycleReport& report, const model::DesiredState& desired,
         ++report.writes;
         auto& item = items_[item_key(a)];
         item.last_action = rec;
-        log::Fields fields{{"action", std::string(model::ToString(a.kind))},
+        log::Fields fields{{"cycle", std::to_string(report.id)},
+                           {"action", std::string(model::ToString(a.kind))},
                            {"pool", a.pool},
                            {"account", a.account},
                            {"imageVersion", a.image_version},
