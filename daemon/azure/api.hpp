@@ -32,9 +32,9 @@ std::string_view ToString(ErrorKind kind);
 /// Thread safety: a value type.
 struct Error {
     ErrorKind kind = ErrorKind::Network;
-    int http_status = 0;    ///< 0 when no response was received.
-    std::string code;       ///< Azure error code (`PoolExists`, `AuthorizationFailed`, ...).
-    std::string message;    ///< Azure's message or the transport's description.
+    int http_status = 0;  ///< 0 when no response was received.
+    std::string code;     ///< Azure error code (`PoolExists`, `AuthorizationFailed`, ...).
+    std::string message;  ///< Azure's message or the transport's description.
     std::optional<std::chrono::milliseconds> retry_after;
     /// False when the request certainly never reached the server (failed before it was
     /// written), so that even a non-idempotent request may be retried.
@@ -79,7 +79,7 @@ struct PoolPatchRequest {
 ///
 /// Thread safety: implementations are used from one strand at a time.
 class BatchApi {
-public:
+  public:
     virtual ~BatchApi() = default;
     /// Every pool of the account: one paged `GET /pools` with `$select`, all pages followed.
     virtual boost::asio::awaitable<Result<std::vector<model::ObservedPool>>> list_pools(
@@ -106,7 +106,7 @@ public:
 ///
 /// Thread safety: implementations are used from one strand at a time.
 class ArmApi {
-public:
+  public:
     virtual ~ArmApi() = default;
     virtual boost::asio::awaitable<Result<AccountInfo>> get_batch_account(
         const model::AccountSpec& account) = 0;

@@ -8,8 +8,9 @@
 namespace pw::cli {
 
 int Main(int argc, char** argv) {
-    CLI::App app{"poolwarden: keeps Azure Batch pools and their gallery image replicas in line "
-                 "with declared pool files"};
+    CLI::App app{
+        "poolwarden: keeps Azure Batch pools and their gallery image replicas in line "
+        "with declared pool files"};
     app.require_subcommand(1);
     int exit_code = 0;
     auto* version = app.add_subcommand("version", "Print the version");
