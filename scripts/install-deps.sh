@@ -14,7 +14,7 @@ build_pkgs=(
 test_pkgs=(
   clang-format clang libclang-rt-14-dev lintian dpkg-dev
   prometheus python3-azure azure-cli
-  openssl curl procps systemd
+  openssl curl procps systemd gnuplot-nox
 )
 
 sudo_cmd=()
