@@ -12,6 +12,7 @@
 
 #include "app/config_state.hpp"
 #include "app/dir_watch.hpp"
+#include "app/service.hpp"
 #include "log/log.hpp"
 #include "planner/planner.hpp"
 #include "reconcile/loop.hpp"
@@ -70,11 +71,27 @@ int Run(const Options& opt) {
     asio::io_context ctx(1);
     server::Observability obs(cfg.daemon(), [&] { return Interval(opt, cfg); });
     obs.config_loaded(!cfg.has_file_errors());
+    reconcile::StatusStore status;
+    // systemd (run mode): READY=1 once /readyz's config and token checks pass (or a pass
+    // observed everything) and the listener is up; WATCHDOG=1 only while the loop moves.
+    const auto readiness = obs.sources(status).readiness;
+    bool observed_once = false;
+    const reconcile::Loop* loop_ptr = nullptr;
+    ServiceNotifier service(
+        ctx.get_executor(),
+        [&] { return observed_once || server::CheckReadiness(readiness, {"observation"}).ok; },
+        [&] { return loop_ptr != nullptr && loop_ptr->in_pass(); },
+        opt.mode == Mode::Run ? notify::Notifier::watchdog_interval() : std::nullopt);
+    ProgressObserver progress(
+        obs.observer(), [&] { service.progress(); },
+        [&](bool ok) {
+            if (opt.mode == Mode::Run) service.token_fetched(ok);
+        });
     auto factory =
         opt.clients
             ? opt.clients
-            : ClientFactory([&obs](const config::DaemonConfig& d, asio::any_io_executor ex) {
-                  return MakeAzureClients(d, ex, &obs.observer());
+            : ClientFactory([&progress](const config::DaemonConfig& d, asio::any_io_executor ex) {
+                  return MakeAzureClients(d, ex, &progress);
               });
     auto made = factory(cfg.daemon(), ctx.get_executor());
     if (!made) {
@@ -83,7 +100,6 @@ int Run(const Options& opt) {
     }
     auto clients = std::move(*made);
 
-    reconcile::StatusStore status;
     PublishConfig(status, cfg, "");
     reconcile::Reconciler::Options ropt;
     ropt.concurrency = cfg.daemon().reconcile.concurrency;
@@ -144,10 +160,25 @@ int Run(const Options& opt) {
         fmt::print(stderr, "{}: {}\n", opt.config.string(), port.error());
         return 1;
     }
-    reconcile::Loop loop(rec, [&] { return cfg.desired(); }, {Interval(opt, cfg), 0.1});
+    service.listening();
+    reconcile::Loop loop(rec,
+                         [&] {
+                             service.progress();
+                             return cfg.desired();
+                         },
+                         {Interval(opt, cfg), 0.1});
+    loop_ptr = &loop;
     loop.on_cycle([&](const reconcile::CycleReport& r) {
         obs.cycle_finished(r);
         if (opt.on_cycle) opt.on_cycle(r, status);
+        if (!r.incomplete) observed_once = true;
+        service.progress();
+        const double took =
+            r.started == reconcile::TimePoint{}
+                ? 0.0
+                : std::chrono::duration<double>(std::chrono::system_clock::now() - r.started)
+                      .count();
+        service.cycle_finished(StatusLine(*status.get(), took));
     });
 
     DirWatcher watcher(ctx.get_executor(), cfg.daemon().pools_dir);
@@ -179,9 +210,12 @@ int Run(const Options& opt) {
         signals.async_wait([&](boost::system::error_code ec, int sig) {
             if (ec) return;
             if (sig == SIGHUP) {
+                service.reloading();
                 reload("SIGHUP");
+                service.reloaded();
             } else if (!stopping) {
                 stopping = true;
+                service.stopping();
                 log::Write(spdlog::level::info,
                            "stopping: no new writes; waiting for in-flight writes",
                            {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
@@ -201,6 +235,7 @@ int Run(const Options& opt) {
         });
     };
     wait_signal();
+    service.start();
     asio::co_spawn(ctx, watcher.run([&] { reload("poolsDir changed"); }), asio::detached);
     log::Write(spdlog::level::info, "poolwarden running",
                {{"config", opt.config.string()},
@@ -209,6 +244,7 @@ int Run(const Options& opt) {
     asio::co_spawn(ctx, loop.run(), [&](std::exception_ptr e) {
         log::Write(spdlog::level::info, "stopped");
         grace.cancel();
+        service.cancel();
         watcher.cancel();
         finish(e);
     });

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -298,6 +299,15 @@ class ManagedIdentityFetcher final : public ExchangeFetcher {
 
 }  // namespace
 
+std::string ClientSecretFile(const config::AuthConfig& auth, const GetEnv& env) {
+    if (!auth.client_secret_file.empty()) return auth.client_secret_file;
+    const std::string dir = env("CREDENTIALS_DIRECTORY");
+    if (dir.empty()) return "";
+    std::string path = dir + "/" + kClientSecretCredential;
+    std::error_code ec;
+    return std::filesystem::is_regular_file(path, ec) ? path : "";
+}
+
 pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(
     const config::AuthConfig& auth, const config::CloudEndpoints& cloud, http::Client& client,
     GetEnv env, RequestObserver* observer, RetryPolicy retry) {
@@ -325,12 +335,17 @@ pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(
         if (auto url = http::ParseUrl(WithSlash(authority) + tenant); !url)
             return pw::Err{"cloud.authorityHost: " + url.error()};
         if (method == "clientSecret") {
-            std::string secret = auth.client_secret_file.empty() ? env("AZURE_CLIENT_SECRET") : "";
-            if (auth.client_secret_file.empty() && secret.empty())
+            std::string file = ClientSecretFile(auth, env);
+            std::string secret = file.empty() ? env("AZURE_CLIENT_SECRET") : "";
+            if (file.empty() && secret.empty())
                 return pw::Err{std::string(
-                    "auth.clientSecret needs auth.clientSecretFile (or AZURE_CLIENT_SECRET)")};
+                    "auth.clientSecret needs auth.clientSecretFile, a systemd credential "
+                    "named client-secret ($CREDENTIALS_DIRECTORY/client-secret, see "
+                    "LoadCredential=) or AZURE_CLIENT_SECRET")};
+            if (auth.client_secret_file.empty() && !file.empty())
+                spdlog::info("client secret: systemd credential {}", file);
             return std::unique_ptr<TokenFetcher>(std::make_unique<ClientCredentialFetcher>(
-                client, observer, retry, authority, tenant, client_id, auth.client_secret_file,
+                client, observer, retry, authority, tenant, client_id, std::move(file),
                 std::move(secret), ""));
         }
         const std::string file = pick(auth.federated_token_file, "AZURE_FEDERATED_TOKEN_FILE");

@@ -95,9 +95,18 @@ class TokenCache final : public TokenSource {
 using GetEnv = std::function<std::string(const char*)>;
 std::string ProcessEnv(const char* name);
 
+/// The systemd credential poolwarden reads its client secret from (`LoadCredential=`).
+inline constexpr const char* kClientSecretCredential = "client-secret";
+
+/// Where the clientSecret method reads its secret: `auth.clientSecretFile` when set; else
+/// `$CREDENTIALS_DIRECTORY/client-secret` (systemd's LoadCredential=client-secret) when that
+/// file exists; else "" (then AZURE_CLIENT_SECRET). Never reads the file's contents.
+std::string ClientSecretFile(const config::AuthConfig& auth, const GetEnv& env = ProcessEnv);
+
 /// Builds the fetcher `auth.method` names, filling what the config leaves out from
 /// AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE and
-/// AZURE_AUTHORITY_HOST (the latter only when `cloud.authority_host` is the public default).
+/// AZURE_AUTHORITY_HOST (the latter only when `cloud.authority_host` is the public default);
+/// clientSecret reads the file ClientSecretFile() names at every fetch.
 /// The error is a configuration message (e.g. sharedKey is refused: gallery-image pools need
 /// Entra ID). `client` must outlive the fetcher.
 pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(

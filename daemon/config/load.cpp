@@ -291,8 +291,9 @@ void ParseAuth(Checker& c, const YamlNode& node, const fs::path& dir, AuthConfig
         client_needed ? c.Required(node, "clientId", needed) : node.find("clientId");
     if (auto id = Guid(c, client)) auth.client_id = *id;
 
-    const YamlNode* secret = method == "clientSecret" ? c.Required(node, "clientSecretFile", needed)
-                                                      : node.find("clientSecretFile");
+    // Optional: without it the secret comes from systemd's credential `client-secret`
+    // ($CREDENTIALS_DIRECTORY) or AZURE_CLIENT_SECRET (azure::ClientSecretFile).
+    const YamlNode* secret = node.find("clientSecretFile");
     if (secret && method != "clientSecret") {
         c.Error(*secret, "only used with method clientSecret");
     } else if (auto s = c.String(secret)) {

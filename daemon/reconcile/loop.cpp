@@ -41,6 +41,7 @@ asio::awaitable<void> Loop::run() {
     while (!stop_) {
         triggered_ = false;
         std::optional<std::chrono::seconds> requeue;
+        in_pass_ = true;
         try {
             // A named copy: the desired state must outlive every suspension of the pass.
             const model::DesiredState desired = desired_();
@@ -52,6 +53,7 @@ asio::awaitable<void> Loop::run() {
             // A bug, not an Azure error: keep the daemon alive and try again after a pause.
             log::Write(spdlog::level::err, "reconcile pass failed", {{"error", e.what()}});
         }
+        in_pass_ = false;
         if (stop_) break;
         if (triggered_) continue;
         timer_->expires_after(NextDelay(options_.interval, options_.jitter, unit(rng_), requeue));

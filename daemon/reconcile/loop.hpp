@@ -41,6 +41,8 @@ class Loop {
     void set_interval(std::chrono::milliseconds interval) { options_.interval = interval; }
 
     const std::atomic<bool>& stopping() const { return stop_; }
+    /// True while a pass runs (the systemd watchdog tells a busy loop from an idle one).
+    bool in_pass() const { return in_pass_; }
     /// Called after every pass (metrics, watchdog, tests).
     void on_cycle(CycleFn fn) { on_cycle_ = std::move(fn); }
 
@@ -57,6 +59,7 @@ class Loop {
     std::mt19937_64 rng_;
     std::atomic<bool> stop_{false};
     bool triggered_ = false;
+    bool in_pass_ = false;
     std::optional<boost::asio::steady_timer> timer_;
 };
 

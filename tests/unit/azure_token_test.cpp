@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "azure/errors.hpp"
 #include "azure/token.hpp"
@@ -225,6 +228,33 @@ TEST(MakeTokenFetcherTest, EnvironmentFillsWhatConfigLeavesOut) {
     auto mi = MakeTokenFetcher(auth, {}, client, none);
     ASSERT_TRUE(mi);
     EXPECT_EQ((*mi)->method(), "managedIdentity");
+}
+
+TEST(ClientSecretFileTest, ConfigFileThenSystemdCredentialThenEnvironment) {
+    auto dir = std::filesystem::temp_directory_path() / ("pw-creds-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto env = [&](const char* name) -> std::string {
+        return std::string(name) == "CREDENTIALS_DIRECTORY" ? dir.string() : "";
+    };
+    config::AuthConfig auth;
+    auth.method = "clientSecret";
+    auth.tenant_id = "t";
+    auth.client_id = "c";
+    // No credential file in $CREDENTIALS_DIRECTORY and no AZURE_CLIENT_SECRET: a clear error.
+    EXPECT_EQ(ClientSecretFile(auth, env), "");
+    net::io_context io;
+    http::Client client(io.get_executor(), {});
+    auto none = MakeTokenFetcher(auth, {}, client, env);
+    ASSERT_FALSE(none);
+    EXPECT_NE(none.error().find("$CREDENTIALS_DIRECTORY/client-secret"), std::string::npos)
+        << none.error();
+    std::ofstream(dir / "client-secret") << "s3cret\n";
+    EXPECT_EQ(ClientSecretFile(auth, env), (dir / "client-secret").string());
+    EXPECT_TRUE(MakeTokenFetcher(auth, {}, client, env));
+    EXPECT_EQ(ClientSecretFile(auth, [](const char*) { return std::string(); }), "");
+    auth.client_secret_file = "/etc/poolwarden/client-secret";
+    EXPECT_EQ(ClientSecretFile(auth, env), "/etc/poolwarden/client-secret");
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

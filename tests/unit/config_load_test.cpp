@@ -386,8 +386,12 @@ INSTANTIATE_TEST_SUITE_P(
         DaemonCase{"ClientSecretNeedsFields",
                    "auth:\n  method: clientSecret\npoolsDir: pools.d\n",
                    {D + "2:3: auth.tenantId: required when method is clientSecret",
-                    D + "2:3: auth.clientId: required when method is clientSecret",
-                    D + "2:3: auth.clientSecretFile: required when method is clientSecret"}},
+                    D + "2:3: auth.clientId: required when method is clientSecret"}},
+        // Without clientSecretFile the secret is systemd's credential or AZURE_CLIENT_SECRET.
+        DaemonCase{"ClientSecretFileOptional",
+                   "auth:\n  method: clientSecret\n  tenantId: contoso.onmicrosoft.com\n  "
+                   "clientId: 33333333-3333-3333-3333-333333333333\npoolsDir: pools.d\n",
+                   {}},
         DaemonCase{"WorkloadIdentityTokenFileOptional",
                    "auth:\n  method: workloadIdentity\n  tenantId: contoso.onmicrosoft.com\n  "
                    "clientId: 33333333-3333-3333-3333-333333333333\npoolsDir: pools.d\n",
