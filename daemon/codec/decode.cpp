@@ -282,6 +282,10 @@ model::ObservedImageVersion ReadImageVersion(Reader& r, const Json& j, const std
                 t.regional_replica_count =
                     r.Int(e, "regionalReplicaCount", p).value_or(v.replica_count.value_or(1));
                 t.storage_account_type = r.String(e, "storageAccountType", p).value_or("");
+                Json others = e;
+                for (const char* known : {"name", "regionalReplicaCount", "storageAccountType"})
+                    others.erase(known);
+                if (!others.empty()) t.other_members = others.dump();
                 v.target_regions.push_back(std::move(t));
             }
         }

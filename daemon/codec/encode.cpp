@@ -73,7 +73,14 @@ std::string EncodePoolPatch(const std::optional<model::StartTask>& start_task,
 std::string EncodeTargetRegionsPatch(const std::vector<model::TargetRegion>& regions) {
     Json list = Json::array();
     for (const auto& region : regions) {
-        Json r = {{"name", region.name}, {"regionalReplicaCount", region.regional_replica_count}};
+        Json r = Json::object();
+        if (!region.other_members.empty()) {
+            // Decoded from ARM's own JSON, so it parses; a non-object is dropped, not sent.
+            auto others = Json::parse(region.other_members, nullptr, false);
+            if (others.is_object()) r = std::move(others);
+        }
+        r["name"] = region.name;
+        r["regionalReplicaCount"] = region.regional_replica_count;
         if (!region.storage_account_type.empty())
             r["storageAccountType"] = region.storage_account_type;
         list.push_back(std::move(r));

@@ -57,6 +57,9 @@ struct TargetRegion {
     std::string name;  ///< As ARM returns it ("East US").
     int regional_replica_count = 1;
     std::string storage_account_type;  ///< Kept as is; never changed by poolwarden.
+    /// The entry's other members as ARM returned them (`encryption`, `excludeFromLatest`, ...),
+    /// as JSON object text; sent back unchanged so that a PATCH never drops them.
+    std::string other_members;
     friend bool operator==(const TargetRegion&, const TargetRegion&) = default;
 };
 

@@ -323,7 +323,7 @@ TEST_F(AzureComponentTest, TargetRegionsPatchRunsTheLongRunningOperation) {
         },
         net::detached);
     auto updated = Run(arm_->update_target_regions(
-        kVersionId, {{"East US", 10, "Standard_LRS"}, {"West Europe", 2, "Standard_ZRS"}}));
+        kVersionId, {{"East US", 10, "Standard_LRS", ""}, {"West Europe", 2, "Standard_ZRS", ""}}));
     ASSERT_TRUE(updated) << updated.error().str();
     auto east = updated->find_region("eastus");
     ASSERT_NE(east, nullptr);
@@ -358,7 +358,7 @@ TEST_F(AzureComponentTest, OperationStillRunningAtTheLroDeadlineReturnsTheVersio
     options.lro_deadline = 1500ms;
     ArmClient arm(*transport_, options);
     const auto start = std::chrono::steady_clock::now();
-    auto updated = Run(arm.update_target_regions(kVersionId, {{"East US", 3, "Standard_LRS"}}));
+    auto updated = Run(arm.update_target_regions(kVersionId, {{"East US", 3, "Standard_LRS", ""}}));
     ASSERT_TRUE(updated) << updated.error().str();
     EXPECT_EQ(updated->provisioning_state, "Updating");
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);

@@ -85,9 +85,9 @@ TEST_F(ConformanceTest, BodiesTheClientsSendAreAcceptedByTheSdkModels) {
     Write("batch.PoolPatchParameter.metadata",
           EncodePoolPatch(std::nullopt, std::map<std::string, std::string>{}));
     Write("compute.GalleryImageVersionUpdate.regions",
-          EncodeTargetRegionsPatch({{"East US", 10, "Standard_LRS"},
-                                    {"West Europe", 1, "Standard_ZRS"},
-                                    {"Japan East", 2, ""}}));
+          EncodeTargetRegionsPatch({{"East US", 10, "Standard_LRS", ""},
+                                    {"West Europe", 1, "Standard_ZRS", ""},
+                                    {"Japan East", 2, "", ""}}));
     EXPECT_EQ(Validate(), 0) << output_;
     EXPECT_NE(output_.find("8 bodies, 0 problems"), std::string::npos) << output_;
 }
@@ -99,7 +99,7 @@ TEST_F(ConformanceTest, TheCheckRejectsUnknownAndMistypedMembers) {
     body["nodeAgentSkuId"] = "batch.node.ubuntu 22.04";
     Write("batch.PoolAddParameter.bad", body.dump());
     auto regions =
-        nlohmann::json::parse(EncodeTargetRegionsPatch({{"East US", 2, "Standard_LRS"}}));
+        nlohmann::json::parse(EncodeTargetRegionsPatch({{"East US", 2, "Standard_LRS", ""}}));
     regions["properties"]["publishingProfile"]["replicationMode"] = "Shallow";
     regions["properties"]["publishingProfile"]["targetRegions"][0]["replicationMode"] = "Full";
     Write("compute.GalleryImageVersionUpdate.bad", regions.dump());

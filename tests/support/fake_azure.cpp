@@ -49,7 +49,7 @@ model::ObservedImageVersion& FakeAzure::add_version(const std::string& id,
     v.id = id;
     v.location = region;
     v.provisioning_state = "Succeeded";
-    v.target_regions.push_back({region, replicas, "Standard_LRS"});
+    v.target_regions.push_back({region, replicas, "Standard_LRS", ""});
     v.aggregated_state = state;
     v.summary.push_back({region, state, state == "Completed" ? 100 : 0});
     return versions_[model::ResourceKey(id)] = v;

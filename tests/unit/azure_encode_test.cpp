@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codec/decode.hpp"
 #include "codec/encode.hpp"
 
 namespace pw::codec {
@@ -86,13 +87,31 @@ TEST(EncodeTest, PatchOnlyWhatIsGiven) {
 }
 
 TEST(EncodeTest, TargetRegionsKeepStorageTypeAndSendTheWholeList) {
-    std::vector<model::TargetRegion> regions = {
-        {"East US", 10, "Standard_LRS"}, {"West Europe", 1, "Standard_ZRS"}, {"Japan East", 2, ""}};
+    std::vector<model::TargetRegion> regions = {{"East US", 10, "Standard_LRS", ""},
+                                                {"West Europe", 1, "Standard_ZRS", ""},
+                                                {"Japan East", 2, "", ""}};
     auto body = json::parse(EncodeTargetRegionsPatch(regions));
     EXPECT_EQ(body, json::parse(R"({"properties":{"publishingProfile":{"targetRegions":[
         {"name":"East US","regionalReplicaCount":10,"storageAccountType":"Standard_LRS"},
         {"name":"West Europe","regionalReplicaCount":1,"storageAccountType":"Standard_ZRS"},
         {"name":"Japan East","regionalReplicaCount":2}]},"storageProfile":{}}})"));
+}
+
+TEST(EncodeTest, TargetRegionsSendBackTheMembersPoolwardenDoesNotManage) {
+    auto version = DecodeImageVersion(R"({"id":"/v","location":"eastus","properties":{
+        "publishingProfile":{"targetRegions":[
+          {"name":"East US","regionalReplicaCount":1,"storageAccountType":"Standard_LRS",
+           "excludeFromLatest":true,
+           "encryption":{"osDiskImage":{"diskEncryptionSetId":"/des/1"}}}]}}})");
+    ASSERT_TRUE(version.ok()) << version.error();
+    auto regions = version->target_regions;
+    ASSERT_EQ(regions.size(), 1u);
+    regions[0].regional_replica_count = 10;
+    auto body = json::parse(EncodeTargetRegionsPatch(regions));
+    EXPECT_EQ(body["properties"]["publishingProfile"]["targetRegions"][0],
+              json::parse(R"({"name":"East US","regionalReplicaCount":10,
+                "storageAccountType":"Standard_LRS","excludeFromLatest":true,
+                "encryption":{"osDiskImage":{"diskEncryptionSetId":"/des/1"}}})"));
 }
 
 }  // namespace

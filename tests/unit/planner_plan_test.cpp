@@ -57,7 +57,7 @@ model::ObservedState World(int replicas, std::string state = "Completed") {
     v.location = "eastus";
     v.provisioning_state = "Succeeded";
     v.storage_account_type = "Standard_LRS";
-    v.target_regions = {{"East US", replicas, "Standard_LRS"}};
+    v.target_regions = {{"East US", replicas, "Standard_LRS", ""}};
     v.aggregated_state = state;
     v.summary = {{"East US", state, state == "Completed" ? 100 : 40}};
     o.image_versions[model::ResourceKey(kVersionId)] = v;
@@ -169,7 +169,7 @@ TEST(Planner, RaisesReplicasAndWaitsBeforeCreating) {
     EXPECT_EQ(set.from, 1);
     EXPECT_EQ(set.to, 10);
     EXPECT_EQ(set.target_regions,
-              (std::vector<model::TargetRegion>{{"East US", 10, "Standard_LRS"}}));
+              (std::vector<model::TargetRegion>{{"East US", 10, "Standard_LRS", ""}}));
     EXPECT_THAT(set.reason, testing::HasSubstr("render-linux (3000 VMs)"));
     EXPECT_EQ(plan.actions[1].pool, "render-linux");
     EXPECT_EQ(plan.requeue_after, kRequeueWhileReplicating);
@@ -231,8 +231,8 @@ TEST(Planner, SameVersionInTwoRegionsMergesOneTargetRegionList) {
     auto plan = Plan(Desired({Spec("east", 3000), Spec("west", 600, 0, "render-wus")}), World(1));
     ASSERT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "AddTargetRegion",
                                                   "WaitForReplication", "WaitForReplication"));
-    const std::vector<model::TargetRegion> merged = {{"East US", 10, "Standard_LRS"},
-                                                     {"westus", 2, "Standard_LRS"}};
+    const std::vector<model::TargetRegion> merged = {{"East US", 10, "Standard_LRS", ""},
+                                                     {"westus", 2, "Standard_LRS", ""}};
     EXPECT_EQ(plan.actions[0].target_regions, merged);
     EXPECT_EQ(plan.actions[1].target_regions, merged);
     EXPECT_EQ(plan.actions[1].region, "westus");
@@ -243,14 +243,14 @@ TEST(Planner, SameVersionInTwoRegionsMergesOneTargetRegionList) {
 TEST(Planner, MissingRegionIsAddedKeepingTheStorageType) {
     auto o = World(1);
     auto& v = o.image_versions.begin()->second;
-    v.target_regions = {{"West Europe", 3, "Premium_LRS"}};
+    v.target_regions = {{"West Europe", 3, "Premium_LRS", ""}};
     v.storage_account_type = "";
     v.summary = {{"West Europe", "Completed", 100}};
     auto plan = Plan(Desired({Spec("render-linux", 2000, 1000)}), o);
     ASSERT_THAT(Kinds(plan), testing::ElementsAre("AddTargetRegion", "WaitForReplication"));
     EXPECT_EQ(plan.actions[0].target_regions,
-              (std::vector<model::TargetRegion>{{"West Europe", 3, "Premium_LRS"},
-                                                {"eastus", 10, "Premium_LRS"}}));
+              (std::vector<model::TargetRegion>{{"West Europe", 3, "Premium_LRS", ""},
+                                                {"eastus", 10, "Premium_LRS", ""}}));
     EXPECT_THAT(plan.actions[1].reason, testing::HasSubstr("not a target region"));
 }
 

@@ -94,7 +94,7 @@ TEST(PlannerRules, WindowsAgentsAndOwnership) {
 TEST(PlannerRules, ReplicasReadyNeedsCountCompletionAndNoUpdate) {
     model::ObservedImageVersion v;
     v.provisioning_state = "Succeeded";
-    v.target_regions = {{"East US", 10, "Standard_LRS"}};
+    v.target_regions = {{"East US", 10, "Standard_LRS", ""}};
     v.summary = {{"East US", "Completed", 100}};
     std::string why;
     EXPECT_TRUE(ReplicasReady(v, "eastus", 10, &why));

@@ -19,7 +19,7 @@ class ExecuteTest : public ::testing::Test {
     void SetUp() override {
         azure.add_account(MakeAccount("eus"), "eastus");
         auto& v = azure.add_version(kVersion140, "East US", 1);
-        v.target_regions.push_back({"West Europe", 2, "Standard_ZRS"});
+        v.target_regions.push_back({"West Europe", 2, "Standard_ZRS", ""});
         observed.accounts["eus"].endpoint = azure.account("eus")->info.endpoint;
         observed.accounts["eus"].location = "eastus";
     }
@@ -47,12 +47,12 @@ model::Action Replica(ActionKind kind, std::string region, int from, int to,
 }
 
 TEST_F(ExecuteTest, ReplicaActionsOnOneVersionBecomeOnePatchWithTheCompleteList) {
-    std::vector<model::TargetRegion> base = {{"East US", 1, "Standard_LRS"},
-                                             {"West Europe", 2, "Standard_ZRS"}};
+    std::vector<model::TargetRegion> base = {{"East US", 1, "Standard_LRS", ""},
+                                             {"West Europe", 2, "Standard_ZRS", ""}};
     auto raise = base;
     raise[0].regional_replica_count = 10;
     auto add = base;
-    add.push_back({"westus", 1, "Standard_LRS"});
+    add.push_back({"westus", 1, "Standard_LRS", ""});
     auto out = Execute({Replica(ActionKind::SetRegionalReplicas, "eastus", 1, 10, raise),
                         Replica(ActionKind::AddTargetRegion, "westus", 0, 4, add)});
     ASSERT_EQ(out.size(), 2u);
