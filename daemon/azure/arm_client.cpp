@@ -175,7 +175,8 @@ net::awaitable<Result<Unit>> ArmClient::poll(const std::string& image_version_id
     }
     auto& stop = transport_.client().stop_signal();
     for (;;) {
-        const auto wait = retry_after.value_or(options_.lro_poll_interval);
+        const auto wait = std::min(retry_after.value_or(options_.lro_poll_interval),
+                                   options_.lro_max_poll_interval);
         if (SteadyClock::now() + wait >= deadline) {
             spdlog::info(
                 "image version {}: operation still running after {} s; the next pass "

@@ -20,6 +20,9 @@ struct ArmClientOptions {
     std::chrono::milliseconds attempt_timeout{30000};
     std::chrono::milliseconds lro_deadline{600000};      ///< Polling an operation, at most.
     std::chrono::milliseconds lro_poll_interval{10000};  ///< When no Retry-After is given.
+    /// Longest wait between polls whatever Retry-After says, so a healthy pass keeps making
+    /// progress (the systemd watchdog) and sees shutdown promptly.
+    std::chrono::milliseconds lro_max_poll_interval{60000};
 };
 
 /// Azure Resource Manager (ArmApi) over Transport: Batch account GET, gallery image definition
