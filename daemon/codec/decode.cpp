@@ -388,8 +388,14 @@ Decoded<PoolPage> DecodePoolList(std::string_view body) {
 }
 
 Decoded<model::ObservedImageVersion> DecodeImageVersion(std::string_view body) {
-    return Run<model::ObservedImageVersion>(
-        body, [](Reader& r, const Json& j) { return ReadImageVersion(r, j, ""); });
+    return Run<model::ObservedImageVersion>(body, [](Reader& r, const Json& j) {
+        auto v = ReadImageVersion(r, j, "");
+        // Azure always lists a version's target regions (at least its home region): planning
+        // from an empty list would PATCH every other region's replicas away.
+        if (!r.failed() && v.target_regions.empty())
+            r.Fail("properties.publishingProfile.targetRegions", "required member missing");
+        return v;
+    });
 }
 
 Decoded<model::ObservedImage> DecodeImage(std::string_view body) {
