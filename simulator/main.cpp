@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--lro-retry-after", options.lro_retry_after, "Retry-After seconds on ARM LROs")
         ->capture_default_str();
+    app.add_option("--request-log-limit", options.request_log_limit,
+                   "entries kept in the request log (GET /_sim/requests)")
+        ->capture_default_str();
     app.add_flag("--tls", tls, "serve HTTPS (generated certificate unless --tls-cert/--tls-key)");
     app.add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
     app.add_option("--tls-key", tls_key, "server private key (PEM)");

@@ -35,11 +35,20 @@ std::vector<FaultRule> ParseFaults(const Json& doc) {
         f.latency_ms = r.value("latencyMs", 0);
         f.action = r.value("action", "");
         f.stall_ms = r.value("stallMs", 120000);
+        f.malformed_body = r.value("malformedBody", "");
         if (!f.action.empty() && f.action != "reset" && f.action != "stall") {
             throw std::runtime_error("faults: rules[].action must be \"reset\" or \"stall\"");
         }
-        if (f.status == 0 && f.action.empty() && f.latency_ms == 0) {
-            throw std::runtime_error("faults: a rule needs status, action or latencyMs");
+        if (!f.malformed_body.empty() && f.malformed_body != "truncated" &&
+            f.malformed_body != "html" && f.malformed_body != "wrongTypes" &&
+            f.malformed_body != "missingFields" && f.malformed_body != "errorBodyWith200") {
+            throw std::runtime_error(
+                "faults: rules[].malformedBody must be truncated, html, wrongTypes, "
+                "missingFields or errorBodyWith200");
+        }
+        if (f.status == 0 && f.action.empty() && f.latency_ms == 0 && f.malformed_body.empty()) {
+            throw std::runtime_error(
+                "faults: a rule needs status, action, latencyMs or malformedBody");
         }
         rules.push_back(std::move(f));
     }
@@ -90,7 +99,129 @@ std::string Simulator::NewToken(const std::string& tenant, const std::string& oi
                           {"idtyp", "app"},
                           {"ver", "1.0"},
                           {"uti", Uuid(rng_)}};
-    return MakeJwt(payload);
+    std::string token = MakeJwt(payload);
+    issued_tokens_.push_back(token);
+    if (issued_tokens_.size() > options_.token_log_limit) issued_tokens_.pop_front();
+    return token;
+}
+
+namespace {
+
+Json WrongTypes(const Json& j) {
+    if (j.is_object()) {
+        Json out = Json::object();
+        for (const auto& [k, v] : j.items()) out[k] = WrongTypes(v);
+        return out;
+    }
+    if (j.is_array()) {
+        Json out = Json::array();
+        for (const auto& v : j) out.push_back(WrongTypes(v));
+        return out;
+    }
+    if (j.is_number()) return "many";
+    if (j.is_boolean()) return "yes";
+    if (j.is_string()) return 12345;
+    return j;
+}
+
+Json WithoutFields(const Json& j) {
+    if (j.is_object()) {
+        Json out = Json::object();
+        for (const auto& [k, v] : j.items()) {
+            if (k == "id" || k == "value" || k == "properties") continue;
+            out[k] = WithoutFields(v);
+        }
+        return out;
+    }
+    if (j.is_array()) {
+        Json out = Json::array();
+        for (const auto& v : j) out.push_back(WithoutFields(v));
+        return out;
+    }
+    return j;
+}
+
+void Corrupt(Reply& reply, const std::string& kind, bool batch) {
+    auto& res = reply.response;
+    if (kind == "truncated") {
+        res.body() = res.body().substr(0, res.body().size() / 2);
+    } else if (kind == "html") {
+        res.set(bhttp::field::content_type, "text/html; charset=utf-8");
+        res.body() =
+            "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>"
+            "<body><h1>Service Unavailable</h1><p>The gateway could not reach the backend."
+            "</p></body></html>\n";
+    } else if (kind == "wrongTypes" || kind == "missingFields") {
+        const Json doc = Json::parse(res.body(), nullptr, false);
+        if (doc.is_discarded()) return;
+        res.body() = (kind == "wrongTypes" ? WrongTypes(doc) : WithoutFields(doc))
+                         .dump(-1, ' ', false, Json::error_handler_t::replace);
+    } else if (kind == "errorBodyWith200") {
+        res.result(bhttp::status::ok);
+        const Json body =
+            batch ? Json{{"code", "InternalError"},
+                         {"message",
+                          {{"lang", "en-US"}, {"value", "Server encountered an internal error."}}}}
+                  : Json{{"error",
+                          {{"code", "InternalServerError"},
+                           {"message", "Encountered internal server error."}}}};
+        res.set(bhttp::field::content_type, batch ? kBatchJson : "application/json; charset=utf-8");
+        res.body() = body.dump();
+    }
+}
+
+}  // namespace
+
+Json Simulator::PoolWriteImageState(const Ctx& c, const http::Request& req) {
+    if (c.method == "GET" || c.method == "HEAD") return nullptr;
+    const auto seg = SplitPath(c.path);
+    const std::string host_lower = ToLower(c.host);
+    std::string account;
+    std::vector<std::string> rest;
+    if (const auto b = host_lower.find(".batch.azure.com"); b != std::string::npos) {
+        account = host_lower.substr(0, host_lower.find('.'));
+        rest = seg;
+    } else if (seg.size() >= 2 && seg[0] == "batch") {
+        account = ToLower(seg[1]);
+        rest.assign(seg.begin() + 2, seg.end());
+    } else {
+        return nullptr;
+    }
+    if (rest.empty() || rest[0] != "pools") return nullptr;
+    const auto acc = world_.accounts.find(account);
+    if (acc == world_.accounts.end()) return nullptr;
+    std::string pool_id;
+    std::string image;
+    const auto image_of = [](const Json& spec) {
+        return spec.value("virtualMachineConfiguration", Json::object())
+            .value("imageReference", Json::object())
+            .value("virtualMachineImageId", "");
+    };
+    if (rest.size() == 1) {
+        const Json body = Json::parse(req.body(), nullptr, false);
+        if (!body.is_object()) return nullptr;
+        pool_id = body.value("id", "");
+        image = image_of(body);
+    } else {
+        pool_id = rest[1];
+        const auto p = acc->second.pools.find(ToLower(pool_id));
+        if (p == acc->second.pools.end()) return nullptr;
+        image = image_of(p->second.spec);
+    }
+    Json out = {{"account", account},
+                {"pool", pool_id},
+                {"region", acc->second.location},
+                {"image", image}};
+    if (const ImageVersion* v = image.empty() ? nullptr : world_.FindVersionById(image)) {
+        int target = 0;
+        for (const auto& r : v->regions) {
+            if (NormalizeRegion(r.name) == acc->second.location) target = r.count;
+        }
+        out["completed"] = World::CompletedReplicas(*v, acc->second.location);
+        out["target"] = target;
+        out["provisioningState"] = v->provisioning_state;
+    }
+    return out;
 }
 
 asio::awaitable<Reply> Simulator::Handle(const http::Request& req) {
@@ -125,6 +256,7 @@ asio::awaitable<Reply> Simulator::Handle(const http::Request& req) {
     Reply reply;
     std::string fault;
     bool faulted = false;
+    std::string malformed;
     if (!admin) {
         for (const auto& f : faults_) {
             if (f.method != "*" && !Ieq(f.method, c.method)) continue;
@@ -156,6 +288,11 @@ asio::awaitable<Reply> Simulator::Handle(const http::Request& req) {
                 t.expires_after(std::chrono::milliseconds(f.stall_ms));
                 co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
                 co_return Reply{http::Response{}, http::Disposition::kReset};
+            }
+            if (!f.malformed_body.empty() && f.status == 0) {
+                malformed = f.malformed_body;
+                fault += "malformed:" + malformed;
+                break;
             }
             if (f.status != 0) {
                 const bool batch = c.path.rfind("/batch/", 0) == 0 ||
@@ -207,6 +344,16 @@ asio::awaitable<Reply> Simulator::Handle(const http::Request& req) {
             reply = Dispatch(c);
         } catch (const std::exception& e) {
             reply = MakeJson(500, {{"error", {{"code", "InternalError"}, {"message", e.what()}}}});
+        }
+        if (!admin) {
+            if (Json img = PoolWriteImageState(c, req); !img.is_null()) {
+                entry["imageReplicas"] = std::move(img);
+            }
+        }
+        if (!malformed.empty()) {
+            Corrupt(reply, malformed,
+                    c.path.rfind("/batch/", 0) == 0 ||
+                        c.host.find(".batch.azure.com") != std::string::npos);
         }
     }
     if (!admin) {
@@ -299,9 +446,19 @@ Reply Simulator::Admin(Ctx& c) {
         return MakeJson(200, {{"now", FormatIso(c.now)}, {"epoch", c.now}});
     }
     if (p == "requests" && c.method == "GET") {
+        const std::string since_text = c.Q("since");
+        const std::uint64_t since =
+            since_text.empty() ? 0 : std::strtoull(since_text.c_str(), nullptr, 10);
         Json arr = Json::array();
-        for (const auto& e : log_) arr.push_back(e);
+        for (const auto& e : log_) {
+            if (e.value("seq", std::uint64_t{0}) > since) arr.push_back(e);
+        }
         return MakeJson(200, {{"requests", arr}});
+    }
+    if (p == "tokens" && c.method == "GET") {
+        Json arr = Json::array();
+        for (const auto& t : issued_tokens_) arr.push_back(t);
+        return MakeJson(200, {{"tokens", arr}});
     }
     if (p == "requests" && c.method == "DELETE") {
         log_.clear();

@@ -24,6 +24,7 @@ struct SimOptions {
     bool tls = false;              ///< base URLs use https
     int lro_retry_after = 1;       ///< Retry-After (seconds) on LRO responses
     std::size_t request_log_limit = 10000;
+    std::size_t token_log_limit = 10000;  ///< issued access tokens kept for GET /_sim/tokens
 };
 
 /// One fault-injection rule; see README "Fault injection".
@@ -37,6 +38,10 @@ struct FaultRule {
     int latency_ms = 0;     ///< extra delay before handling
     std::string action;     ///< "reset" (drop the connection) or "stall" (never answer)
     int stall_ms = 120000;  ///< how long a stall lasts before the connection is dropped
+    /// Corrupts the real answer: "truncated" (half the body), "html" (an HTML page, same
+    /// status), "wrongTypes" (numbers become strings, strings numbers), "missingFields" (every
+    /// `id`, `value` and `properties` removed), "errorBodyWith200" (status 200, an error body).
+    std::string malformed_body;
 };
 
 /// The request handler of poolwarden-sim over a World.
@@ -90,6 +95,9 @@ class Simulator {
     struct LogEntry {
         Json json;
     };
+    /// For a Batch pool write: the pool's image version and its replication in the account's
+    /// region at this moment (recorded in the request log as `imageReplicas`).
+    Json PoolWriteImageState(const Ctx& c, const http::Request& req);
 
     World world_;
     SimOptions options_;
@@ -102,6 +110,7 @@ class Simulator {
     Json faults_doc_ = Json::object();
     std::map<std::string, Operation> operations_;
     std::deque<Json> log_;
+    std::deque<std::string> issued_tokens_;
     std::uint64_t seq_ = 0;
     std::int64_t arm_reads_ = 11999;
     std::int64_t arm_writes_ = 1199;
