@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <tuple>
+#include <unordered_map>
 
 #include "model/resource_id.hpp"
 #include "planner/rules.hpp"
@@ -61,12 +63,13 @@ class Planner {
         : desired_(desired), observed_(observed) {}
 
     model::Plan Run() {
-        std::vector<const model::PoolSpec*> specs;
-        for (const auto& p : desired_.pools) specs.push_back(&p);
-        std::sort(specs.begin(), specs.end(), [](const auto* a, const auto* b) {
-            return std::pair(a->account, Lower(a->id)) < std::pair(b->account, Lower(b->id));
+        std::vector<std::pair<std::string, const model::PoolSpec*>> specs;
+        specs.reserve(desired_.pools.size());
+        for (const auto& p : desired_.pools) specs.emplace_back(Lower(p.id), &p);
+        std::sort(specs.begin(), specs.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.second->account, a.first) < std::tie(b.second->account, b.first);
         });
-        for (const auto* spec : specs) Examine(*spec);
+        for (const auto& [key, spec] : specs) Examine(*spec);
         ComputeDemand();
         PlanReplicas();
         for (const auto& w : work_) PlanPoolActions(w);
@@ -84,6 +87,19 @@ class Planner {
         f.image_version = spec.image.str();
         f.message = std::move(message);
         plan_.findings.push_back(std::move(f));
+    }
+
+    /// ObservedAccount::find_pool through a per-account hash index built on first use: a
+    /// linear scan per desired pool is quadratic in the number of pools.
+    const model::ObservedPool* FindPool(const model::ObservedAccount& account,
+                                        std::string_view id) {
+        auto [it, added] = pool_index_.try_emplace(&account);
+        if (added) {
+            it->second.reserve(account.pools.size());
+            for (const auto& p : account.pools) it->second.emplace(Lower(p.id), &p);
+        }
+        auto found = it->second.find(Lower(id));
+        return found == it->second.end() ? nullptr : found->second;
     }
 
     void Requeue(model::Seconds after) {
@@ -112,7 +128,7 @@ class Planner {
                  "the location of account '" + spec.account + "' is not known");
             return;
         }
-        w.pool = account ? account->find_pool(spec.id) : nullptr;
+        w.pool = account ? FindPool(*account, spec.id) : nullptr;
 
         if (w.pool && w.pool->state == "deleting") {
             Find(Severity::Info, "PoolDeleting", spec,
@@ -456,6 +472,9 @@ class Planner {
 
     const model::DesiredState& desired_;
     const model::ObservedState& observed_;
+    std::unordered_map<const model::ObservedAccount*,
+                       std::unordered_map<std::string, const model::ObservedPool*>>
+        pool_index_;
     std::vector<PoolWork> work_;
     std::map<std::pair<std::string, std::string>, Demand> demand_;
     model::Plan plan_;

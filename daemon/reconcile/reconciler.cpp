@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "log/log.hpp"
 #include "model/duration.hpp"
@@ -55,6 +56,23 @@ const model::ObservedPool* FindPool(const model::ObservedState& o, const std::st
     auto it = o.accounts.find(account);
     return it == o.accounts.end() ? nullptr : it->second.find_pool(id);
 }
+
+/// The observed pools by (account, case-insensitive id): one hash lookup per desired pool
+/// instead of a scan of the account's pools (which made a cycle quadratic in the pools).
+class PoolIndex {
+  public:
+    explicit PoolIndex(const model::ObservedState& o) {
+        for (const auto& [name, account] : o.accounts)
+            for (const auto& p : account.pools) index_.emplace(PoolKey(name, p.id), &p);
+    }
+    const model::ObservedPool* find(std::string_view account, std::string_view id) const {
+        auto it = index_.find(PoolKey(account, id));
+        return it == index_.end() ? nullptr : it->second;
+    }
+
+  private:
+    std::unordered_map<std::string, const model::ObservedPool*> index_;
+};
 
 const model::ObservedImageVersion* FindVersion(const model::ObservedState& o, std::string_view id) {
     auto it = o.image_versions.find(model::ResourceKey(id));
@@ -254,8 +272,9 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
 
     // Resize errors of steady pools: shown as findings; AllocationTimedout is retried with
     // backoff, quota errors wait for a change of the spec or the quota.
+    const PoolIndex pools(obs.state);
     for (const auto& spec : usable.pools) {
-        const auto* p = FindPool(obs.state, spec.account, spec.id);
+        const auto* p = pools.find(spec.account, spec.id);
         if (!p || p->allocation_state != "steady") continue;
         auto key = PoolKey(spec.account, spec.id);
         if (p->resize_errors.empty()) {
@@ -311,6 +330,7 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
     const auto& o = report.observation.state;
     std::optional<std::chrono::seconds> soonest;
     std::set<std::string> written;
+    const PoolIndex pools(o);
     auto hold = [&](const model::Action& a, std::string why) {
         report.held.push_back(
             fmt::format("{} {}: {}", model::ToString(a.kind), ActionSubject(a), why));
@@ -339,7 +359,7 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
             }
         }
         if (a.kind == ActionKind::CreatePool) {
-            if (const auto* p = FindPool(o, a.account, a.pool); p && p->state == "deleting") {
+            if (const auto* p = pools.find(a.account, a.pool); p && p->state == "deleting") {
                 report.waiting = true;
                 hold(a, "pool is being deleted");
                 continue;
@@ -462,8 +482,9 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
     if (report.plan.requeue_after) requeue(*report.plan.requeue_after);
     if (report.waiting) requeue(options_.wait_requeue);
     if (report.writes > report.failed) requeue(options_.wait_requeue);
+    const PoolIndex pools(report.observation.state);
     for (const auto& spec : desired.pools) {
-        const auto* p = FindPool(report.observation.state, spec.account, spec.id);
+        const auto* p = pools.find(spec.account, spec.id);
         if (p && (p->allocation_state != "steady" || p->state == "deleting")) {
             report.waiting = true;
             requeue(options_.wait_requeue);
@@ -510,14 +531,35 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
     auto prev = status_.get();
     StatusSnapshot next;
 
+    // Hash indexes, built once: per-pool scans of the previous status, the findings and the
+    // actions made publishing quadratic in the number of pools.
+    const PoolIndex pools(o);
+    std::unordered_map<std::string, const PoolStatus*> prev_pools;
+    for (const auto& ps : prev->pools) prev_pools.emplace(model::ResourceKey(ps.id), &ps);
+    std::unordered_map<std::string, std::vector<const model::Finding*>> findings_by_pool;
+    for (const auto& f : report.plan.findings)
+        findings_by_pool[model::ResourceKey(f.pool)].push_back(&f);
+    std::unordered_map<std::string, std::vector<std::size_t>> pool_actions;
+    std::unordered_map<std::string, std::vector<std::size_t>> version_actions;
+    const auto& actions = report.plan.actions;
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        const auto& a = actions[i];
+        if (!a.pool.empty())
+            pool_actions[PoolKey(a.account, a.pool)].push_back(i);
+        else
+            version_actions[model::ResourceKey(a.image_version)].push_back(i);
+    }
+
     for (const auto& spec : desired.pools) {
         PoolStatus ps;
         ps.id = spec.id;
         ps.account = spec.account;
         ps.source_file = spec.source_file;
-        const PoolStatus* before = prev->pool(spec.id);
+        const auto pool_key = model::ResourceKey(spec.id);
+        const auto prev_it = prev_pools.find(pool_key);
+        const PoolStatus* before = prev_it == prev_pools.end() ? nullptr : prev_it->second;
         const auto* prev_conditions = before ? &before->conditions : nullptr;
-        const auto* p = FindPool(o, spec.account, spec.id);
+        const auto* p = pools.find(spec.account, spec.id);
         if (p) {
             ps.allocation_state = p->allocation_state;
             ps.target_nodes = p->target_dedicated_nodes + p->target_low_priority_nodes;
@@ -529,20 +571,21 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
         if (spec.fixed)
             ps.desired_nodes = {spec.fixed->target_dedicated_nodes,
                                 spec.fixed->target_low_priority_nodes};
-        for (const auto& f : report.plan.findings)
-            if (model::ResourceKey(f.pool) == model::ResourceKey(spec.id) &&
-                (f.account.empty() || f.account == spec.account))
-                ps.findings.push_back(f);
+        if (auto it = findings_by_pool.find(pool_key); it != findings_by_pool.end())
+            for (const auto* f : it->second)
+                if (f->account.empty() || f->account == spec.account) ps.findings.push_back(*f);
         auto region = model::NormalizeRegion(AccountRegion(desired, o, spec.account));
+        std::vector<std::size_t> mine_at;
+        if (auto it = pool_actions.find(PoolKey(spec.account, spec.id)); it != pool_actions.end())
+            mine_at = it->second;
+        if (auto it = version_actions.find(spec.image.key()); it != version_actions.end())
+            for (auto i : it->second)
+                if (actions[i].region.empty() ||
+                    model::NormalizeRegion(actions[i].region) == region)
+                    mine_at.push_back(i);
+        std::sort(mine_at.begin(), mine_at.end());
         std::vector<const model::Action*> mine;
-        for (const auto& a : report.plan.actions) {
-            bool match = !a.pool.empty()
-                             ? (a.account == spec.account &&
-                                model::ResourceKey(a.pool) == model::ResourceKey(spec.id))
-                             : (model::ResourceKey(a.image_version) == spec.image.key() &&
-                                (a.region.empty() || model::NormalizeRegion(a.region) == region));
-            if (match) mine.push_back(&a);
-        }
+        for (auto i : mine_at) mine.push_back(&actions[i]);
         auto item_it = items_.find(PoolKey(spec.account, spec.id));
         const Item* item = item_it == items_.end() ? nullptr : &item_it->second;
         if (item) {
