@@ -20,9 +20,9 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr double kTimeScale = 100;  // simulated seconds per real second
-constexpr auto kChaos = 75s;        // faults, spec changes and kills
-constexpr auto kSettle = 25s;       // faults and spec changes, one daemon (RSS measured)
-constexpr auto kConverge = 150s;    // after the faults stop
+constexpr auto kChaos = 95s;        // faults, spec changes and kills
+constexpr auto kSettle = 30s;       // faults and spec changes, one daemon (RSS measured)
+constexpr auto kConverge = 120s;    // after the faults stop
 constexpr int kVmsPerReplica = 300;
 constexpr std::uint32_t kSeed = 20261128;
 
@@ -188,7 +188,7 @@ Json World() {
 Json FaultRules() {
     return Json::parse(R"({"rules":[
       {"path":".","probability":0.2,"latencyMs":40},
-      {"path":".","probability":0.003,"method":"GET","action":"stall","stallMs":35000},
+      {"path":".","probability":0.002,"method":"GET","action":"stall","stallMs":35000},
       {"path":".","probability":0.01,"action":"stall","stallMs":1500},
       {"path":".","probability":0.10,"status":429,"retryAfter":1},
       {"path":".","probability":0.03,"status":503},
@@ -334,9 +334,8 @@ class Soak {
         return false;
     }
     /// Declares a new pool and SIGKILLs the daemon right after its create was answered.
-    bool KillAfterCreate(const std::string& id) {
-        const auto from = LastSeq();
-        const auto end = Clock::now() + 5s;
+    bool KillAfterCreate(const std::string& id, std::uint64_t from) {
+        const auto end = Clock::now() + 10s;
         while (Clock::now() < end) {
             for (const auto& r : RequestsSince(from)) {
                 const std::string body = r.value("body", std::string());
@@ -415,7 +414,7 @@ TEST(Soak, ChaosThenConvergence) {
     int next_new = kInitial;
     const auto chaos_end = Clock::now() + kChaos;
     while (Clock::now() < chaos_end) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(soak.Uniform(800, 3000)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(soak.Uniform(500, 2000)));
         soak.CheckAlive();
         const int roll = soak.Uniform(0, 99);
         auto& s = soak.specs_[static_cast<std::size_t>(soak.Uniform(0, 49))];
@@ -427,9 +426,10 @@ TEST(Soak, ChaosThenConvergence) {
         } else if (roll < 45 && next_new < 50) {  // a new pool, killed right after its create
             auto& n = soak.specs_[static_cast<std::size_t>(next_new++)];
             n.declared = true;
+            const auto from = soak.LastSeq();
             soak.WriteFile(soak.file_of_.at(n.id));
             ++spec_changes;
-            if (soak.Chance(0.5) && soak.KillAfterCreate(n.id)) ++after_create;
+            if (soak.Chance(0.5) && soak.KillAfterCreate(n.id, from)) ++after_create;
         } else if (roll < 55) {
             soak.BreakFile(soak.Uniform(0, kFiles - 1));
         } else if (roll < 65 && !soak.broken_.empty()) {
@@ -536,10 +536,29 @@ TEST(Soak, ChaosThenConvergence) {
     int resizes = 0;
     int bad_timeouts = 0;
     int faulted = 0;
+    int f429 = 0;
+    int f5xx = 0;
+    int freset = 0;
+    int fstall = 0;
+    int flatency = 0;
+    int tokens = 0;
+    int unauthorized = 0;
     int writes = 0;
     std::string first_problem;
     for (const auto& r : log) {
-        if (r.contains("fault")) ++faulted;
+        if (r.contains("fault")) {
+            ++faulted;
+            const std::string f = r["fault"];
+            if (f.find("status:429") != std::string::npos) ++f429;
+            if (f.find("status:5") != std::string::npos) ++f5xx;
+            if (f.find("reset") != std::string::npos) ++freset;
+            if (f.find("stall") != std::string::npos) ++fstall;
+            if (f.find("latency") != std::string::npos) ++flatency;
+        }
+        if (r["path"].get<std::string>().find("/oauth2/") != std::string::npos &&
+            r["status"] == 200)
+            ++tokens;
+        if (r["status"] == 401) ++unauthorized;
         const std::string method = r["method"];
         const std::string path = r["path"];
         if (method == "GET" || method == "HEAD" || path.find("/oauth2/") != std::string::npos)
@@ -604,7 +623,14 @@ TEST(Soak, ChaosThenConvergence) {
     std::printf("\n== poolwarden chaos soak (seed %u, time scale %.0fx) ==\n", kSeed, kTimeScale);
     std::printf("%-44s %12s\n", "figure", "value");
     std::printf("%-44s %12zu\n", "requests logged", log.size());
-    std::printf("%-44s %12d\n", "requests faulted (429/5xx/reset/stall/lat.)", faulted);
+    std::printf("%-44s %12d\n", "requests faulted", faulted);
+    std::printf("%-44s %12d\n", "  429 with Retry-After", f429);
+    std::printf("%-44s %12d\n", "  500/503", f5xx);
+    std::printf("%-44s %12d\n", "  connection resets", freset);
+    std::printf("%-44s %12d\n", "  stalls (1.5 s and 35 s)", fstall);
+    std::printf("%-44s %12d\n", "  added latency", flatency);
+    std::printf("%-44s %12d\n", "tokens issued (30 s lifetime)", tokens);
+    std::printf("%-44s %12d\n", "401 answers (expired tokens)", unauthorized);
     std::printf("%-44s %12d\n", "writes (POST/PUT/PATCH)", writes);
     std::printf("%-44s %12d\n", "spec changes", spec_changes);
     std::printf("%-44s %12d\n", "daemon starts", soak.starts_);
