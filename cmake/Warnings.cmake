@@ -23,8 +23,11 @@ elseif(NOT PW_SANITIZE STREQUAL "")
     message(FATAL_ERROR "PW_SANITIZE must be empty, 'address' or 'thread'")
 endif()
 
-# libFuzzer build (clang): instrument everything for coverage plus ASan/UBSan.
+# libFuzzer build (clang): instrument everything for coverage plus ASan/UBSan. clang 14's
+# -fsanitize=function cannot compile coroutines ("Cannot represent a difference across
+# sections" in daemon/http/client.cpp), so that one UBSan check is left out.
 if(PW_FUZZ)
-    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function
+                        -fno-omit-frame-pointer)
     add_link_options(-fsanitize=address,undefined)
 endif()

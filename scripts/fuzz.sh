@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-30}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(duration resource_id codec config)
+[ ${#targets[@]} -gt 0 ] || targets=(duration resource_id codec config http_response)
 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
       -DPW_FUZZ=ON -DPW_BUILD_TESTS=OFF >/dev/null
 cmake --build build/fuzz --target "${targets[@]/#/fuzz_}" -- -j"$(nproc)"
