@@ -1,24 +1,48 @@
 #!/usr/bin/env bash
-# Installs what the build and the tests need, builds poolwarden with warnings as errors, checks
-# formatting and runs every test (ctest). This is README command (2) and what CI runs.
-# Usage: scripts/test.sh [ctest args...]   (PW_PRESET=asan|tsan|ci, default ci)
+# README command (2), and what CI runs: installs what the build and the tests need, checks
+# formatting, builds everything with warnings as errors and runs every test (ctest), fuzzes
+# each libFuzzer target briefly, then rebuilds the unit and component tests under ASan+UBSan
+# and under TSan and runs them again. Any failure or sanitizer report fails the run.
+# Usage: scripts/test.sh [ctest args for the main run...]
+# Environment: PW_SKIP_FUZZ=1, PW_SKIP_SANITIZERS=1, FUZZ_SECONDS (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-preset="${PW_PRESET:-ci}"
+jobs="$(nproc)"
+phase() { echo; echo "== $* ($(date +%T))"; }
 
+phase "install dependencies"
 scripts/install-deps.sh
 
-echo "== format check (clang-format)"
+phase "format check (clang-format)"
 scripts/format.sh --check
 
-echo "== configure and build (preset ${preset})"
-cmake --preset "${preset}" >/dev/null
-cmake --build --preset "${preset}" -- -j"$(nproc)"
+phase "configure and build (preset ci)"
+cmake --preset ci >/dev/null
+cmake --build --preset ci -- -j"${jobs}"
 
-echo "== tests"
-ctest --preset "${preset}" -j"$(nproc)" --timeout 600 "$@"
+phase "tests (preset ci)"
+ctest --preset ci -j"${jobs}" --timeout 900 "$@"
 
 if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:-30}s per target)"
-  scripts/fuzz.sh
+  phase "fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh
 fi
+
+if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
+  # The executables behind the unit and component tests, as the ci build registered them.
+  mapfile -t targets < <(ctest --test-dir build/ci -N -L 'unit|component' --show-only=json-v1 |
+    /usr/bin/python3 -c 'import json, os, sys
+print("\n".join(sorted({os.path.basename(t["command"][0])
+                        for t in json.load(sys.stdin)["tests"] if t.get("command")})))')
+  targets+=(poolwarden-sim)
+  export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=1"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+  for preset in asan tsan; do
+    phase "unit and component tests under ${preset}"
+    cmake --preset "${preset}" >/dev/null
+    cmake --build --preset "${preset}" --target "${targets[@]}" -- -j"${jobs}"
+    ctest --preset "${preset}" -L 'unit|component' -j"${jobs}" --timeout 900
+  done
+fi
+phase "done"
