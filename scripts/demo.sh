@@ -18,6 +18,11 @@ port="${PW_SIM_PORT:-18080}"
 scale="${PW_TIME_SCALE:-60}"
 build="build/${preset}"
 
+echo "== installing build dependencies (Debian packages; skipped when present)"
+scripts/install-deps.sh --build-only
+# git does not keep file modes beyond +x: the example secret must not be readable by others.
+chmod 600 config/examples/client-secret
+
 echo "== building poolwarden and poolwarden-sim (preset ${preset}; incremental)"
 build_log="$(mktemp -t poolwarden-build.XXXXXX.log)"
 { [ -f "${build}/build.ninja" ] || cmake --preset "${preset}"; } >"${build_log}" 2>&1 \
