@@ -7,10 +7,10 @@ Writes, into a directory:
   client-secret     the demo client secret (mode 0600)
   desired.json      the same pools as plain JSON, for the SDK baseline
 
-Accounts alternate between East US and West US; every image version starts with one replica in
-East US only, so converging needs a new target region per version and, for large P, more
-replicas (1 per 300 VMs of the pools using the version in a region). Pool sizes are 2-6
-dedicated nodes so allocation is quick in accelerated simulated time.
+Accounts alternate between East US and West US (all in East US when P > 50 x I); every image version starts with one replica in
+East US only, so converging needs a new target region per version and more replicas
+(poolwarden's rule: ceil(VMs / 300) per pool using the version in a region, summed). Pool sizes
+are 2-6 dedicated nodes so allocation is quick in accelerated simulated time.
 
 Usage: scenario.py --pools P --accounts A --images I --out DIR [--port N] [--interval 6s]
 """
@@ -36,8 +36,8 @@ def account_name(a):
     return f"bench{a:03d}"
 
 
-def account_region(a):
-    return REGIONS[a % len(REGIONS)]
+def account_region(a, regions=2):
+    return REGIONS[a % regions]
 
 
 def version_name(v):
@@ -49,27 +49,36 @@ def version_id(v):
             f"galleries/{GALLERY}/images/{IMAGE}/versions/{version_name(v)}")
 
 
-def pools(p_count, a_count, i_count):
+def pools(p_count, a_count, i_count, regions=2):
     """The desired pools: pool n is in account n % A and uses version (n // A) % I."""
     out = []
     for n in range(p_count):
         out.append({"id": f"pool-{n:05d}", "account": account_name(n % a_count),
-                    "region": account_region(n % a_count), "version": (n // a_count) % i_count,
+                    "region": account_region(n % a_count, regions), "version": (n // a_count) % i_count,
                     "imageId": version_id((n // a_count) % i_count),
                     "dedicated": 2 + n % 5, "lowPriority": 0})
     return out
 
 
 def required_replicas(desired, vms_per_replica=300, cap=100):
-    """(version, region) -> replicas the rule requires (1 per 300 VMs, at least 1, cap 100)."""
-    vms = {}
+    """(version, region) -> replicas poolwarden's rule requires: the sum over the pools using
+    the version in the region of ceil(VMs / 300), at least 1, capped at 100."""
+    need = {}
     for p in desired:
         key = (p["version"], p["region"])
-        vms[key] = vms.get(key, 0) + p["dedicated"] + p["lowPriority"]
-    return {k: min(cap, max(1, math.ceil(n / vms_per_replica))) for k, n in vms.items()}
+        need[key] = need.get(key, 0) + math.ceil((p["dedicated"] + p["lowPriority"]) /
+                                                 vms_per_replica)
+    return {k: min(cap, max(1, n)) for k, n in need.items()}
 
 
-def world(a_count, i_count):
+def default_regions(p_count, i_count):
+    """Two regions while every version can hold a replica per pool using it (Azure allows 100
+    per version in total); one region beyond (the rule caps it at 100, a ReplicaCapReached
+    warning) so that 10 000 pools still converge on 20 versions."""
+    return 2 if p_count <= 50 * i_count else 1
+
+
+def world(a_count, i_count, regions=2):
     versions = []
     for v in range(i_count):
         versions.append({
@@ -88,7 +97,7 @@ def world(a_count, i_count):
     for a in range(a_count):
         accounts.append({
             "subscriptionId": SUB, "resourceGroup": BATCH_RG, "name": account_name(a),
-            "location": account_region(a), "poolAllocationMode": "BatchService",
+            "location": account_region(a, regions), "poolAllocationMode": "BatchService",
             "dedicatedCoreQuota": 100000000, "lowPriorityCoreQuota": 100000000,
             "poolQuota": 1000000,
             "keys": {"primary": "YmVuY2gtcHJpbWFyeS1rZXktbm90LWEtc2VjcmV0",
@@ -134,16 +143,16 @@ def daemon_yaml(a_count, base_url, ca_file, interval, listen):
     return y
 
 
-def write_world(out, a_count, i_count):
+def write_world(out, a_count, i_count, regions=2):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "world.json"), "w") as f:
-        json.dump(world(a_count, i_count), f)
+        json.dump(world(a_count, i_count, regions), f)
 
 
 def write_config(out, p_count, a_count, i_count, base_url, ca_file, interval="6s",
-                 listen="127.0.0.1:0", file_per_100=False):
+                 listen="127.0.0.1:0", file_per_100=False, regions=2):
     """Pool files, daemon file, client secret and desired.json (the world is separate)."""
-    desired = pools(p_count, a_count, i_count)
+    desired = pools(p_count, a_count, i_count, regions)
     pools_dir = os.path.join(out, "pools.d")
     os.makedirs(pools_dir, exist_ok=True)
     for name in os.listdir(pools_dir):
@@ -180,10 +189,11 @@ def main():
     ap.add_argument("--interval", default="6s")
     ap.add_argument("--file-per-100", action="store_true")
     args = ap.parse_args()
-    write_world(args.out, args.accounts, args.images)
+    regions = default_regions(args.pools, args.images)
+    write_world(args.out, args.accounts, args.images, regions)
     write_config(args.out, args.pools, args.accounts, args.images,
                  f"https://127.0.0.1:{args.port}", args.ca, args.interval,
-                 file_per_100=args.file_per_100)
+                 file_per_100=args.file_per_100, regions=regions)
     print(f"wrote {args.out}: {args.pools} pools, {args.accounts} accounts, {args.images} versions")
 
 
