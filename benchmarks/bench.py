@@ -62,7 +62,8 @@ class Sim:
         self.ca = os.path.join(workdir, "sim-ca.pem")
         self.proc = subprocess.Popen(
             [binary, "--port", "0", "--tls", "--tls-ca-out", self.ca, "--state", world_file,
-             "--time-scale", str(time_scale), "--lro-retry-after", "1"],
+             "--time-scale", str(time_scale), "--lro-retry-after", "1",
+             "--request-log-limit", "10000000"],
             stdout=subprocess.PIPE, stderr=open(os.path.join(workdir, "sim.log"), "w"), text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("listening on "):
@@ -479,6 +480,8 @@ def main():
                     help="larger scenarios run the baseline on the world poolwarden converged "
                          "(its convergence from empty would take tens of minutes)")
     ap.add_argument("--keep", action="store_true", help="keep the work directories")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other scenarios of an existing results.json")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--poolwarden", default=os.path.join(build, "daemon", "poolwarden"))
     ap.add_argument("--sim", default=os.path.join(build, "simulator", "poolwarden-sim"))
@@ -489,9 +492,14 @@ def main():
             sys.exit(f"missing binary {b}: build it or set PW_BUILD_DIR")
     os.makedirs(args.out, exist_ok=True)
     results = []
+    previous = os.path.join(args.out, "results.json")
+    if args.merge and os.path.exists(previous):
+        with open(previous) as f:
+            results = [r for r in json.load(f)["scenarios"] if r["pools"] not in sizes]
     for p in sizes:
         bc = args.baseline_cycles if p < 10000 else 1
         results.append(run_scenario(args, p, args.cycles, bc))
+        results.sort(key=lambda r: r["pools"])
         write_results(args, results)
 
 
