@@ -60,11 +60,19 @@ struct Finding {
     std::string message;
 };
 
+/// The replicas the rules require of one image version in one region (after both caps).
+struct ReplicaRequirement {
+    std::string image_version;  ///< Resource id.
+    std::string region;         ///< Normalized ("eastus").
+    int required = 1;
+};
+
 /// The planner's output: ordered actions, findings and when to look again.
 struct Plan {
     std::vector<Action> actions;
     std::vector<Finding> findings;
-    std::optional<Seconds> requeue_after;  ///< Sooner than the interval while waiting.
+    std::vector<ReplicaRequirement> requirements;  ///< Per (version, region) with pools.
+    std::optional<Seconds> requeue_after;          ///< Sooner than the interval while waiting.
 };
 
 }  // namespace pw::model

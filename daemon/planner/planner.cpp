@@ -36,6 +36,12 @@ std::string Nodes(int dedicated, int low) {
     return std::to_string(dedicated) + " dedicated + " + std::to_string(low) + " low-priority";
 }
 
+std::string LimitText(std::string_view what) {
+    return "Azure allows " + std::to_string(kMaxReplicasPerVersion) +
+           " replicas per image version over all its regions, and " + std::string(what) + " " +
+           std::to_string(kMaxReplicasPerVersion);
+}
+
 /// What pass one decided for one desired pool.
 struct PoolWork {
     const model::PoolSpec* spec = nullptr;
@@ -55,6 +61,8 @@ struct Demand {
     std::string region;  ///< As the first account wrote it.
     std::vector<const PoolWork*> pools;
     RegionRequirement requirement;
+    int wanted = 0;                ///< requirement.required before the version-wide limit.
+    bool version_limited = false;  ///< Lowered to fit kMaxReplicasPerVersion.
 };
 
 class Planner {
@@ -297,13 +305,83 @@ class Planner {
             std::vector<int> nodes;
             for (const auto* w : d.pools) nodes.push_back(w->spec->sized_nodes());
             d.requirement = RequiredRegionReplicas(nodes, desired_.policy);
+            d.wanted = d.requirement.required;
             demand_.emplace(key, std::move(d));
         }
+        for (auto it = demand_.begin(); it != demand_.end();) {
+            auto end = it;
+            while (end != demand_.end() && end->first.first == it->first.first) ++end;
+            FitVersion(it, end);
+            it = end;
+        }
+        for (const auto& [key, d] : demand_)
+            plan_.requirements.push_back(
+                {d.pools.front()->spec->image.str(), key.second, d.requirement.required});
+    }
+
+    /// Azure holds at most kMaxReplicasPerVersion replicas of a version over all its regions:
+    /// the regions' requirements [first, last) of one version are fitted into that.
+    void FitVersion(std::map<std::pair<std::string, std::string>, Demand>::iterator first,
+                    std::map<std::pair<std::string, std::string>, Demand>::iterator last) {
+        const model::ObservedImageVersion& version = *first->second.pools.front()->version;
+        std::vector<RegionShare> shares;
+        std::vector<Demand*> owner;
+        for (const auto& t : version.target_regions) {
+            auto it = std::find_if(first, last, [&](const auto& e) {
+                return e.first.second == model::NormalizeRegion(t.name);
+            });
+            shares.push_back({t.regional_replica_count,
+                              it == last ? std::nullopt : std::optional(it->second.wanted)});
+            owner.push_back(it == last ? nullptr : &it->second);
+        }
+        for (auto it = first; it != last; ++it) {
+            if (std::find(owner.begin(), owner.end(), &it->second) != owner.end()) continue;
+            shares.push_back({0, it->second.wanted});
+            owner.push_back(&it->second);
+        }
+        const VersionFit fit = FitVersionReplicas(shares, desired_.policy.lower_replicas);
+        if (!fit.squeezed) return;
+        const Demand& any = first->second;
+        if (fit.over) {
+            blocked_versions_.insert(any.version_key);
+            Finding f;
+            f.severity = Severity::Error;
+            f.code = "VersionReplicaLimit";
+            f.image_version = any.pools.front()->spec->image.str();
+            f.message = LimitText("the regions where pools use it need more than") +
+                        "; no replica change is planned (set policy.lowerReplicas, or use "
+                        "another version for some regions)";
+            plan_.findings.push_back(std::move(f));
+            return;
+        }
+        std::vector<std::string> cuts;
+        for (std::size_t i = 0; i < owner.size(); ++i) {
+            Demand* d = owner[i];
+            if (!d || fit.counts[i] >= d->wanted) continue;
+            d->requirement.required = fit.counts[i];
+            d->version_limited = true;
+            cuts.push_back(d->region + " " + std::to_string(d->wanted) + " -> " +
+                           std::to_string(fit.counts[i]));
+        }
+        Finding f;
+        f.severity = Severity::Warning;
+        f.code = "ReplicaCapReached";
+        f.image_version = any.pools.front()->spec->image.str();
+        f.message =
+            LimitText("the rules ask for more than") + "; shared out as " + Join(cuts, ", ");
+        plan_.findings.push_back(std::move(f));
     }
 
     const Demand* DemandFor(const PoolWork& w) const {
         auto it = demand_.find(std::pair(w.spec->image.key(), model::NormalizeRegion(w.region)));
         return it == demand_.end() ? nullptr : &it->second;
+    }
+
+    /// Need(d, required), and when the version-wide limit lowered it, what was wanted.
+    std::string NeedFor(const Demand& d) const {
+        if (!d.version_limited) return Need(d, d.requirement.required);
+        return Need(d, d.wanted) + ", limited to " + std::to_string(d.requirement.required) +
+               " by the version's " + std::to_string(kMaxReplicasPerVersion) + "-replica limit";
     }
 
     /// "a (3000 VMs), b (301 VMs) need 12 replicas in eastus (1 per 300 VMs + 0 extra)".
@@ -333,6 +411,7 @@ class Planner {
             pending.clear();
         };
         for (const auto& [key, d] : demand_) {
+            if (blocked_versions_.count(key.first)) continue;
             if (key.first != current_key) {
                 flush();
                 current_key = key.first;
@@ -369,8 +448,7 @@ class Planner {
                                                           : std::string();
                 regions.push_back(added);
                 a.kind = ActionKind::AddTargetRegion;
-                a.reason =
-                    d.region + " is not a target region of the version; " + Need(d, req.required);
+                a.reason = d.region + " is not a target region of the version; " + NeedFor(d);
                 pending.push_back(std::move(a));
                 continue;
             }
@@ -382,8 +460,8 @@ class Planner {
             a.kind = ActionKind::SetRegionalReplicas;
             a.from = have;
             a.region = it->name;
-            a.reason = std::string(raise ? "" : "lowerReplicas: ") + Need(d, req.required) +
-                       "; it has " + std::to_string(have);
+            a.reason = std::string(raise ? "" : "lowerReplicas: ") + NeedFor(d) + "; it has " +
+                       std::to_string(have);
             pending.push_back(std::move(a));
         }
         flush();
@@ -477,6 +555,7 @@ class Planner {
         pool_index_;
     std::vector<PoolWork> work_;
     std::map<std::pair<std::string, std::string>, Demand> demand_;
+    std::set<std::string> blocked_versions_;  ///< Version keys whose regions cannot fit.
     model::Plan plan_;
 };
 

@@ -26,6 +26,55 @@ RegionRequirement RequiredRegionReplicas(const std::vector<int>& pool_nodes,
     return r;
 }
 
+VersionFit FitVersionReplicas(const std::vector<RegionShare>& regions, bool lower, int limit) {
+    VersionFit fit;
+    fit.counts.resize(regions.size());
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+        const auto& r = regions[i];
+        fit.counts[i] = !r.wanted ? r.current : lower ? *r.wanted : std::max(*r.wanted, r.current);
+        total += fit.counts[i];
+    }
+    if (total <= limit) return fit;
+
+    std::int64_t budget = limit;
+    std::vector<int> floor(regions.size()), extra(regions.size());
+    std::int64_t total_extra = 0;
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+        const auto& r = regions[i];
+        if (!r.wanted) {
+            budget -= r.current;
+            continue;
+        }
+        floor[i] = std::min(fit.counts[i], lower ? 1 : std::max(1, r.current));
+        extra[i] = fit.counts[i] - floor[i];
+        budget -= floor[i];
+        total_extra += extra[i];
+    }
+    fit.squeezed = true;
+    if (budget <= 0) {
+        fit.over = budget < 0;
+        for (std::size_t i = 0; i < regions.size(); ++i)
+            if (regions[i].wanted) fit.counts[i] = floor[i];
+        return fit;
+    }
+    // budget < total_extra here: share it by largest remainder.
+    std::vector<std::pair<std::int64_t, std::size_t>> remainders;
+    std::int64_t given = 0;
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+        if (!regions[i].wanted) continue;
+        const std::int64_t scaled = budget * extra[i];
+        const std::int64_t share = scaled / total_extra;
+        fit.counts[i] = floor[i] + static_cast<int>(share);
+        given += share;
+        remainders.emplace_back(-(scaled % total_extra), i);
+    }
+    std::sort(remainders.begin(), remainders.end());
+    for (std::size_t k = 0; given < budget && k < remainders.size(); ++k, ++given)
+        ++fit.counts[remainders[k].second];
+    return fit;
+}
+
 model::Seconds ResizeTimeoutFor(int nodes, std::optional<model::Seconds> floor,
                                 const model::Policy& policy) {
     std::int64_t thousands = nodes <= 0 ? 0 : nodes / 1000 + (nodes % 1000 != 0 ? 1 : 0);

@@ -39,6 +39,30 @@ struct RegionRequirement {
 RegionRequirement RequiredRegionReplicas(const std::vector<int>& pool_nodes,
                                          const model::Policy& policy);
 
+/// Azure's limit on the replicas of one image version, summed over all its target regions.
+inline constexpr int kMaxReplicasPerVersion = 100;
+
+/// One target region of an image version, as FitVersionReplicas sees it.
+struct RegionShare {
+    int current = 0;            ///< Replicas it holds now (0: not a target region yet).
+    std::optional<int> wanted;  ///< What the rules ask there; nullopt: no pool uses it (kept).
+};
+
+/// The counts of one version's regions after FitVersionReplicas.
+struct VersionFit {
+    std::vector<int> counts;  ///< Per region (same order): the regionalReplicaCount to hold.
+    bool squeezed = false;    ///< Some region got less than it wanted.
+    bool over = false;        ///< Even the floors exceed the limit: Azure will refuse the PATCH.
+};
+
+/// Fits one version's regions into `limit` replicas in total. Without demand a region keeps
+/// its count. With demand it asks for `wanted`, or max(wanted, current) unless `lower`. When
+/// the sum exceeds `limit`, each region with demand keeps a floor (1, or its current count
+/// unless `lower`) and the rest of the limit is shared in proportion to what each still wants,
+/// largest remainders first (ties: the earlier region).
+VersionFit FitVersionReplicas(const std::vector<RegionShare>& regions, bool lower,
+                              int limit = kMaxReplicasPerVersion);
+
 /// resizeTimeout of a fixed-scale pool of `nodes` VMs:
 /// max(floor, 15m, ceil(nodes / 1000) x resizeTimeoutPer1000Vms).
 model::Seconds ResizeTimeoutFor(int nodes, std::optional<model::Seconds> floor,

@@ -214,10 +214,12 @@ std::string Reconciler::spec_fingerprint(const model::Action& a,
         const auto* spec = FindSpec(d, a.account, a.pool);
         return spec ? execute::SpecHash(*spec) : "none";
     }
+    // Every action of one version carries the same complete targetRegions list (one PATCH):
+    // the list alone identifies the write, whichever region's action recorded the error.
     std::string out;
     for (const auto& r : a.target_regions)
         out += fmt::format("{}={};", model::NormalizeRegion(r.name), r.regional_replica_count);
-    return out + fmt::format("{}->{}", a.region, a.to.value_or(-1));
+    return out;
 }
 
 std::string Reconciler::azure_fingerprint(const model::Action& a, const model::DesiredState& d,
@@ -708,10 +710,9 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
             RegionReplicaStatus rs;
             rs.region = entry.name;
             rs.required = planner::RequiredRegionReplicas(entry.nodes, desired.policy).required;
-            for (const auto& a : report.plan.actions)
-                if (IsReplicaAction(a.kind) && model::ResourceKey(a.image_version) == key &&
-                    model::NormalizeRegion(a.region) == norm && a.to)
-                    rs.required = *a.to;
+            for (const auto& r : report.plan.requirements)
+                if (model::ResourceKey(r.image_version) == key && r.region == norm)
+                    rs.required = r.required;
             rs.replication_state = "Missing";
             if (v) {
                 if (const auto* t = v->find_region(norm)) {

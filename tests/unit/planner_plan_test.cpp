@@ -391,6 +391,45 @@ TEST(Planner, CapBindsWithAWarningAndTheCreateProceeds) {
     EXPECT_THAT(Codes(plan), testing::ElementsAre("warning:ReplicaCapReached"));
 }
 
+TEST(Planner, VersionWideLimitSharesReplicasAcrossRegionsAndPoolsStillStart) {
+    // 30000 VMs in eastus want 100 replicas and 15000 in westus want 50; the version may hold
+    // 100 in total: eastus 67 and westus 33 (1 each, then 98 shared by what each still wants).
+    auto d = Desired({Spec("east", 30000), Spec("west", 15000, 0, "render-wus")});
+    auto o = World(1);
+    auto plan = Plan(d, o);
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "AddTargetRegion",
+                                                  "WaitForReplication", "WaitForReplication"));
+    EXPECT_EQ(plan.actions[0].to, 67);
+    EXPECT_EQ(plan.actions[1].to, 33);
+    int total = 0;
+    for (const auto& r : plan.actions[0].target_regions) total += r.regional_replica_count;
+    EXPECT_EQ(total, 100);
+    EXPECT_THAT(plan.actions[0].reason, testing::HasSubstr("limited to 67"));
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("warning:ReplicaCapReached"));
+    EXPECT_THAT(plan.findings[0].message, testing::HasSubstr("eastus 100 -> 67, westus 50 -> 33"));
+
+    // Once the shared-out counts are Completed, both pools are created.
+    auto& v = o.image_versions.begin()->second;
+    v.target_regions = {{"East US", 67, "Standard_LRS", ""}, {"westus", 33, "Standard_LRS", ""}};
+    v.summary = {{"East US", "Completed", 100}, {"westus", "Completed", 100}};
+    plan = Plan(d, o);
+    EXPECT_THAT(Kinds(plan), testing::ElementsAre("CreatePool", "CreatePool"));
+}
+
+TEST(Planner, NoReplicaWriteWhenTheVersionCannotHoldAnotherRegion) {
+    // 100 replicas in East US are kept (lowerReplicas off): westus cannot get even one.
+    auto d = Desired({Spec("east", 30000), Spec("west", 300, 0, "render-wus")});
+    auto plan = Plan(d, World(100));
+    EXPECT_THAT(Kinds(plan), testing::ElementsAre("CreatePool", "WaitForReplication"));
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("error:VersionReplicaLimit"));
+    d.policy.lower_replicas = true;
+    plan = Plan(d, World(100));
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "AddTargetRegion",
+                                                  "CreatePool", "WaitForReplication"));
+    EXPECT_EQ(plan.actions[0].to, 99);
+    EXPECT_EQ(plan.actions[1].to, 1);
+}
+
 TEST(Planner, ReplicasAreLoweredOnlyWhenAllowed) {
     auto d = Desired({Spec("render-linux", 300)});
     auto o = World(20);

@@ -75,6 +75,60 @@ TEST(PlannerRules, RegionRequirementSumsPoolsAddsExtraAndCaps) {
     EXPECT_EQ(RequiredRegionReplicas({2500}, policy).required, 3);
 }
 
+struct FitRow {
+    const char* what;
+    std::vector<RegionShare> regions;
+    bool lower;
+    std::vector<int> counts;
+    bool squeezed;
+    bool over;
+};
+
+// Azure's 100 replicas per version over all regions, worked out by hand (largest remainders).
+const FitRow kFitRows[] = {
+    {"fits", {{1, 10}}, false, {10}, false, false},
+    {"exactly 100 in total", {{1, 50}, {0, 50}}, false, {50, 50}, false, false},
+    // 101: floors 1+1, 98 shared over extras 50 and 49: 49.49 and 48.51 -> 49+1 and 48+1.
+    {"101 in total", {{1, 51}, {0, 50}}, false, {50, 50}, true, false},
+    // 150: floors 1+1, 98 over extras 99 and 49: 65.55 -> 66, 32.45 -> 32.
+    {"150 in total", {{1, 100}, {0, 50}}, false, {67, 33}, true, false},
+    {"a region without demand keeps its count",
+     {{30, std::nullopt}, {1, 100}},
+     false,
+     {30, 70},
+     true,
+     false},
+    {"not lowering: the current count is a floor",
+     {{60, 10}, {0, 60}},
+     false,
+     {60, 40},
+     true,
+     false},
+    {"lowering allowed: the same regions fit", {{60, 10}, {0, 60}}, true, {10, 60}, false, false},
+    {"lowering allowed: floors of 1", {{90, 100}, {0, 100}}, true, {50, 50}, true, false},
+    {"no room even for the floors", {{100, std::nullopt}, {0, 5}}, false, {100, 1}, true, true},
+    {"no room left, floors fit exactly", {{99, std::nullopt}, {0, 5}}, false, {99, 1}, true, false},
+};
+
+TEST(PlannerRules, VersionReplicasFitAzuresLimitAtBoundaries) {
+    for (const auto& r : kFitRows) {
+        auto fit = FitVersionReplicas(r.regions, r.lower);
+        EXPECT_EQ(fit.counts, r.counts) << r.what;
+        EXPECT_EQ(fit.squeezed, r.squeezed) << r.what;
+        EXPECT_EQ(fit.over, r.over) << r.what;
+        int total = 0;
+        for (int c : fit.counts) total += c;
+        if (!r.over) {
+            EXPECT_LE(total, kMaxReplicasPerVersion) << r.what;
+        }
+        for (std::size_t i = 0; i < r.regions.size(); ++i) {
+            if (r.regions[i].wanted && !r.lower) {
+                EXPECT_GE(fit.counts[i], r.regions[i].current) << r.what << ": lowered";
+            }
+        }
+    }
+}
+
 TEST(PlannerRules, WindowsAgentsAndOwnership) {
     EXPECT_TRUE(IsWindowsAgent("batch.node.windows amd64"));
     EXPECT_TRUE(IsWindowsAgent("Batch.Node.Windows amd64"));

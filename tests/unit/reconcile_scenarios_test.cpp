@@ -311,6 +311,51 @@ TEST_F(ScenarioTest, TerminalErrorsWaitForAChangeOfTheSpec) {
     EXPECT_EQ(azure.count("POST pool"), 1) << "a spec change retries";
 }
 
+TEST_F(ScenarioTest, RefusedReplicaPatchOfTwoRegionsIsHeldUntilSomethingChanges) {
+    // Both regions' actions carry the one PATCH; a terminal refusal holds the version whichever
+    // region's action recorded it.
+    azure.add_account(MakeAccount("weu"), "westeurope");
+    desired.accounts.push_back(MakeAccount("weu"));
+    desired.pools = {MakePool("east", "eus", kVersion140, 600),
+                     MakePool("west", "weu", kVersion140, 900)};
+    azure.fail("PATCH version",
+               MakeError(azure::ErrorKind::Client, 400, "InvalidParameter", "refused"), 1);
+    (void)Cycle();
+    EXPECT_EQ(azure.count("PATCH version"), 1);
+    for (int i = 0; i < 4; ++i) {
+        (void)Cycle(600s);
+        EXPECT_EQ(azure.count("PATCH version"), 0) << "cycle " << i << ": terminal, held";
+    }
+    desired.pools[1] = MakePool("west", "weu", kVersion140, 1200);
+    (void)Cycle();
+    EXPECT_EQ(azure.count("PATCH version"), 1) << "a change of the pools retries";
+}
+
+TEST_F(ScenarioTest, VersionWideReplicaLimitConvergesWithoutARefusedWrite) {
+    azure.add_account(MakeAccount("weu"), "westeurope");
+    desired.accounts.push_back(MakeAccount("weu"));
+    desired.policy.vms_per_replica = 10;  // 1000 VMs want 100 replicas, 500 want 50
+    desired.pools = {MakePool("east", "eus", kVersion140, 1000),
+                     MakePool("west", "weu", kVersion140, 500)};
+    EXPECT_GT(Converge(), 0);
+    int total = 0;
+    for (const auto& r : azure.version(kVersion140)->target_regions)
+        total += r.regional_replica_count;
+    EXPECT_EQ(total, 100);
+    EXPECT_NE(azure.pool("eus", "east"), nullptr);
+    EXPECT_NE(azure.pool("weu", "west"), nullptr);
+    auto r = Cycle();
+    EXPECT_TRUE(azure.writes().empty());
+    EXPECT_TRUE(r.converged());
+    snapshot = status.get();
+    const auto* vs = snapshot->image_version(kVersion140);
+    ASSERT_NE(vs, nullptr);
+    ASSERT_EQ(vs->regions.size(), 2u);
+    for (const auto& region : vs->regions)
+        EXPECT_EQ(region.required, region.current)
+            << region.region << ": status requires what the version can hold";
+}
+
 TEST_F(ScenarioTest, CoreQuotaIsAnErrorFindingAndNotRetried) {
     azure.account("eus")->info.dedicated_core_quota = 400;  // 100 nodes of 4 cores
     desired.pools = {MakePool("render", "eus", kVersion140, 300)};
