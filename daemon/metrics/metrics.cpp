@@ -4,9 +4,12 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <array>
+#include <atomic>
 #include <mutex>
 #include <set>
 
@@ -38,6 +41,7 @@ class GaugeSet {
                 ++it;
             }
         }
+        seen_.clear();
     }
 
   private:
@@ -51,11 +55,133 @@ const std::vector<std::string> kConditions = {"Ready", "Progressing", "Degraded"
 const std::vector<std::string> kReplicationStates = {"Unknown", "Replicating", "Completed",
                                                      "Failed", "Missing"};
 
+/// One pool's gauges, kept compact: at 10 000 pools these rows are the whole per-pool state.
+struct PoolRow {
+    std::string account;
+    std::string pool;
+    std::array<int, 4> nodes{};  ///< target dedicated, target low, current dedicated, current low
+    std::optional<int> desired_dedicated;
+    std::optional<int> desired_low_priority;
+    int allocation = -1;               ///< Index into kAllocationStates; -1: none of them.
+    std::array<bool, 3> conditions{};  ///< By kConditions.
+    std::vector<std::pair<std::string, int>> resize_errors;
+};
+using PoolRows = std::vector<PoolRow>;
+
+struct FamilyInfo {
+    const char* name;
+    const char* help;
+};
+
+const FamilyInfo kPoolNodes = {
+    "poolwarden_pool_nodes",
+    "Pool node counts by pool, kind (dedicated, lowPriority) and state (desired: the pool "
+    "file's fixed size; target and current: as Batch reports them)."};
+const FamilyInfo kAllocation = {
+    "poolwarden_pool_allocation_state",
+    "1 for the pool's current allocation state (steady, resizing, stopping)."};
+const FamilyInfo kConditionFamily = {
+    "poolwarden_pool_condition",
+    "Pool conditions (Ready, Progressing, Degraded): 1 when the condition is True, 0 when "
+    "False."};
+const FamilyInfo kResizeErrors = {"poolwarden_pool_resize_errors",
+                                  "Resize errors of the pool's last resize, by code."};
+
+/// Appends one gauge family to a text exposition, serializing a bounded chunk of samples at a
+/// time (prometheus-cpp's TextSerializer writes each chunk; the HELP and TYPE lines are kept
+/// from the first one only), so that a family of many pools never exists whole as
+/// ClientMetric objects.
+class ChunkedGauge {
+  public:
+    ChunkedGauge(std::string& out, const FamilyInfo& info) : out_(out) {
+        family_[0].name = info.name;
+        family_[0].help = info.help;
+        family_[0].type = prometheus::MetricType::Gauge;
+    }
+    ChunkedGauge(const ChunkedGauge&) = delete;
+    ChunkedGauge& operator=(const ChunkedGauge&) = delete;
+    ~ChunkedGauge() { flush(); }
+
+    /// Labels in name order (the order the registry's families use).
+    void add(std::initializer_list<std::pair<const char*, std::string_view>> labels, double value) {
+        auto& m = family_[0].metric.emplace_back();
+        m.label.reserve(labels.size());
+        for (const auto& [name, v] : labels) m.label.push_back({name, std::string(v)});
+        m.gauge.value = value;
+        if (family_[0].metric.size() >= kChunk) flush();
+    }
+
+  private:
+    static constexpr std::size_t kChunk = 512;
+
+    void flush() {
+        if (family_[0].metric.empty()) return;
+        std::string text = prometheus::TextSerializer().Serialize(family_);
+        std::size_t start = 0;
+        if (header_written_)
+            while (start < text.size() && text[start] == '#') {
+                auto nl = text.find('\n', start);
+                start = nl == std::string::npos ? text.size() : nl + 1;
+            }
+        out_.append(text, start);
+        family_[0].metric.clear();
+        header_written_ = true;
+    }
+
+    std::string& out_;
+    std::vector<prometheus::MetricFamily> family_{1};
+    bool header_written_ = false;
+};
+
+void AppendPools(std::string& out, const PoolRows& rows) {
+    static constexpr std::array<const char*, 2> kKinds = {"dedicated", "lowPriority"};
+    {
+        ChunkedGauge g(out, kPoolNodes);
+        for (const auto& r : rows) {
+            auto node = [&](int kind, const char* state, int v) {
+                g.add({{"account", r.account},
+                       {"kind", kKinds[kind]},
+                       {"pool", r.pool},
+                       {"state", state}},
+                      v);
+            };
+            node(0, "target", r.nodes[0]);
+            node(1, "target", r.nodes[1]);
+            node(0, "current", r.nodes[2]);
+            node(1, "current", r.nodes[3]);
+            if (r.desired_dedicated) node(0, "desired", *r.desired_dedicated);
+            if (r.desired_low_priority) node(1, "desired", *r.desired_low_priority);
+        }
+    }
+    {
+        ChunkedGauge g(out, kAllocation);
+        for (const auto& r : rows)
+            for (int s = 0; s < static_cast<int>(kAllocationStates.size()); ++s)
+                g.add({{"account", r.account}, {"pool", r.pool}, {"state", kAllocationStates[s]}},
+                      s == r.allocation ? 1 : 0);
+    }
+    {
+        ChunkedGauge g(out, kConditionFamily);
+        for (const auto& r : rows)
+            for (std::size_t c = 0; c < kConditions.size(); ++c)
+                g.add({{"account", r.account}, {"condition", kConditions[c]}, {"pool", r.pool}},
+                      r.conditions[c] ? 1 : 0);
+    }
+    {
+        ChunkedGauge g(out, kResizeErrors);
+        for (const auto& r : rows)
+            for (const auto& [code, n] : r.resize_errors)
+                g.add({{"account", r.account}, {"code", code}, {"pool", r.pool}}, n);
+    }
+}
+
 }  // namespace
 
 struct Metrics::Impl {
     std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
     std::mutex mutex;
+    std::shared_ptr<const PoolRows> pools = std::make_shared<PoolRows>();
+    std::atomic<std::size_t> last_size{0};
 
     prometheus::Family<prometheus::Counter>& cycles =
         BuildCounter()
@@ -123,30 +249,6 @@ struct Metrics::Impl {
                 "Validation errors per configuration file (a file with errors is not applied; "
                 "its last good version stays in force).")
             .Register(*registry);
-    prometheus::Family<prometheus::Gauge>& pool_nodes =
-        BuildGauge()
-            .Name("poolwarden_pool_nodes")
-            .Help(
-                "Pool node counts by pool, kind (dedicated, lowPriority) and state (desired: "
-                "the pool file's fixed size; target and current: as Batch reports them).")
-            .Register(*registry);
-    prometheus::Family<prometheus::Gauge>& allocation =
-        BuildGauge()
-            .Name("poolwarden_pool_allocation_state")
-            .Help("1 for the pool's current allocation state (steady, resizing, stopping).")
-            .Register(*registry);
-    prometheus::Family<prometheus::Gauge>& conditions =
-        BuildGauge()
-            .Name("poolwarden_pool_condition")
-            .Help(
-                "Pool conditions (Ready, Progressing, Degraded): 1 when the condition is True, "
-                "0 when False.")
-            .Register(*registry);
-    prometheus::Family<prometheus::Gauge>& resize_errors =
-        BuildGauge()
-            .Name("poolwarden_pool_resize_errors")
-            .Help("Resize errors of the pool's last resize, by code.")
-            .Register(*registry);
     prometheus::Family<prometheus::Gauge>& replicas =
         BuildGauge()
             .Name("poolwarden_image_replicas")
@@ -171,10 +273,6 @@ struct Metrics::Impl {
             .Register(*registry);
 
     GaugeSet config_errors_set{config_errors};
-    GaugeSet pool_nodes_set{pool_nodes};
-    GaugeSet allocation_set{allocation};
-    GaugeSet conditions_set{conditions};
-    GaugeSet resize_errors_set{resize_errors};
     GaugeSet replicas_set{replicas};
     GaugeSet replication_set{replication};
     GaugeSet findings_set{findings};
@@ -189,24 +287,42 @@ Metrics::Metrics(std::string_view version) : impl_(std::make_unique<Impl>()) {
 
 Metrics::~Metrics() = default;
 
-prometheus::Registry& Metrics::registry() { return *impl_->registry; }
-
 std::vector<std::string> Metrics::family_names() const {
     auto& i = *impl_;
-    return {i.cycles.GetName(),           i.cycle_duration.GetName(),
-            i.actions.GetName(),          i.requests.GetName(),
-            i.request_duration.GetName(), i.throttled.GetName(),
-            i.retries.GetName(),          i.ratelimit.GetName(),
-            i.tokens.GetName(),           i.reloads.GetName(),
-            i.reload_success.GetName(),   i.config_errors.GetName(),
-            i.pool_nodes.GetName(),       i.allocation.GetName(),
-            i.conditions.GetName(),       i.resize_errors.GetName(),
-            i.replicas.GetName(),         i.replication.GetName(),
-            i.findings.GetName(),         i.build.GetName()};
+    return {i.cycles.GetName(),
+            i.cycle_duration.GetName(),
+            i.actions.GetName(),
+            i.requests.GetName(),
+            i.request_duration.GetName(),
+            i.throttled.GetName(),
+            i.retries.GetName(),
+            i.ratelimit.GetName(),
+            i.tokens.GetName(),
+            i.reloads.GetName(),
+            i.reload_success.GetName(),
+            i.config_errors.GetName(),
+            kPoolNodes.name,
+            kAllocation.name,
+            kConditionFamily.name,
+            kResizeErrors.name,
+            i.replicas.GetName(),
+            i.replication.GetName(),
+            i.findings.GetName(),
+            i.build.GetName()};
 }
 
 std::string Metrics::serialize() const {
-    return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+    std::shared_ptr<const PoolRows> pools;
+    {
+        std::lock_guard lock(impl_->mutex);
+        pools = impl_->pools;
+    }
+    std::string out;
+    out.reserve(impl_->last_size.load() + impl_->last_size.load() / 8);
+    out += prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+    AppendPools(out, *pools);
+    impl_->last_size = out.size();
+    return out;
 }
 
 void Metrics::cycle_finished(std::string_view result, double seconds) {
@@ -267,41 +383,26 @@ void Metrics::set_config_errors(const std::map<std::string, int>& errors_by_file
 }
 
 void Metrics::set_pools(const std::vector<PoolSample>& pools) {
-    std::lock_guard lock(impl_->mutex);
-    auto& nodes = impl_->pool_nodes_set;
-    auto& alloc = impl_->allocation_set;
-    auto& errors = impl_->resize_errors_set;
-    auto& conds = impl_->conditions_set;
-    nodes.begin();
-    alloc.begin();
-    errors.begin();
-    conds.begin();
+    auto rows = std::make_shared<PoolRows>();
+    rows->reserve(pools.size());
     for (const auto& p : pools) {
-        auto node = [&](const char* kind, const char* state, int v) {
-            nodes.set({{"account", p.account}, {"pool", p.pool}, {"kind", kind}, {"state", state}},
-                      v);
-        };
-        node("dedicated", "target", p.target_dedicated);
-        node("lowPriority", "target", p.target_low_priority);
-        node("dedicated", "current", p.current_dedicated);
-        node("lowPriority", "current", p.current_low_priority);
-        if (p.desired_dedicated) node("dedicated", "desired", *p.desired_dedicated);
-        if (p.desired_low_priority) node("lowPriority", "desired", *p.desired_low_priority);
-        for (const auto& s : kAllocationStates)
-            alloc.set({{"account", p.account}, {"pool", p.pool}, {"state", s}},
-                      s == p.allocation_state ? 1 : 0);
-        for (const auto& c : kConditions) {
-            auto it = p.conditions.find(c);
-            conds.set({{"account", p.account}, {"pool", p.pool}, {"condition", c}},
-                      it != p.conditions.end() && it->second ? 1 : 0);
+        PoolRow& r = rows->emplace_back();
+        r.account = p.account;
+        r.pool = p.pool;
+        r.nodes = {p.target_dedicated, p.target_low_priority, p.current_dedicated,
+                   p.current_low_priority};
+        r.desired_dedicated = p.desired_dedicated;
+        r.desired_low_priority = p.desired_low_priority;
+        for (std::size_t s = 0; s < kAllocationStates.size(); ++s)
+            if (kAllocationStates[s] == p.allocation_state) r.allocation = static_cast<int>(s);
+        for (std::size_t c = 0; c < kConditions.size(); ++c) {
+            auto it = p.conditions.find(kConditions[c]);
+            r.conditions[c] = it != p.conditions.end() && it->second;
         }
-        for (const auto& [code, n] : p.resize_errors)
-            errors.set({{"account", p.account}, {"pool", p.pool}, {"code", code}}, n);
+        r.resize_errors.assign(p.resize_errors.begin(), p.resize_errors.end());
     }
-    nodes.end();
-    alloc.end();
-    errors.end();
-    conds.end();
+    std::lock_guard lock(impl_->mutex);
+    impl_->pools = std::move(rows);
 }
 
 void Metrics::set_replicas(const std::vector<ReplicaSample>& replicas) {

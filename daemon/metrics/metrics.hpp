@@ -8,10 +8,6 @@
 #include <utility>
 #include <vector>
 
-namespace prometheus {
-class Registry;
-}
-
 namespace pw::metrics {
 
 /// One pool's sizes and state, as the last cycle observed it.
@@ -39,9 +35,10 @@ struct ReplicaSample {
     std::string state;  ///< Unknown | Replicating | Completed | Failed | Missing
 };
 
-/// poolwarden's Prometheus metrics (prometheus-cpp core registry; every family has HELP).
-/// Event counters are incremented as things happen; per-cycle state gauges are replaced as a
-/// whole so that pools and versions that went away disappear. Label sets stay bounded: no
+/// poolwarden's Prometheus metrics (prometheus-cpp core registry and TextSerializer; every family
+/// has HELP). Event counters are incremented as things happen; per-cycle state gauges are
+/// replaced as a whole so that pools and versions that went away disappear. The per-pool gauges
+/// are kept as one compact row per pool rather than registry series. Label sets stay bounded: no
 /// request ids or raw error messages.
 ///
 /// Thread safety: every method may be called from any thread.
@@ -52,9 +49,10 @@ class Metrics {
     Metrics(const Metrics&) = delete;
     Metrics& operator=(const Metrics&) = delete;
 
-    /// The Prometheus text exposition format (version 0.0.4) of every family.
+    /// The Prometheus text exposition format (version 0.0.4) of every family. Per-pool families
+    /// are serialized in bounded chunks, so a scrape of many pools costs about the size of its
+    /// text, not an object per series.
     std::string serialize() const;
-    prometheus::Registry& registry();
     /// The name of every registered family (families without samples are not serialized).
     std::vector<std::string> family_names() const;
 

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 namespace pw::metrics {
@@ -115,6 +117,60 @@ TEST(MetricsTest, ExpositionPassesPromtoolCheckMetrics) {
     int rc = ::pclose(p);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_EQ(out, "") << out;
+}
+
+TEST(MetricsTest, ManyPoolsKeepOneContiguousGroupPerFamily) {
+    // More pools than one serialization chunk: each family must still have one HELP and one
+    // TYPE line, followed by all of its samples (the text format requires one group).
+    Metrics m("x");
+    std::vector<PoolSample> pools;
+    for (int i = 0; i < 1500; ++i)
+        pools.push_back({.account = "a" + std::to_string(i % 7),
+                         .pool = "pool-" + std::to_string(i),
+                         .target_dedicated = i,
+                         .desired_dedicated = i,
+                         .desired_low_priority = 0,
+                         .allocation_state = i % 2 ? "steady" : "resizing",
+                         .conditions = {{"Ready", i % 2 == 1}},
+                         .resize_errors = {{"AllocationTimedout", 1}}});
+    m.set_pools(pools);
+    std::istringstream in(m.serialize());
+    std::map<std::string, int> samples, help, type;
+    std::set<std::string> finished;
+    std::string line, current;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        std::istringstream words(line);
+        std::string first, second, name;
+        words >> first >> second >> name;
+        if (first == "#") {
+            (second == "HELP" ? help : type)[name]++;
+            if (name != current) {
+                if (!current.empty()) finished.insert(current);
+                ASSERT_EQ(finished.count(name), 0U) << name << " appears in two groups";
+                current = name;
+            }
+            continue;
+        }
+        name = line.substr(0, line.find_first_of("{ "));
+        ASSERT_EQ(name.rfind(current, 0), 0U) << line << " outside its family's group";
+        samples[name]++;
+    }
+    for (const char* family : {"poolwarden_pool_nodes", "poolwarden_pool_allocation_state",
+                               "poolwarden_pool_condition", "poolwarden_pool_resize_errors"}) {
+        EXPECT_EQ(help[family], 1) << family;
+        EXPECT_EQ(type[family], 1) << family;
+    }
+    EXPECT_EQ(samples["poolwarden_pool_nodes"], 1500 * 6);
+    EXPECT_EQ(samples["poolwarden_pool_allocation_state"], 1500 * 3);
+    EXPECT_EQ(samples["poolwarden_pool_condition"], 1500 * 3);
+    EXPECT_EQ(samples["poolwarden_pool_resize_errors"], 1500);
+    auto text = m.serialize();
+    for (std::string sample : {"poolwarden_pool_nodes{account=\"a1\",kind=\"dedicated\","
+                               "pool=\"pool-1499\",state=\"desired\"} 1499\n",
+                               "poolwarden_pool_condition{account=\"a1\",condition=\"Ready\","
+                               "pool=\"pool-1\"} 1\n"})
+        EXPECT_NE(text.find(sample), std::string::npos) << sample;  // (the text is 1.8 MB)
 }
 
 TEST(MetricsTest, ReadmeDocumentsEveryFamily) {
