@@ -1,0 +1,338 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "log/log.hpp"
+#include "model/duration.hpp"
+#include "model/resource_id.hpp"
+#include "planner/rules.hpp"
+#include "reconcile/lookup.hpp"
+#include "reconcile/reconciler.hpp"
+
+namespace pw::reconcile {
+
+using model::ActionKind;
+using namespace detail;  // this module's own helpers (lookup.hpp)
+
+namespace {
+
+void SetCondition(std::vector<Condition>& out, const std::vector<Condition>* prev, std::string type,
+                  bool status, std::string reason, std::string message, TimePoint now) {
+    Condition c{std::move(type), status, std::move(reason), std::move(message), now};
+    if (prev) {
+        for (const auto& p : *prev)
+            if (p.type == c.type && p.status == c.status) c.since = p.since;
+    }
+    out.push_back(std::move(c));
+}
+
+std::string ProgressReason(ActionKind k) {
+    switch (k) {
+        case ActionKind::AddTargetRegion:
+        case ActionKind::SetRegionalReplicas:
+            return "UpdatingReplicas";
+        case ActionKind::WaitForReplication:
+            return "WaitingForReplication";
+        case ActionKind::CreatePool:
+            return "Creating";
+        case ActionKind::ResizePool:
+            return "Resizing";
+        case ActionKind::PatchPool:
+            return "Patching";
+    }
+    return "Progressing";
+}
+
+std::string ConditionText(const PoolStatus& p, std::string_view type) {
+    const auto* c = p.condition(type);
+    if (!c) return "";
+    return std::string(c->status ? "True" : "False") + "/" + c->reason;
+}
+
+// One line whenever a pool's conditions or node counts change (not every cycle).
+void LogPoolChange(const PoolStatus* before, const PoolStatus& now) {
+    auto nodes = [](const PoolStatus& p) {
+        if (!p.current_nodes) return std::string("-");
+        return fmt::format("{}/{}", *p.current_nodes, *p.target_nodes);
+    };
+    if (before && nodes(*before) == nodes(now) &&
+        ConditionText(*before, "Ready") == ConditionText(now, "Ready") &&
+        ConditionText(*before, "Progressing") == ConditionText(now, "Progressing") &&
+        ConditionText(*before, "Degraded") == ConditionText(now, "Degraded"))
+        return;
+    log::Write(spdlog::level::info, "pool",
+               {{"pool", now.id},
+                {"account", now.account},
+                {"ready", ConditionText(now, "Ready")},
+                {"progressing", ConditionText(now, "Progressing")},
+                {"degraded", ConditionText(now, "Degraded")},
+                {"allocationState", now.allocation_state},
+                {"nodes", nodes(now)}});
+}
+
+void LogVersionChange(const ImageVersionStatus* before, const ImageVersionStatus& now) {
+    for (const auto& r : now.regions) {
+        bool same = false;
+        if (before) {
+            for (const auto& b : before->regions)
+                if (b.region == r.region && b.required == r.required && b.current == r.current &&
+                    b.replication_state == r.replication_state && b.progress == r.progress)
+                    same = true;
+        }
+        if (same) continue;
+        log::Write(spdlog::level::info, "image version",
+                   {{"imageVersion", now.id},
+                    {"region", r.region},
+                    {"replicas", fmt::format("{}/{}", r.current, r.required)},
+                    {"replication", r.replication_state},
+                    {"progress", fmt::format("{}%", r.progress)},
+                    {"provisioningState", now.provisioning_state}});
+    }
+}
+
+}  // namespace
+
+void Reconciler::publish(const CycleReport& report, const model::DesiredState& desired,
+                         TimePoint now) {
+    const auto& obs = report.observation;
+    const auto& o = obs.state;
+    auto prev = status_.get();
+    StatusSnapshot next;
+
+    // Hash indexes, built once: per-pool scans of the previous status, the findings and the
+    // actions made publishing quadratic in the number of pools.
+    const PoolIndex pools(o);
+    std::unordered_map<std::string, const PoolStatus*> prev_pools;
+    for (const auto& ps : prev->pools) prev_pools.emplace(model::ResourceKey(ps.id), &ps);
+    std::unordered_map<std::string, std::vector<const model::Finding*>> findings_by_pool;
+    for (const auto& f : report.plan.findings)
+        findings_by_pool[model::ResourceKey(f.pool)].push_back(&f);
+    std::unordered_map<std::string, std::vector<std::size_t>> pool_actions;
+    std::unordered_map<std::string, std::vector<std::size_t>> version_actions;
+    const auto& actions = report.plan.actions;
+    next.pools.reserve(desired.pools.size());
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        const auto& a = actions[i];
+        if (!a.pool.empty())
+            pool_actions[PoolKey(a.account, a.pool)].push_back(i);
+        else
+            version_actions[model::ResourceKey(a.image_version)].push_back(i);
+    }
+
+    for (const auto& spec : desired.pools) {
+        PoolStatus ps;
+        ps.id = spec.id;
+        ps.account = spec.account;
+        ps.source_file = spec.source_file;
+        const auto pool_key = model::ResourceKey(spec.id);
+        const auto prev_it = prev_pools.find(pool_key);
+        const PoolStatus* before = prev_it == prev_pools.end() ? nullptr : prev_it->second;
+        const auto* prev_conditions = before ? &before->conditions : nullptr;
+        const auto* p = pools.find(spec.account, spec.id);
+        if (p) {
+            ps.allocation_state = p->allocation_state;
+            ps.target_nodes = p->target_dedicated_nodes + p->target_low_priority_nodes;
+            ps.current_nodes = p->current_dedicated_nodes + p->current_low_priority_nodes;
+            ps.observed_target = {p->target_dedicated_nodes, p->target_low_priority_nodes};
+            ps.observed_current = {p->current_dedicated_nodes, p->current_low_priority_nodes};
+            for (const auto& e : p->resize_errors) ++ps.resize_errors[e.code];
+        }
+        if (spec.fixed)
+            ps.desired_nodes = {spec.fixed->target_dedicated_nodes,
+                                spec.fixed->target_low_priority_nodes};
+        if (auto it = findings_by_pool.find(pool_key); it != findings_by_pool.end())
+            for (const auto* f : it->second)
+                if (f->account.empty() || f->account == spec.account) ps.findings.push_back(*f);
+        auto region = model::NormalizeRegion(AccountRegion(desired, o, spec.account));
+        std::vector<std::size_t> mine_at;
+        if (auto it = pool_actions.find(PoolKey(spec.account, spec.id)); it != pool_actions.end())
+            mine_at = it->second;
+        if (auto it = version_actions.find(spec.image.key()); it != version_actions.end())
+            for (auto i : it->second)
+                if (actions[i].region.empty() ||
+                    model::NormalizeRegion(actions[i].region) == region)
+                    mine_at.push_back(i);
+        std::sort(mine_at.begin(), mine_at.end());
+        std::vector<const model::Action*> mine;
+        for (auto i : mine_at) mine.push_back(&actions[i]);
+        auto item_it = items_.find(PoolKey(spec.account, spec.id));
+        const Item* item = item_it == items_.end() ? nullptr : &item_it->second;
+        if (item) {
+            ps.last_action = item->last_action;
+            ps.last_error = item->last_error;
+        }
+        for (const auto* a : mine) {
+            if (IsReplicaAction(a->kind) || a->kind == ActionKind::WaitForReplication) {
+                if (auto v = items_.find(VersionKey(a->image_version)); v != items_.end()) {
+                    if (!ps.last_action) ps.last_action = v->second.last_action;
+                    if (!ps.last_error) ps.last_error = v->second.last_error;
+                }
+            }
+        }
+
+        const auto health = obs.accounts.find(spec.account);
+        bool account_ok = health != obs.accounts.end() && health->second.complete;
+        bool image_failed =
+            obs.failed_versions.count(spec.image.key()) ||
+            obs.failed_images.count(model::ResourceKey(spec.image.image_definition_id()));
+        const model::Finding* error_finding = nullptr;
+        const model::Finding* warning_finding = nullptr;
+        for (const auto& f : ps.findings) {
+            if (f.severity == model::Severity::Error && !error_finding) error_finding = &f;
+            if (f.severity == model::Severity::Warning && !warning_finding) warning_finding = &f;
+        }
+
+        // Degraded
+        if (error_finding) {
+            SetCondition(ps.conditions, prev_conditions, "Degraded", true, error_finding->code,
+                         error_finding->message, now);
+        } else if (!account_ok) {
+            SetCondition(
+                ps.conditions, prev_conditions, "Degraded", true, "ObservationFailed",
+                health == obs.accounts.end() ? "account not configured" : health->second.error,
+                now);
+        } else if (image_failed) {
+            auto it = obs.failed_versions.find(spec.image.key());
+            SetCondition(ps.conditions, prev_conditions, "Degraded", true, "ObservationFailed",
+                         it != obs.failed_versions.end() ? "image version: " + it->second
+                                                         : "image definition could not be read",
+                         now);
+        } else if (ps.last_error) {
+            SetCondition(ps.conditions, prev_conditions, "Degraded", true,
+                         ps.last_error->terminal ? "TerminalError" : "RetryingAfterError",
+                         ps.last_error->message, now);
+        } else if (warning_finding) {
+            SetCondition(ps.conditions, prev_conditions, "Degraded", true, warning_finding->code,
+                         warning_finding->message, now);
+        } else {
+            SetCondition(ps.conditions, prev_conditions, "Degraded", false, "AsExpected", "", now);
+        }
+
+        // Progressing
+        if (!mine.empty()) {
+            const auto* a = mine.front();
+            for (const auto* m : mine)
+                if (!m->pool.empty()) {
+                    a = m;
+                    break;
+                }
+            std::string reason = ProgressReason(a->kind);
+            SetCondition(ps.conditions, prev_conditions, "Progressing", true, reason, a->reason,
+                         now);
+        } else if (p && p->allocation_state != "steady") {
+            SetCondition(ps.conditions, prev_conditions, "Progressing", true, "Resizing",
+                         fmt::format("{} of {} nodes", *ps.current_nodes, *ps.target_nodes), now);
+        } else {
+            SetCondition(ps.conditions, prev_conditions, "Progressing", false, "Stable", "", now);
+        }
+
+        // Ready
+        if (!account_ok && before && before->condition("Ready")) {
+            ps.conditions.push_back(*before->condition("Ready"));
+        } else if (!p) {
+            SetCondition(ps.conditions, prev_conditions, "Ready", false, "NotCreated",
+                         "the pool does not exist yet", now);
+        } else if (p->state == "deleting") {
+            SetCondition(ps.conditions, prev_conditions, "Ready", false, "Deleting",
+                         "the pool is being deleted", now);
+        } else if (!mine.empty() || !Converged(*p) || error_finding) {
+            std::string reason = error_finding                     ? error_finding->code
+                                 : p->allocation_state != "steady" ? "Resizing"
+                                 : !mine.empty()                   ? "Progressing"
+                                                                   : "NotAtTarget";
+            SetCondition(ps.conditions, prev_conditions, "Ready", false, reason,
+                         fmt::format("{} of {} nodes", *ps.current_nodes, *ps.target_nodes), now);
+        } else {
+            SetCondition(ps.conditions, prev_conditions, "Ready", true, "Converged",
+                         fmt::format("{} nodes", *ps.current_nodes), now);
+        }
+        LogPoolChange(before, ps);
+        next.pools.push_back(std::move(ps));
+    }
+
+    // Image versions: required vs current replicas per account region.
+    struct RegionDemand {
+        std::string name;
+        std::vector<int> nodes;
+    };
+    std::map<std::string, std::map<std::string, RegionDemand>> required;
+    std::map<std::string, std::string> version_ids;
+    for (const auto& spec : desired.pools) {
+        auto region = AccountRegion(desired, o, spec.account);
+        version_ids.emplace(spec.image.key(), spec.image.str());
+        if (region.empty()) continue;
+        auto& entry = required[spec.image.key()][model::NormalizeRegion(region)];
+        entry.name = region;
+        entry.nodes.push_back(spec.sized_nodes());
+    }
+    for (const auto& [key, id] : version_ids) {
+        ImageVersionStatus vs;
+        vs.id = id;
+        const auto* v = FindVersion(o, id);
+        if (v) {
+            vs.provisioning_state = v->provisioning_state;
+            vs.aggregated_state = v->aggregated_state;
+        }
+        for (const auto& [norm, entry] : required[key]) {
+            RegionReplicaStatus rs;
+            rs.region = entry.name;
+            rs.required = planner::RequiredRegionReplicas(entry.nodes, desired.policy).required;
+            for (const auto& r : report.plan.requirements)
+                if (model::ResourceKey(r.image_version) == key && r.region == norm)
+                    rs.required = r.required;
+            rs.replication_state = "Missing";
+            if (v) {
+                if (const auto* t = v->find_region(norm)) {
+                    rs.current = t->regional_replica_count;
+                    rs.replication_state = "Unknown";
+                }
+                if (const auto* r = v->find_replication(norm)) {
+                    rs.replication_state = r->state;
+                    rs.progress = r->progress;
+                }
+            }
+            vs.regions.push_back(std::move(rs));
+        }
+        if (auto it = items_.find(VersionKey(id)); it != items_.end()) {
+            vs.last_action = it->second.last_action;
+            vs.last_error = it->second.last_error;
+        }
+        LogVersionChange(prev->image_version(id), vs);
+        next.image_versions.push_back(std::move(vs));
+    }
+
+    for (const auto& [name, health] : obs.accounts) {
+        AccountStatus as;
+        as.name = name;
+        as.observed = health.complete;
+        as.error = health.error;
+        if (auto it = o.accounts.find(name); it != o.accounts.end()) {
+            as.location = it->second.location;
+            as.pools_observed = static_cast<int>(it->second.pools.size());
+        }
+        next.accounts.push_back(std::move(as));
+    }
+
+    CycleSummary cs;
+    cs.id = report.id;
+    cs.started = report.started;
+    cs.finished = report.finished;
+    cs.actions = static_cast<int>(report.plan.actions.size());
+    cs.writes = report.writes;
+    cs.failed = report.failed;
+    cs.converged = report.converged();
+    cs.requeue_after = report.requeue_after;
+
+    status_.update([&](StatusSnapshot& s) {
+        s.updated = now;
+        s.last_cycle = cs;
+        s.pools = std::move(next.pools);
+        s.image_versions = std::move(next.image_versions);
+        s.accounts = std::move(next.accounts);
+        s.findings = report.plan.findings;
+    });
+}
+
+}  // namespace pw::reconcile
