@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "../sim/sim_fixture.hpp"
@@ -88,6 +89,30 @@ inline std::string PoolYaml(const std::string& id, const std::string& account, i
     return y;
 }
 
+/// The `auth:` lines for the simulator's demo tenant and client (secret in ./client-secret).
+inline const std::string kClientSecretAuth =
+    "  method: clientSecret\n"
+    "  tenantId: 22222222-2222-2222-2222-222222222222\n"
+    "  clientId: 33333333-3333-3333-3333-333333333333\n"
+    "  clientSecretFile: client-secret\n";
+
+/// A daemon file for poolwarden-sim on `sim_port`: the cloud endpoints, `auth` (the lines
+/// under `auth:`), one account entry per name (account name = local name), then `rest`.
+inline std::string DaemonYaml(std::uint16_t sim_port, const std::vector<std::string>& accounts,
+                              const std::string& rest,
+                              const std::string& auth = kClientSecretAuth) {
+    const std::string base = "http://127.0.0.1:" + std::to_string(sim_port) + "/";
+    std::string y = "cloud:\n  resourceManager: " + base + "\n  authorityHost: " + base +
+                    "\n  batchResource: https://batch.core.windows.net/\n"
+                    "  managementResource: https://management.core.windows.net/\n"
+                    "  imdsEndpoint: " +
+                    base + "metadata/identity/oauth2/token\nauth:\n" + auth + "accounts:\n";
+    for (const auto& a : accounts)
+        y += "  - name: " + a + "\n    subscriptionId: " + kSub +
+             "\n    resourceGroup: rg-batch\n    accountName: " + a + "\n";
+    return y + rest;
+}
+
 /// The poolwarden binary as a child process (stderr to a log file).
 class DaemonProcess {
   public:
@@ -114,7 +139,10 @@ class DaemonProcess {
     DaemonProcess(const DaemonProcess&) = delete;
     DaemonProcess& operator=(const DaemonProcess&) = delete;
 
-    void Signal(int sig) { kill(pid_, sig); }
+    pid_t pid() const { return pid_; }
+    void Signal(int sig) {
+        if (pid_ > 0) kill(pid_, sig);
+    }
     bool Running() {
         if (pid_ <= 0) return false;
         int status = 0;
@@ -154,6 +182,21 @@ class DaemonProcess {
     std::filesystem::path log_;
 };
 
+/// The port of the daemon's endpoints, read from its log (`listen: 127.0.0.1:0`); 0 if it
+/// does not say within `timeout`.
+inline std::uint16_t ListeningPort(const DaemonProcess& daemon,
+                                   std::chrono::milliseconds timeout = 15s) {
+    static const std::regex re(R"(endpoints listening.*address\W+127\.0\.0\.1:(\d+))");
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    do {
+        std::smatch m;
+        const std::string log = daemon.Log();
+        if (std::regex_search(log, m, re)) return static_cast<std::uint16_t>(std::stoi(m[1]));
+        std::this_thread::sleep_for(100ms);
+    } while (std::chrono::steady_clock::now() < end);
+    return 0;
+}
+
 /// A simulator with a generated world plus a config directory for poolwarden.
 class E2E {
   public:
@@ -179,24 +222,11 @@ class E2E {
     }
 
     void WriteDaemonFile(const std::vector<std::string>& accounts, const std::string& extra = "") {
-        std::string base = "http://127.0.0.1:" + std::to_string(sim_->port()) + "/";
-        std::string y = "cloud:\n  resourceManager: " + base + "\n  authorityHost: " + base +
-                        "\n  batchResource: https://batch.core.windows.net/\n"
-                        "  managementResource: https://management.core.windows.net/\n"
-                        "  imdsEndpoint: " +
-                        base +
-                        "metadata/identity/oauth2/token\n"
-                        "auth:\n  method: clientSecret\n"
-                        "  tenantId: 22222222-2222-2222-2222-222222222222\n"
-                        "  clientId: 33333333-3333-3333-3333-333333333333\n"
-                        "  clientSecretFile: client-secret\naccounts:\n";
-        for (const auto& a : accounts)
-            y += "  - name: " + a + "\n    subscriptionId: " + kSub +
-                 "\n    resourceGroup: rg-batch\n    accountName: " + a + "\n";
-        y += "reconcile:\n  interval: 1s\n  concurrency: 4\npoolsDir: pools.d\n"
-             "listen: 127.0.0.1:0\n" +
-             extra;
-        std::ofstream(dir_ / "poolwarden.yaml") << y;
+        std::ofstream(dir_ / "poolwarden.yaml")
+            << DaemonYaml(sim_->port(), accounts,
+                          "reconcile:\n  interval: 1s\n  concurrency: 4\npoolsDir: pools.d\n"
+                          "listen: 127.0.0.1:0\n" +
+                              extra);
     }
     void WritePoolFile(const std::string& name, const std::string& body) {
         auto tmp = dir_ / (".tmp-" + name);

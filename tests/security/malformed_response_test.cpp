@@ -67,19 +67,9 @@ class MalformedResponse : public ::testing::TestWithParam<Case> {
         std::ofstream(dir_ / "client-secret") << simtest::kSecret;
         fs::permissions(dir_ / "client-secret", fs::perms::owner_read | fs::perms::owner_write,
                         fs::perm_options::replace);
-        const std::string base = "http://127.0.0.1:" + std::to_string(sim_->port()) + "/";
-        std::string y = "cloud:\n  resourceManager: " + base + "\n  authorityHost: " + base +
-                        "\n  batchResource: https://batch.core.windows.net/\n"
-                        "  managementResource: https://management.core.windows.net/\n"
-                        "auth:\n  method: clientSecret\n"
-                        "  tenantId: 22222222-2222-2222-2222-222222222222\n"
-                        "  clientId: 33333333-3333-3333-3333-333333333333\n"
-                        "  clientSecretFile: client-secret\naccounts:\n";
-        for (const char* a : {"renderbatch", "otherbatch"})
-            y += std::string("  - name: ") + a + "\n    subscriptionId: " + e2e::kSub +
-                 "\n    resourceGroup: rg-batch\n    accountName: " + a + "\n";
-        y += "reconcile:\n  interval: 1s\npoolsDir: pools.d\nlisten: 127.0.0.1:0\n";
-        std::ofstream(dir_ / "poolwarden.yaml") << y;
+        std::ofstream(dir_ / "poolwarden.yaml") << e2e::DaemonYaml(
+            sim_->port(), {"renderbatch", "otherbatch"},
+            "reconcile:\n  interval: 1s\npoolsDir: pools.d\nlisten: 127.0.0.1:0\n");
     }
     void TearDown() override {
         daemon_.reset();
@@ -88,20 +78,7 @@ class MalformedResponse : public ::testing::TestWithParam<Case> {
         if (!dir_.empty() && !getenv("PW_E2E_KEEP")) fs::remove_all(dir_, ec);
     }
 
-    std::uint16_t DaemonPort() {
-        static const std::regex re(R"(endpoints listening.*address\W+127\.0\.0\.1:(\d+))");
-        std::uint16_t port = 0;
-        e2e::E2E::WaitFor(
-            [&] {
-                std::smatch m;
-                const std::string log = daemon_->Log();
-                if (!std::regex_search(log, m, re)) return false;
-                port = static_cast<std::uint16_t>(std::stoi(m[1]));
-                return true;
-            },
-            15s);
-        return port;
-    }
+    std::uint16_t DaemonPort() { return e2e::ListeningPort(*daemon_); }
     Json Pool(const std::string& account, const std::string& id) {
         const Json state = Send(sim_->port(), "GET", "/_sim/state").json();
         for (const auto& a : state["batchAccounts"])

@@ -136,15 +136,9 @@ class SecretHygiene : public ::testing::Test {
     }
 
     void WriteDaemonFile(const std::string& auth) {
-        const std::string base = "http://127.0.0.1:" + std::to_string(sim_->port()) + "/";
-        std::ofstream(dir_ / "poolwarden.yaml")
-            << "cloud:\n  resourceManager: " + base + "\n  authorityHost: " + base +
-                   "\n  batchResource: https://batch.core.windows.net/\n"
-                   "  managementResource: https://management.core.windows.net/\n"
-                   "auth:\n" +
-                   auth + "accounts:\n  - name: renderbatch\n    subscriptionId: " + e2e::kSub +
-                   "\n    resourceGroup: rg-batch\n    accountName: renderbatch\n"
-                   "reconcile:\n  interval: 1s\npoolsDir: pools.d\nlisten: 127.0.0.1:0\n";
+        std::ofstream(dir_ / "poolwarden.yaml") << e2e::DaemonYaml(
+            sim_->port(), {"renderbatch"},
+            "reconcile:\n  interval: 1s\npoolsDir: pools.d\nlisten: 127.0.0.1:0\n", auth);
     }
     std::string Config() const { return (dir_ / "poolwarden.yaml").string(); }
 
@@ -155,20 +149,7 @@ class SecretHygiene : public ::testing::Test {
             dir_ / log_name);
     }
 
-    std::uint16_t DaemonPort() {
-        static const std::regex re(R"(endpoints listening.*address\W+127\.0\.0\.1:(\d+))");
-        std::uint16_t port = 0;
-        e2e::E2E::WaitFor(
-            [&] {
-                std::smatch m;
-                const std::string log = daemon_->Log();
-                if (!std::regex_search(log, m, re)) return false;
-                port = static_cast<std::uint16_t>(std::stoi(m[1]));
-                return true;
-            },
-            15s);
-        return port;
-    }
+    std::uint16_t DaemonPort() { return e2e::ListeningPort(*daemon_); }
 
     /// Waits for the pool to converge, then gathers every output of a full reconcile.
     std::map<std::string, std::string> RunAndCollect(const std::string& format) {

@@ -37,66 +37,7 @@ std::string VersionId(const std::string& v) { return e2e::kGallery + "render/ver
 
 /// The poolwarden binary as a child process (stderr appended to a log file); SIGKILLed when
 /// destroyed.
-class DaemonProcess {
-  public:
-    DaemonProcess(std::vector<std::string> args, const std::filesystem::path& log) : log_(log) {
-        args.insert(args.begin(), PW_DAEMON_BINARY);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0)
-            throw std::runtime_error("cannot start poolwarden");
-        posix_spawn_file_actions_destroy(&fa);
-    }
-    ~DaemonProcess() {
-        if (pid_ > 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    DaemonProcess(const DaemonProcess&) = delete;
-    DaemonProcess& operator=(const DaemonProcess&) = delete;
-
-    pid_t pid() const { return pid_; }
-    void Signal(int sig) {
-        if (pid_ > 0) kill(pid_, sig);
-    }
-    bool Running() {
-        if (pid_ <= 0) return false;
-        int status = 0;
-        if (waitpid(pid_, &status, WNOHANG) == 0) return true;
-        pid_ = -1;
-        exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return false;
-    }
-    int Wait(std::chrono::milliseconds timeout) {
-        const auto end = Clock::now() + timeout;
-        while (Running()) {
-            if (Clock::now() > end) return -1;
-            std::this_thread::sleep_for(10ms);
-        }
-        return exit_;
-    }
-    /// SIGTERM, then the exit status (-1 if still running after 30 s).
-    int Stop() {
-        if (!Running()) return exit_;
-        Signal(SIGTERM);
-        return Wait(30s);
-    }
-    std::string Log() const {
-        std::ifstream in(log_);
-        return {std::istreambuf_iterator<char>(in), {}};
-    }
-
-  private:
-    pid_t pid_ = -1;
-    int exit_ = -1;
-    std::filesystem::path log_;
-};
+using e2e::DaemonProcess;
 
 /// Minutes of an ISO-8601 duration PT#H#M#S (-1 when not of that form).
 double IsoMinutes(const std::string& d) {
@@ -208,20 +149,10 @@ class Soak {
         std::filesystem::create_directories(dir_ / "pools.d");
         std::ofstream(dir_ / "client-secret") << simtest::kSecret;
         chmod((dir_ / "client-secret").c_str(), 0600);
-        const std::string base = "http://127.0.0.1:" + std::to_string(sim_->port()) + "/";
-        std::string y = "cloud:\n  resourceManager: " + base + "\n  authorityHost: " + base +
-                        "\n  batchResource: https://batch.core.windows.net/\n"
-                        "  managementResource: https://management.core.windows.net/\n"
-                        "auth:\n  method: clientSecret\n"
-                        "  tenantId: 22222222-2222-2222-2222-222222222222\n"
-                        "  clientId: 33333333-3333-3333-3333-333333333333\n"
-                        "  clientSecretFile: client-secret\naccounts:\n";
-        for (const auto& a : kAccounts)
-            y += "  - name: " + a + "\n    subscriptionId: " + e2e::kSub +
-                 "\n    resourceGroup: rg-batch\n    accountName: " + a + "\n";
-        y += "reconcile:\n  interval: 1s\n  concurrency: 8\npoolsDir: pools.d\n"
-             "listen: 127.0.0.1:0\n";
-        std::ofstream(dir_ / "poolwarden.yaml") << y;
+        std::ofstream(dir_ / "poolwarden.yaml")
+            << e2e::DaemonYaml(sim_->port(), kAccounts,
+                               "reconcile:\n  interval: 1s\n  concurrency: 8\npoolsDir: pools.d\n"
+                               "listen: 127.0.0.1:0\n");
     }
     ~Soak() {
         daemon_.reset();
