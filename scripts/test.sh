@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # README command (2), and what CI runs: installs what the build and the tests need, checks
 # formatting, builds everything with warnings as errors and runs every test (ctest), fuzzes
-# each libFuzzer target briefly, then rebuilds the unit and component tests under ASan+UBSan
-# and under TSan and runs them again. Any failure or sanitizer report fails the run.
+# each libFuzzer target briefly, then rebuilds the unit and component tests under ASan+UBSan,
+# and the multi-threaded ones under TSan, and runs them again. Any failure or sanitizer report
+# fails the run.
 # Usage: scripts/test.sh [ctest args for the main run...]
 # Environment: PW_SKIP_FUZZ=1, PW_SKIP_SANITIZERS=1, FUZZ_SECONDS (default 20).
 set -euo pipefail
@@ -29,20 +30,27 @@ if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
 fi
 
 if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
-  # The executables behind the unit and component tests, as the ci build registered them.
-  mapfile -t targets < <(ctest --test-dir build/ci -N -L 'unit|component' --show-only=json-v1 |
-    /usr/bin/python3 -c 'import json, os, sys
+  # The executables behind the tests with these labels, as the ci build registered them.
+  executables() {
+    ctest --test-dir build/ci -N -L "$1" --show-only=json-v1 |
+      /usr/bin/python3 -c 'import json, os, sys
 print("\n".join(sorted({os.path.basename(t["command"][0])
-                        for t in json.load(sys.stdin)["tests"] if t.get("command")})))')
-  targets+=(poolwarden-sim)
+                        for t in json.load(sys.stdin)["tests"] if t.get("command")})))'
+  }
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=1"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-  for preset in asan tsan; do
-    phase "unit and component tests under ${preset}"
+  # ASan+UBSan: every unit and component test. TSan: the tests that run code on more than one
+  # thread (label `threads`: the HTTP servers on a thread of their own); the daemon itself runs
+  # one io_context on one thread, where TSan has nothing to find.
+  for run in "asan:unit|component" "tsan:threads"; do
+    preset="${run%%:*}" labels="${run#*:}"
+    mapfile -t targets < <(executables "${labels}")
+    [ "${preset}" = asan ] && targets+=(poolwarden-sim)
+    phase "tests labelled ${labels} under ${preset}"
     cmake --preset "${preset}" >/dev/null
     cmake --build --preset "${preset}" --target "${targets[@]}" -- -j"${jobs}"
-    ctest --preset "${preset}" -L 'unit|component' -j"${jobs}" --timeout 900
+    ctest --preset "${preset}" -L "${labels}" -j"${jobs}" --timeout 900
   done
 fi
 phase "done"
