@@ -30,27 +30,31 @@ if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
 fi
 
 if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
-  # The executables behind the tests with these labels, as the ci build registered them.
-  executables() {
-    ctest --test-dir build/ci -N -L "$1" --show-only=json-v1 |
-      /usr/bin/python3 -c 'import json, os, sys
-print("\n".join(sorted({os.path.basename(t["command"][0])
-                        for t in json.load(sys.stdin)["tests"] if t.get("command")})))'
-  }
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=1"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-  # ASan+UBSan: every unit and component test. TSan: the tests that run code on more than one
-  # thread (label `threads`: the HTTP servers on a thread of their own); the daemon itself runs
-  # one io_context on one thread, where TSan has nothing to find.
-  for run in "asan:unit|component" "tsan:threads"; do
-    preset="${run%%:*}" labels="${run#*:}"
-    mapfile -t targets < <(executables "${labels}")
-    [ "${preset}" = asan ] && targets+=(poolwarden-sim)
-    phase "tests labelled ${labels} under ${preset}"
-    cmake --preset "${preset}" >/dev/null
-    cmake --build --preset "${preset}" --target "${targets[@]}" -- -j"${jobs}"
-    ctest --preset "${preset}" -L "${labels}" -j"${jobs}" --timeout 900
+
+  # ASan+UBSan: every unit and component test, from the executables the ci build registered.
+  mapfile -t targets < <(ctest --test-dir build/ci -N -L 'unit|component' --show-only=json-v1 |
+    /usr/bin/python3 -c 'import json, os, sys
+print("\n".join(sorted({os.path.basename(t["command"][0])
+                        for t in json.load(sys.stdin)["tests"] if t.get("command")})))')
+  targets+=(poolwarden-sim)
+  phase "unit and component tests under asan"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan --target "${targets[@]}" -- -j"${jobs}"
+  ctest --preset asan -L 'unit|component' -j"${jobs}" --timeout 900
+
+  # TSan: the test executables that run code on more than one thread (pw_add_gtest THREADS:
+  # HTTP servers on a thread of their own). The daemon runs one io_context on one thread; the
+  # single-threaded tests cannot show TSan a race.
+  phase "multi-threaded tests under tsan"
+  cmake --preset tsan >/dev/null
+  mapfile -t threaded < build/tsan/threaded-tests.txt
+  cmake --build --preset tsan --target "${threaded[@]##*/}" -- -j"${jobs}"
+  for t in "${threaded[@]}"; do
+    echo "-- ${t##*/}"
+    "$t" --gtest_brief=1
   done
 fi
 phase "done"
