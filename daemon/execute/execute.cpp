@@ -130,17 +130,18 @@ std::vector<model::TargetRegion> MergeTargetRegions(
 Executor::Executor(azure::BatchApi& batch, azure::ArmApi& arm, Options options)
     : batch_(batch), arm_(arm), options_(options) {}
 
-asio::awaitable<std::vector<Outcome>> Executor::execute(const std::vector<model::Action>& actions,
+asio::awaitable<std::vector<Outcome>> Executor::execute(std::vector<model::Action> actions,
                                                         const model::ObservedState& observed,
                                                         const std::atomic<bool>* stop) {
     std::vector<Outcome> outcomes(actions.size());
-    for (std::size_t i = 0; i < actions.size(); ++i) outcomes[i].action = actions[i];
+    for (std::size_t i = 0; i < actions.size(); ++i) outcomes[i].action = std::move(actions[i]);
+    actions = {};  // moved into the outcomes
 
     // One unit per pool action; one per image version for all its replica actions.
     std::map<std::string, std::size_t> replica_unit;
     std::vector<std::vector<std::size_t>> units;
-    for (std::size_t i = 0; i < actions.size(); ++i) {
-        const auto& a = actions[i];
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        const auto& a = outcomes[i].action;
         if (a.kind == ActionKind::WaitForReplication) {
             outcomes[i].status = Status::Waiting;
         } else if (IsReplicaAction(a.kind)) {
@@ -155,33 +156,32 @@ asio::awaitable<std::vector<Outcome>> Executor::execute(const std::vector<model:
 
     std::vector<std::function<asio::awaitable<void>()>> tasks;
     for (const auto& unit : units) {
-        tasks.push_back(
-            [this, unit, &actions, &outcomes, &observed, stop]() -> asio::awaitable<void> {
-                if (stop && stop->load()) co_return;
-                auto start = std::chrono::steady_clock::now();
-                azure::Result<Unit> result = Unit{};
-                if (IsReplicaAction(actions[unit.front()].kind)) {
-                    std::vector<const model::Action*> group;
-                    for (auto i : unit) group.push_back(&actions[i]);
-                    auto regions = MergeTargetRegions(group);
-                    auto r = co_await arm_.update_target_regions(
-                        actions[unit.front()].image_version, regions);
-                    if (!r) result = Err{r.error()};
+        tasks.push_back([this, unit, &outcomes, &observed, stop]() -> asio::awaitable<void> {
+            if (stop && stop->load()) co_return;
+            auto start = std::chrono::steady_clock::now();
+            azure::Result<Unit> result = Unit{};
+            if (IsReplicaAction(outcomes[unit.front()].action.kind)) {
+                std::vector<const model::Action*> group;
+                for (auto i : unit) group.push_back(&outcomes[i].action);
+                auto regions = MergeTargetRegions(group);
+                auto r = co_await arm_.update_target_regions(
+                    outcomes[unit.front()].action.image_version, regions);
+                if (!r) result = Err{r.error()};
+            } else {
+                result = co_await apply(outcomes[unit.front()].action, observed);
+            }
+            auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - start);
+            for (auto i : unit) {
+                outcomes[i].duration = took;
+                if (result) {
+                    outcomes[i].status = Status::Succeeded;
                 } else {
-                    result = co_await apply(actions[unit.front()], observed);
+                    outcomes[i].status = Status::Failed;
+                    outcomes[i].error = result.error();
                 }
-                auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - start);
-                for (auto i : unit) {
-                    outcomes[i].duration = took;
-                    if (result) {
-                        outcomes[i].status = Status::Succeeded;
-                    } else {
-                        outcomes[i].status = Status::Failed;
-                        outcomes[i].error = result.error();
-                    }
-                }
-            });
+            }
+        });
     }
     co_await observe::RunBounded(std::move(tasks), options_.concurrency);
     co_return outcomes;

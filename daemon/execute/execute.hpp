@@ -50,7 +50,7 @@ class Executor {
 
     /// Runs `actions` (in plan order, at most `concurrency` at once). Account endpoints come
     /// from `observed`. Once `stop` is true no new action starts; started ones finish.
-    boost::asio::awaitable<std::vector<Outcome>> execute(const std::vector<model::Action>& actions,
+    boost::asio::awaitable<std::vector<Outcome>> execute(std::vector<model::Action> actions,
                                                          const model::ObservedState& observed,
                                                          const std::atomic<bool>* stop = nullptr);
 

@@ -308,7 +308,7 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
                                                         const std::atomic<bool>* stop) {
     auto report = co_await observe_and_plan(desired, now, false);
     auto run = filter(report, desired, now);
-    report.outcomes = co_await executor_.execute(run, report.observation.state, stop);
+    report.outcomes = co_await executor_.execute(std::move(run), report.observation.state, stop);
     record(report, desired, now);
 
     auto requeue = [&](std::chrono::seconds s) {
