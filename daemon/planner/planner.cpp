@@ -61,8 +61,9 @@ struct Demand {
     std::string region;  ///< As the first account wrote it.
     std::vector<const PoolWork*> pools;
     RegionRequirement requirement;
-    int wanted = 0;                ///< requirement.required before the version-wide limit.
-    bool version_limited = false;  ///< Lowered to fit kMaxReplicasPerVersion.
+    int wanted = 0;  ///< requirement.required before the version-wide limit.
+    /// Lowered to fit kMaxReplicasPerVersion.
+    bool version_limited() const { return requirement.required < wanted; }
 };
 
 class Planner {
@@ -359,7 +360,6 @@ class Planner {
             Demand* d = owner[i];
             if (!d || fit.counts[i] >= d->wanted) continue;
             d->requirement.required = fit.counts[i];
-            d->version_limited = true;
             cuts.push_back(d->region + " " + std::to_string(d->wanted) + " -> " +
                            std::to_string(fit.counts[i]));
         }
@@ -379,7 +379,7 @@ class Planner {
 
     /// Need(d, required), and when the version-wide limit lowered it, what was wanted.
     std::string NeedFor(const Demand& d) const {
-        if (!d.version_limited) return Need(d, d.requirement.required);
+        if (!d.version_limited()) return Need(d, d.requirement.required);
         return Need(d, d.wanted) + ", limited to " + std::to_string(d.requirement.required) +
                " by the version's " + std::to_string(kMaxReplicasPerVersion) + "-replica limit";
     }
