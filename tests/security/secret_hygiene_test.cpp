@@ -140,6 +140,13 @@ class SecretHygiene : public ::testing::Test {
             sim_->port(), {"renderbatch"},
             "reconcile:\n  interval: 1s\npoolsDir: pools.d\nlisten: 127.0.0.1:0\n", auth);
     }
+    /// clientSecret auth reading ./client-secret (mode 0600, with a trailing newline).
+    void UseClientSecretFile() {
+        std::ofstream(dir_ / "client-secret") << simtest::kSecret << "\n";
+        fs::permissions(dir_ / "client-secret", fs::perms::owner_read | fs::perms::owner_write,
+                        fs::perm_options::replace);
+        WriteDaemonFile(e2e::kClientSecretAuth);
+    }
     std::string Config() const { return (dir_ / "poolwarden.yaml").string(); }
 
     void StartDaemon(const std::string& format, const std::string& log_name) {
@@ -199,12 +206,7 @@ std::vector<Needle> ClientSecretNeedles() {
 }
 
 TEST_F(SecretHygiene, ClientSecretNeverInAnyOutputTextAndJsonLogs) {
-    std::ofstream(dir_ / "client-secret") << simtest::kSecret << "\n";
-    fs::permissions(dir_ / "client-secret", fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace);
-    WriteDaemonFile(
-        "  method: clientSecret\n  tenantId: 22222222-2222-2222-2222-222222222222\n"
-        "  clientId: 33333333-3333-3333-3333-333333333333\n  clientSecretFile: client-secret\n");
+    UseClientSecretFile();
     auto outputs = RunAndCollect("text");
     EXPECT_THAT(outputs["stderr (text)"], ::testing::HasSubstr("add_pool POST"));  // the writes
     auto json = RunAndCollect("json");
@@ -247,12 +249,7 @@ TEST_F(SecretHygiene, FederatedAssertionNeverInAnyOutput) {
 }
 
 TEST_F(SecretHygiene, CrashOutputHoldsNoSecret) {
-    std::ofstream(dir_ / "client-secret") << simtest::kSecret << "\n";
-    fs::permissions(dir_ / "client-secret", fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace);
-    WriteDaemonFile(
-        "  method: clientSecret\n  tenantId: 22222222-2222-2222-2222-222222222222\n"
-        "  clientId: 33333333-3333-3333-3333-333333333333\n  clientSecretFile: client-secret\n");
+    UseClientSecretFile();
     std::map<std::string, std::string> outputs;
     for (int sig : {SIGSEGV, SIGABRT, SIGBUS}) {
         const std::string name = "crash by signal " + std::to_string(sig);
