@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -101,8 +102,9 @@ std::map<std::string, std::string> OwnedMetadata(const model::PoolSpec& spec) {
 }
 
 std::vector<model::TargetRegion> MergeTargetRegions(
+    const std::vector<model::TargetRegion>& current,
     const std::vector<const model::Action*>& group) {
-    std::vector<model::TargetRegion> out;
+    std::vector<model::TargetRegion> out = current;
     auto find = [&](std::string_view name) -> model::TargetRegion* {
         auto want = model::NormalizeRegion(name);
         for (auto& r : out)
@@ -110,19 +112,22 @@ std::vector<model::TargetRegion> MergeTargetRegions(
         return nullptr;
     };
     for (const auto* a : group) {
-        for (const auto& r : a->target_regions) {
-            auto* have = find(r.name);
-            if (!have) {
-                out.push_back(r);
-            } else if (r.regional_replica_count > have->regional_replica_count) {
-                have->regional_replica_count = r.regional_replica_count;
-            }
-        }
-    }
-    // Each action is authoritative for its own region's count (it may lower it).
-    for (const auto* a : group) {
         if (a->region.empty() || !a->to) continue;
-        if (auto* have = find(a->region)) have->regional_replica_count = *a->to;
+        if (auto* have = find(a->region)) {
+            const int now = have->regional_replica_count;
+            have->regional_replica_count =
+                a->from && *a->from == now ? *a->to : std::max(now, *a->to);
+            continue;
+        }
+        // Gone since the observation (someone removed it): only an action that adds a region
+        // adds it; the next pass plans from what Azure then holds.
+        if (a->kind != ActionKind::AddTargetRegion) continue;
+        model::TargetRegion added;
+        added.name = a->region;
+        for (const auto& r : a->target_regions)
+            if (model::NormalizeRegion(r.name) == model::NormalizeRegion(a->region)) added = r;
+        added.regional_replica_count = *a->to;
+        out.push_back(std::move(added));
     }
     return out;
 }
@@ -163,10 +168,7 @@ asio::awaitable<std::vector<Outcome>> Executor::execute(std::vector<model::Actio
             if (IsReplicaAction(outcomes[unit.front()].action.kind)) {
                 std::vector<const model::Action*> group;
                 for (auto i : unit) group.push_back(&outcomes[i].action);
-                auto regions = MergeTargetRegions(group);
-                auto r = co_await arm_.update_target_regions(
-                    outcomes[unit.front()].action.image_version, regions);
-                if (!r) result = Err{r.error()};
+                result = co_await write_replicas(group);
             } else {
                 result = co_await apply(outcomes[unit.front()].action, observed);
             }
@@ -185,6 +187,33 @@ asio::awaitable<std::vector<Outcome>> Executor::execute(std::vector<model::Actio
     }
     co_await observe::RunBounded(std::move(tasks), options_.concurrency);
     co_return outcomes;
+}
+
+asio::awaitable<azure::Result<Unit>> Executor::write_replicas(
+    const std::vector<const model::Action*>& group) {
+    const std::string& id = group.front()->image_version;
+    // A gallery image version has no ETag and its PATCH takes no If-Match (gallery.json
+    // 2023-07-03: GalleryImageVersions_Update declares no header parameter and its responses
+    // no headers; GalleryImageVersion is common.json's Resource, without etag), and the PATCH
+    // replaces the whole targetRegions array (azure-contract.md 2.4). So the list is built on
+    // a GET made right before the PATCH: what someone else changed since this cycle's
+    // observation is kept. The window left is this GET-to-PATCH round trip.
+    auto fresh = co_await arm_.get_image_version(id);
+    if (!fresh) co_return Err{std::move(fresh).error()};
+    if (fresh->provisioning_state == "Updating" || fresh->provisioning_state == "Creating") {
+        azure::Error busy;
+        busy.kind = azure::ErrorKind::Client;
+        busy.http_status = 409;
+        busy.code = "VersionBusy";
+        busy.message = "image version is " + fresh->provisioning_state +
+                       " (another update in flight); not patched";
+        co_return Err{std::move(busy)};
+    }
+    auto regions = MergeTargetRegions(fresh->target_regions, group);
+    if (regions == fresh->target_regions) co_return Unit{};
+    auto written = co_await arm_.update_target_regions(id, regions);
+    if (!written) co_return Err{std::move(written).error()};
+    co_return Unit{};
 }
 
 asio::awaitable<azure::Result<Unit>> Executor::apply(const model::Action& a,

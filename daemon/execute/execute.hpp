@@ -36,8 +36,10 @@ struct Outcome {
 /// Applies plan actions through the Azure APIs with bounded concurrency and reports one
 /// outcome per action. It never decides what to do: the actions come from the planner (as
 /// filtered by the reconciler). Replica actions on one image version become ONE PATCH with the
-/// complete targetRegions list. CreatePool and PatchPool write poolwarden's ownership marker and
-/// the spec hash into the pool's metadata. Nothing is ever deleted.
+/// complete targetRegions list, built on a GET of the version made right before it
+/// (MergeTargetRegions); no PATCH when that list is what the version already holds, none while
+/// the version is Creating or Updating. CreatePool and PatchPool write poolwarden's ownership
+/// marker and the spec hash into the pool's metadata. Nothing is ever deleted.
 ///
 /// Thread safety: not thread-safe; use from one strand. `stop` may be set from any thread.
 class Executor {
@@ -55,6 +57,9 @@ class Executor {
                                                          const std::atomic<bool>* stop = nullptr);
 
   private:
+    /// One image version's replica actions: GET, MergeTargetRegions, PATCH when it changes.
+    boost::asio::awaitable<azure::Result<Unit>> write_replicas(
+        const std::vector<const model::Action*>& group);
     boost::asio::awaitable<azure::Result<Unit>> apply(const model::Action& action,
                                                       const model::ObservedState& observed);
 
@@ -71,7 +76,15 @@ std::map<std::string, std::string> OwnedMetadata(const model::PoolSpec& spec);
 /// 16 lower-case hex digits. Same spec, same hash, across runs and machines.
 std::string SpecHash(const model::PoolSpec& spec);
 
-/// Merges replica actions on one image version into the complete targetRegions list to PATCH.
-std::vector<model::TargetRegion> MergeTargetRegions(const std::vector<const model::Action*>& group);
+/// The complete targetRegions list to PATCH for the replica actions `group` of one image
+/// version, built on `current` (the version as re-read right before the write). Every region of
+/// `current` is kept, with its entry as read, so a region someone else added after this cycle's
+/// observation is never removed; only the regions of the actions in `group` change, each to its
+/// own `to` (never to another action's count): to `to` when the region still holds the `from`
+/// the plan saw, else to max(what it holds now, `to`), so a count that changed since the
+/// observation is never lowered. A region an AddTargetRegion names that `current` lacks is
+/// appended from that action's list (its storageAccountType). Pure.
+std::vector<model::TargetRegion> MergeTargetRegions(const std::vector<model::TargetRegion>& current,
+                                                    const std::vector<const model::Action*>& group);
 
 }  // namespace pw::execute

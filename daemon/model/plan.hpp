@@ -38,7 +38,9 @@ struct Action {
     std::optional<int> target_low_priority_nodes;
     std::string reason;
 
-    /// Replica actions: the complete targetRegions list to PATCH (Azure replaces the array).
+    /// Replica actions: the version's complete targetRegions list as planned (every region's
+    /// change applied), for review. The executor writes only the changes of the actions it
+    /// runs, each its own region's, onto the list as re-read before the PATCH.
     std::vector<TargetRegion> target_regions;
     /// ResizePool / PatchPool: the eTag observed, sent as If-Match.
     std::string if_match;

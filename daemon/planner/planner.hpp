@@ -16,11 +16,13 @@ namespace pw::planner {
 /// WaitForReplication | CreatePool | ResizePool, then PatchPool.
 ///
 /// Replica writes: every replica action of one image version carries the same COMPLETE merged
-/// `target_regions` list (all regions of the version, each region's new count applied), so the
-/// executor sends ONE PATCH per version per plan (the list of the first action of that
-/// version) and treats the version's other actions as covered by it. New regions take the
+/// `target_regions` list (all regions of the version, each region's new count applied), for
+/// review; the executor sends ONE PATCH per version per plan with only the changes of the
+/// actions it runs (each action's own region, `from` -> `to`), so an action held or dropped
+/// never lowers or raises its region through another action's list. New regions take the
 /// version's storageAccountType, else the first region's. Counts are only lowered with
-/// `policy.lower_replicas`, and only in regions where desired pools use the version.
+/// `policy.lower_replicas`, and only in regions where desired pools use the version; a caller
+/// that observed only part of the pools must plan with it off (their demand is missing).
 ///
 /// Pool rules (see rules.hpp for the formulas and the requeue constants):
 /// - pools without the ownership marker are left alone (NotOwned) unless the spec says

@@ -84,7 +84,8 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     const auto& obs = report.observation;
 
     // Never plan on partial data: pools whose account or image could not be read are left
-    // out, and then no replica count may be lowered either (their share would be missing).
+    // out, and then no replica count may be lowered either (their share would be missing):
+    // the planner then keeps every region's count in every action's list.
     model::DesiredState usable = desired;
     usable.pools.clear();
     for (const auto& pool : desired.pools) {
@@ -98,12 +99,8 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     for (const auto& [name, health] : obs.accounts)
         if (!health.complete) report.incomplete = true;
 
+    if (report.incomplete) usable.policy.lower_replicas = false;
     report.plan = plan_(usable, obs.state, now);
-    if (report.incomplete) {
-        std::erase_if(report.plan.actions, [](const model::Action& a) {
-            return IsReplicaAction(a.kind) && a.from && a.to && *a.to < *a.from;
-        });
-    }
 
     // Resize errors of steady pools: shown as findings; AllocationTimedout is retried with
     // backoff, quota errors wait for a change of the spec or the quota.

@@ -70,6 +70,117 @@ TEST_F(ExecuteTest, ReplicaActionsOnOneVersionBecomeOnePatchWithTheCompleteList)
     EXPECT_EQ(sent[2].regional_replica_count, 4);
 }
 
+TEST_F(ExecuteTest, ARegionSomeoneElseAddedAfterTheObservationIsKept) {
+    std::vector<model::TargetRegion> observed_list = {{"East US", 1, "Standard_LRS", ""},
+                                                      {"West Europe", 2, "Standard_ZRS", ""}};
+    auto raise = observed_list;
+    raise[0].regional_replica_count = 10;
+    // Between this cycle's GET and the PATCH another tool adds North Europe.
+    azure.version(kVersion140)->target_regions.push_back({"North Europe", 3, "Premium_LRS", ""});
+    auto out = Execute({Replica(ActionKind::SetRegionalReplicas, "eastus", 1, 10, raise)});
+    ASSERT_EQ(out.at(0).status, execute::Status::Succeeded);
+    ASSERT_EQ(azure.count("PATCH version"), 1);
+    const auto& regions = azure.version(kVersion140)->target_regions;
+    ASSERT_EQ(regions.size(), 3u) << "no region is removed";
+    EXPECT_EQ(regions[0].regional_replica_count, 10);
+    EXPECT_EQ(regions[1].regional_replica_count, 2);
+    EXPECT_EQ(regions[2].name, "North Europe");
+    EXPECT_EQ(regions[2].regional_replica_count, 3);
+    EXPECT_EQ(regions[2].storage_account_type, "Premium_LRS");
+}
+
+TEST_F(ExecuteTest, OnlyTheActionsRunChangeTheirOwnRegions) {
+    // The plan lowered East US (action held) and raised West Europe; both lists carry both.
+    azure.version(kVersion140)->target_regions[0].regional_replica_count = 4;
+    std::vector<model::TargetRegion> planned = {{"East US", 2, "Standard_LRS", ""},
+                                                {"West Europe", 5, "Standard_ZRS", ""}};
+    auto out = Execute({Replica(ActionKind::SetRegionalReplicas, "westeurope", 2, 5, planned)});
+    ASSERT_EQ(out.at(0).status, execute::Status::Succeeded);
+    const auto& sent = azure.region_patches.at(0);
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[0].regional_replica_count, 4) << "East US's own lowering did not run";
+    EXPECT_EQ(sent[1].regional_replica_count, 5);
+}
+
+TEST_F(ExecuteTest, ACountChangedSinceTheObservationIsNeverLowered) {
+    // Planned 4 -> 2 (lowerReplicas); someone raised East US to 6 since: nothing is written.
+    azure.version(kVersion140)->target_regions[0].regional_replica_count = 6;
+    std::vector<model::TargetRegion> planned = {{"East US", 2, "Standard_LRS", ""},
+                                                {"West Europe", 2, "Standard_ZRS", ""}};
+    auto out = Execute({Replica(ActionKind::SetRegionalReplicas, "eastus", 4, 2, planned)});
+    EXPECT_EQ(out.at(0).status, execute::Status::Succeeded);
+    EXPECT_EQ(azure.count("GET version"), 1) << "re-read right before the write";
+    EXPECT_EQ(azure.count("PATCH version"), 0) << "the version already holds the merged list";
+    EXPECT_EQ(azure.version(kVersion140)->target_regions[0].regional_replica_count, 6);
+}
+
+TEST_F(ExecuteTest, AVersionThatIsUpdatingIsNotPatched) {
+    azure.version(kVersion140)->provisioning_state = "Updating";
+    std::vector<model::TargetRegion> planned = {{"East US", 3, "Standard_LRS", ""},
+                                                {"West Europe", 2, "Standard_ZRS", ""}};
+    auto out = Execute({Replica(ActionKind::SetRegionalReplicas, "eastus", 1, 3, planned)});
+    ASSERT_EQ(out.at(0).status, execute::Status::Failed);
+    EXPECT_EQ(out[0].error->code, "VersionBusy");
+    EXPECT_EQ(azure.count("PATCH version"), 0);
+}
+
+TEST(MergeTargetRegionsTest, TableOfRegionChanges) {
+    using R = model::TargetRegion;
+    const std::vector<R> now = {{"East US", 4, "Standard_LRS", R"({"excludeFromLatest":true})"},
+                                {"West Europe", 2, "Standard_ZRS", ""}};
+    auto action = [](ActionKind kind, std::string region, std::optional<int> from, int to) {
+        model::Action a;
+        a.kind = kind;
+        a.region = std::move(region);
+        a.from = from;
+        a.to = to;
+        a.target_regions = {{"westus", 1, "Premium_LRS", ""}};
+        return a;
+    };
+    struct Row {
+        const char* name;
+        model::Action a;
+        std::vector<std::pair<std::string, int>> want;
+    };
+    const std::vector<Row> rows = {
+        {"raise as observed",
+         action(ActionKind::SetRegionalReplicas, "eastus", 4, 9),
+         {{"East US", 9}, {"West Europe", 2}}},
+        {"lower as observed",
+         action(ActionKind::SetRegionalReplicas, "eastus", 4, 1),
+         {{"East US", 1}, {"West Europe", 2}}},
+        {"lower after a change: kept",
+         action(ActionKind::SetRegionalReplicas, "eastus", 5, 1),
+         {{"East US", 4}, {"West Europe", 2}}},
+        {"raise after a change: max",
+         action(ActionKind::SetRegionalReplicas, "eastus", 2, 3),
+         {{"East US", 4}, {"West Europe", 2}}},
+        {"raise past a change",
+         action(ActionKind::SetRegionalReplicas, "eastus", 2, 7),
+         {{"East US", 7}, {"West Europe", 2}}},
+        {"region removed since: not re-added",
+         action(ActionKind::SetRegionalReplicas, "northeurope", 1, 3),
+         {{"East US", 4}, {"West Europe", 2}}},
+        {"add",
+         action(ActionKind::AddTargetRegion, "westus", std::nullopt, 3),
+         {{"East US", 4}, {"West Europe", 2}, {"westus", 3}}},
+        {"add of a region added since: max",
+         action(ActionKind::AddTargetRegion, "westeurope", std::nullopt, 1),
+         {{"East US", 4}, {"West Europe", 2}}},
+    };
+    for (const auto& row : rows) {
+        auto out = execute::MergeTargetRegions(now, {&row.a});
+        std::vector<std::pair<std::string, int>> got;
+        for (const auto& r : out) got.emplace_back(r.name, r.regional_replica_count);
+        EXPECT_EQ(got, row.want) << row.name;
+        EXPECT_EQ(out[0].other_members, now[0].other_members) << row.name;
+        EXPECT_EQ(out[1].storage_account_type, "Standard_ZRS") << row.name;
+        if (out.size() == 3) {
+            EXPECT_EQ(out[2].storage_account_type, "Premium_LRS") << row.name;
+        }
+    }
+}
+
 TEST_F(ExecuteTest, CreatePoolWritesOwnershipMarkerSpecHashAndResizeTimeout) {
     auto spec = MakePool("render", "eus", kVersion140, 2000, 1000);
     model::Action a;

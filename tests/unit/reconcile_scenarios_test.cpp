@@ -388,5 +388,60 @@ TEST_F(ScenarioTest, AllocationTimedoutIsRetriedWithBackoff) {
     EXPECT_TRUE(PoolStatus("render")->condition("Ready")->status);
 }
 
+TEST_F(ScenarioTest, PartialObservationNeverLowersARegionThroughAnotherRegionsRaise) {
+    // lowerReplicas; East US serves two accounts and holds their 5 + 5 replicas; one of them
+    // cannot be listed, so its demand is missing. West Europe must grow 1 -> 5 meanwhile: that
+    // PATCH must not carry East US's count without the missing account's share.
+    desired.policy.lower_replicas = true;
+    azure.add_account(MakeAccount("eus2"), "eastus");
+    azure.add_account(MakeAccount("weu"), "westeurope");
+    desired.accounts = {MakeAccount("eus"), MakeAccount("eus2"), MakeAccount("weu")};
+    auto* v = azure.version(kVersion140);
+    v->target_regions[0].regional_replica_count = 10;
+    v->target_regions.push_back({"West Europe", 1, "Standard_LRS", ""});
+    v->summary.push_back({"West Europe", "Completed", 100});
+    desired.pools = {MakePool("a", "eus", kVersion140, 1500),
+                     MakePool("b", "eus2", kVersion140, 1500),
+                     MakePool("c", "weu", kVersion140, 1500)};
+    azure.fail("LIST pools eus2batch", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"));
+
+    auto r = Cycle();
+    EXPECT_TRUE(r.incomplete);
+    ASSERT_EQ(azure.count("PATCH version"), 1) << "West Europe's raise is still written";
+    const auto& regions = azure.version(kVersion140)->target_regions;
+    ASSERT_EQ(regions.size(), 2u);
+    EXPECT_EQ(regions[0].regional_replica_count, 10) << "East US is not lowered";
+    EXPECT_EQ(regions[1].regional_replica_count, 5);
+
+    // Complete again: East US still needs 10 and keeps them.
+    azure.complete_replication();
+    (void)Cycle();
+    EXPECT_EQ(azure.version(kVersion140)->target_regions[0].regional_replica_count, 10);
+}
+
+TEST_F(ScenarioTest, ARegionAnotherToolAddsDuringTheCycleIsKept) {
+    desired.pools = {MakePool("render", "eus", kVersion140, 3000)};
+    bool added = false;
+    rec = std::make_unique<reconcile::Reconciler>(
+        azure, azure, status, options,
+        [&](const auto& d, const auto& o, auto t) {
+            auto plan = planner::MakePlan(d, o, t);
+            // After this cycle's GET of the version, before poolwarden's PATCH.
+            if (!added)
+                azure.version(kVersion140)
+                    ->target_regions.push_back({"North Europe", 2, "Standard_LRS", ""});
+            added = true;
+            return plan;
+        },
+        42);
+    (void)Cycle();
+    ASSERT_EQ(azure.count("PATCH version"), 1);
+    const auto& regions = azure.version(kVersion140)->target_regions;
+    ASSERT_EQ(regions.size(), 2u) << "the region the other tool added is not removed";
+    EXPECT_EQ(regions[0].regional_replica_count, 10);
+    EXPECT_EQ(model::NormalizeRegion(regions[1].name), "northeurope");
+    EXPECT_EQ(regions[1].regional_replica_count, 2);
+}
+
 }  // namespace
 }  // namespace pw::testing
