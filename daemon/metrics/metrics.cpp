@@ -266,6 +266,14 @@ struct Metrics::Impl {
             .Name("poolwarden_findings")
             .Help("Current findings by severity and code.")
             .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& tracked =
+        BuildGauge()
+            .Name("poolwarden_tracked_items")
+            .Help(
+                "Entries kept between cycles: per-pool and per-image-version memory (backoff, "
+                "holds, last action) and cached account and image definition reads, only for "
+                "what the config declares; flat while the declared pools are.")
+            .Register(*registry);
     prometheus::Family<prometheus::Gauge>& build =
         BuildGauge()
             .Name("poolwarden_build_info")
@@ -308,6 +316,7 @@ std::vector<std::string> Metrics::family_names() const {
             i.replicas.GetName(),
             i.replication.GetName(),
             i.findings.GetName(),
+            i.tracked.GetName(),
             i.build.GetName()};
 }
 
@@ -331,6 +340,8 @@ void Metrics::cycle_finished(std::string_view result, double seconds) {
     impl_->cycles.Add({{"result", std::string(result)}}).Increment();
     impl_->cycle_duration.Add({}, kBuckets).Observe(seconds);
 }
+
+void Metrics::set_tracked_items(double count) { impl_->tracked.Add({}).Set(count); }
 
 void Metrics::action_finished(std::string_view kind, std::string_view result) {
     impl_->actions.Add({{"kind", std::string(kind)}, {"result", std::string(result)}}).Increment();

@@ -58,6 +58,8 @@ class Metrics {
 
     /// result: success | error | partial.
     void cycle_finished(std::string_view result, double seconds);
+    /// Entries the reconciler keeps between cycles (poolwarden_tracked_items).
+    void set_tracked_items(double count);
     /// kind: the ActionKind name; result: success | error | waiting | skipped.
     void action_finished(std::string_view kind, std::string_view result);
 

@@ -52,6 +52,8 @@ class Observer {
 
     /// Forgets cached accounts and image definitions (e.g. after a config reload).
     void invalidate_caches();
+    /// Cached accounts and image definitions; observe() drops those no longer declared.
+    std::size_t cached_entries() const { return accounts_.size() + images_.size(); }
 
   private:
     template <class T>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "log/log.hpp"
 #include "model/duration.hpp"
@@ -353,7 +354,19 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
          {"requeueAfter",
           report.requeue_after ? model::FormatShortDuration(*report.requeue_after) : "interval"}});
     publish(report, desired, now);
+    prune(desired);
+    report.tracked_items = items_.size() + observer_.cached_entries();
     co_return report;
+}
+
+void Reconciler::prune(const model::DesiredState& desired) {
+    std::unordered_set<std::string> keep;
+    keep.reserve(desired.pools.size() * 2);
+    for (const auto& p : desired.pools) {
+        keep.insert(PoolKey(p.account, p.id));
+        keep.insert(VersionKey(p.image.str()));
+    }
+    std::erase_if(items_, [&](const auto& item) { return keep.count(item.first) == 0; });
 }
 
 }  // namespace pw::reconcile

@@ -38,6 +38,10 @@ struct CycleReport {
     bool waiting = false;                    ///< Replication, a resize or an update in flight.
     bool error_findings = false;             ///< A finding of severity error.
     std::optional<std::chrono::seconds> requeue_after;
+    /// Entries kept between passes after this one: per-pool and per-version memory plus cached
+    /// account and image definition reads, only for what the pool files declare
+    /// (`poolwarden_tracked_items`).
+    std::size_t tracked_items = 0;
 
     /// Nothing left to do and nothing wrong.
     bool converged() const;
@@ -48,6 +52,7 @@ struct CycleReport {
 /// One level-based reconcile pass: observe, plan (pure), filter for safety, execute, record.
 /// Keeps per-pool and per-image-version memory between passes: exponential backoff for
 /// transient errors, terminal errors held until the spec or Azure changes, condition times.
+/// After each pass the memory of pools and versions no longer declared is dropped.
 ///
 /// Thread safety: not thread-safe; use from one strand (the loop). Status goes to the
 /// StatusStore, which is safe to read concurrently.
@@ -94,6 +99,8 @@ class Reconciler {
                                       TimePoint now);
     void record(CycleReport& report, const model::DesiredState& desired, TimePoint now);
     void publish(const CycleReport& report, const model::DesiredState& desired, TimePoint now);
+    /// Drops the items of pools and image versions `desired` no longer declares.
+    void prune(const model::DesiredState& desired);
 
     std::string item_key(const model::Action& a) const;
     std::string spec_fingerprint(const model::Action& a, const model::DesiredState& d) const;

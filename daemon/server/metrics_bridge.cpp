@@ -150,6 +150,7 @@ std::string_view CycleResult(const reconcile::CycleReport& r) {
 
 void RecordCycle(const reconcile::CycleReport& r, double seconds, metrics::Metrics& m) {
     m.cycle_finished(CycleResult(r), std::max(0.0, seconds));
+    m.set_tracked_items(static_cast<double>(r.tracked_items));
     for (const auto& o : r.outcomes)
         m.action_finished(model::ToString(o.action.kind), ActionResult(o.status));
 }

@@ -54,8 +54,9 @@ class MetricsObserver : public azure::RequestObserver {
 /// from the snapshot disappear from the metrics.
 void UpdateMetrics(const reconcile::StatusSnapshot& snapshot, metrics::Metrics& metrics);
 
-/// Records a finished pass that took `seconds`: the cycle counter and duration, and one action
-/// count per outcome. The result label is CycleResult().
+/// Records a finished pass that took `seconds`: the cycle counter and duration, one action
+/// count per outcome, and the entries the reconciler keeps between passes. The result label is
+/// CycleResult().
 void RecordCycle(const reconcile::CycleReport& report, double seconds, metrics::Metrics& metrics);
 
 /// The `poolwarden_reconcile_cycles_total` result of a pass: `success`, `partial` (some account

@@ -74,6 +74,13 @@ model::ObservedPool& FakeAzure::add_pool(const std::string& account_name,
     return a->pools.back();
 }
 
+void FakeAzure::remove_pool(const std::string& account_name, const std::string& pool_id) {
+    if (auto* a = account(account_name))
+        std::erase_if(a->pools, [&](const auto& p) { return IEquals(p.id, pool_id); });
+}
+
+void FakeAzure::remove_version(const std::string& id) { versions_.erase(model::ResourceKey(id)); }
+
 void FakeAzure::finish_updates() {
     for (auto& [k, v] : versions_)
         if (v.provisioning_state == "Updating") v.provisioning_state = "Succeeded";

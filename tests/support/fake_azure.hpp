@@ -36,6 +36,9 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
                                     const std::string& os_type = "Linux",
                                     const std::string& os_state = "Generalized");
     model::ObservedPool& add_pool(const std::string& account_name, model::ObservedPool pool);
+    /// Someone deletes a pool or an image version (poolwarden never does).
+    void remove_pool(const std::string& account_name, const std::string& pool_id);
+    void remove_version(const std::string& id);
 
     // --- Time passes -----------------------------------------------------------------------
     /// Versions left Updating by LroMode::Crash finish their update (provisioning Succeeded).

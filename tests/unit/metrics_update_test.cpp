@@ -284,5 +284,16 @@ TEST(RecordCycleTest, CountsCyclesByResultAndActionsByOutcome) {
         1);
 }
 
+TEST(RecordCycleTest, TrackedItemsGaugeFollowsTheLastCycle) {
+    metrics::Metrics m("test");
+    reconcile::CycleReport r;
+    r.tracked_items = 104;
+    RecordCycle(r, 0.1, m);
+    EXPECT_EQ(Sample(m.serialize(), "poolwarden_tracked_items", {}), 104);
+    r.tracked_items = 12;
+    RecordCycle(r, 0.1, m);
+    EXPECT_EQ(Sample(m.serialize(), "poolwarden_tracked_items", {}), 12);
+}
+
 }  // namespace
 }  // namespace pw::server

@@ -443,5 +443,24 @@ TEST_F(ScenarioTest, ARegionAnotherToolAddsDuringTheCycleIsKept) {
     EXPECT_EQ(regions[1].regional_replica_count, 2);
 }
 
+TEST_F(ScenarioTest, MemoryOfPoolsAndVersionsNoLongerDeclaredIsDropped) {
+    const std::string v150 =
+        std::string(kVersion140).replace(std::string(kVersion140).rfind("1.4.0"), 5, "1.5.0");
+    azure.add_version(v150, "East US", 1);
+    for (int i = 0; i < 10; ++i)
+        desired.pools.push_back(MakePool("a" + std::to_string(i), "eus", kVersion140, 100));
+    ASSERT_GT(Converge(), 0);
+    const auto before = Cycle().tracked_items;
+    EXPECT_GE(before, 10u) << "at least one entry per declared pool";
+
+    desired.pools.clear();
+    for (int i = 0; i < 10; ++i)
+        desired.pools.push_back(MakePool("b" + std::to_string(i), "eus", v150, 100));
+    ASSERT_GT(Converge(), 0);
+    auto r = Cycle();
+    EXPECT_EQ(r.tracked_items, before) << "what a0..a9 and 1.4.0 left behind is gone";
+    EXPECT_TRUE(r.converged());
+}
+
 }  // namespace
 }  // namespace pw::testing
