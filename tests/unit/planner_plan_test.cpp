@@ -240,6 +240,31 @@ TEST(Planner, SameVersionInTwoRegionsMergesOneTargetRegionList) {
     EXPECT_FALSE(plan.actions[1].from.has_value());
 }
 
+TEST(Planner, WithoutLowerReplicasNoActionListCarriesALoweredCount) {
+    // East US holds 10 where the pools now need 5 (e.g. an account's pools could not be listed
+    // and the caller planned without them), while westus grows 1 -> 5.
+    auto o = World(10);
+    auto& v = o.image_versions.begin()->second;
+    v.target_regions.push_back({"West US", 1, "Standard_LRS", ""});
+    v.summary.push_back({"West US", "Completed", 100});
+    auto d = Desired({Spec("east", 1500), Spec("west", 1500, 0, "render-wus")});
+    for (bool lower : {false, true}) {
+        d.policy.lower_replicas = lower;
+        auto plan = Plan(d, o);
+        int east_in_lists = 10;
+        bool east_action = false;
+        for (const auto& a : plan.actions) {
+            if (a.kind == ActionKind::WaitForReplication) continue;
+            east_action = east_action || a.region == "East US";
+            for (const auto& r : a.target_regions)
+                if (r.name == "East US")
+                    east_in_lists = std::min(east_in_lists, r.regional_replica_count);
+        }
+        EXPECT_EQ(east_in_lists, lower ? 5 : 10) << "lowerReplicas " << lower;
+        EXPECT_EQ(east_action, lower) << "a lowered count comes with its own action";
+    }
+}
+
 TEST(Planner, MissingRegionIsAddedKeepingTheStorageType) {
     auto o = World(1);
     auto& v = o.image_versions.begin()->second;
