@@ -335,7 +335,8 @@ def run_scenario(args, p_count, cycles, baseline_cycles):
         metrics_port = free_port()
         scenario.write_config(workdir, p_count, args.accounts, images, sim.url, sim.ca,
                               interval=args.interval, listen=f"127.0.0.1:{metrics_port}",
-                              file_per_100=args.file_per_100, regions=regions)
+                              file_per_100=args.file_per_100, regions=regions,
+                              spread=args.spread_versions)
         result["poolwarden"] = run_poolwarden(sim, args.poolwarden, workdir, metrics_port,
                                               cycles, args.converge_timeout)
         result["poolwarden"]["summary"] = summarize(result["poolwarden"])
@@ -470,11 +471,15 @@ def main():
     ap.add_argument("--baseline-cycles", type=int, default=3)
     ap.add_argument("--interval", default="6s",
                     help="reconcile.interval; I version reads per interval must fit the "
-                         "client's ARM read budget (4/s) or cycles wait for tokens")
+                         "client's ARM read budget (limits.armReads: burst 250, 25/s) or "
+                         "cycles wait for tokens")
     ap.add_argument("--time-scale", type=float, default=600)
     ap.add_argument("--converge-timeout", type=float, default=3600)
     ap.add_argument("--file-per-100", action="store_true",
                     help="one pool file per 100 pools instead of one per account")
+    ap.add_argument("--spread-versions", action="store_true",
+                    help="pool n uses version n %% I, so that all I versions are in use even "
+                         "when P/A < I (e.g. P=1000 A=10 I=200)")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--baseline-converge-max", type=int, default=1000,
                     help="larger scenarios run the baseline on the world poolwarden converged "

@@ -49,13 +49,15 @@ def version_id(v):
             f"galleries/{GALLERY}/images/{IMAGE}/versions/{version_name(v)}")
 
 
-def pools(p_count, a_count, i_count, regions=2):
-    """The desired pools: pool n is in account n % A and uses version (n // A) % I."""
+def pools(p_count, a_count, i_count, regions=2, spread=False):
+    """The desired pools: pool n is in account n % A and uses version (n // A) % I, or n % I
+    with `spread` (every version in use even when P / A < I)."""
     out = []
     for n in range(p_count):
+        v = n % i_count if spread else (n // a_count) % i_count
         out.append({"id": f"pool-{n:05d}", "account": account_name(n % a_count),
-                    "region": account_region(n % a_count, regions), "version": (n // a_count) % i_count,
-                    "imageId": version_id((n // a_count) % i_count),
+                    "region": account_region(n % a_count, regions), "version": v,
+                    "imageId": version_id(v),
                     "dedicated": 2 + n % 5, "lowPriority": 0})
     return out
 
@@ -150,9 +152,9 @@ def write_world(out, a_count, i_count, regions=2):
 
 
 def write_config(out, p_count, a_count, i_count, base_url, ca_file, interval="6s",
-                 listen="127.0.0.1:0", file_per_100=False, regions=2):
+                 listen="127.0.0.1:0", file_per_100=False, regions=2, spread=False):
     """Pool files, daemon file, client secret and desired.json (the world is separate)."""
-    desired = pools(p_count, a_count, i_count, regions)
+    desired = pools(p_count, a_count, i_count, regions, spread)
     pools_dir = os.path.join(out, "pools.d")
     os.makedirs(pools_dir, exist_ok=True)
     for name in os.listdir(pools_dir):
@@ -188,12 +190,14 @@ def main():
     ap.add_argument("--ca", default="", help="CA file of the simulator's TLS certificate")
     ap.add_argument("--interval", default="6s")
     ap.add_argument("--file-per-100", action="store_true")
+    ap.add_argument("--spread-versions", action="store_true",
+                    help="pool n uses version n %% I: all I versions in use even when P/A < I")
     args = ap.parse_args()
     regions = default_regions(args.pools, args.images)
     write_world(args.out, args.accounts, args.images, regions)
     write_config(args.out, args.pools, args.accounts, args.images,
                  f"https://127.0.0.1:{args.port}", args.ca, args.interval,
-                 file_per_100=args.file_per_100, regions=regions)
+                 file_per_100=args.file_per_100, regions=regions, spread=args.spread_versions)
     print(f"wrote {args.out}: {args.pools} pools, {args.accounts} accounts, {args.images} versions")
 
 

@@ -128,19 +128,26 @@ Json Simulator::RenderVersion(const Gallery& g, const ImageDefinition& d, const 
     return out;
 }
 
+long long Simulator::ArmBucket::Take(std::chrono::steady_clock::time_point now) {
+    if (last != std::chrono::steady_clock::time_point{} && now > last)
+        tokens = std::min(size, tokens + rate * std::chrono::duration<double>(now - last).count());
+    last = now;
+    tokens = std::max(0.0, tokens - 1);
+    return static_cast<long long>(tokens);
+}
+
 Reply Simulator::Arm(Ctx& c) {
     const auto seg = SplitPath(c.path);
     if (auto denied = CheckArmAuth(c)) return *denied;
     const bool write = c.method != "GET" && c.method != "HEAD";
     auto finish = [&](Reply r) {
+        const auto now = std::chrono::steady_clock::now();
         if (write) {
-            arm_writes_ = std::max<std::int64_t>(0, arm_writes_ - 1);
             r.response.set("x-ms-ratelimit-remaining-subscription-writes",
-                           std::to_string(arm_writes_));
+                           std::to_string(arm_writes_.Take(now)));
         } else {
-            arm_reads_ = std::max<std::int64_t>(0, arm_reads_ - 1);
             r.response.set("x-ms-ratelimit-remaining-subscription-reads",
-                           std::to_string(arm_reads_));
+                           std::to_string(arm_reads_.Take(now)));
         }
         r.response.set("x-ms-request-id", c.request_id);
         r.response.set("x-ms-correlation-request-id", c.request_id);

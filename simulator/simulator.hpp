@@ -112,8 +112,18 @@ class Simulator {
     std::deque<Json> log_;
     std::deque<std::string> issued_tokens_;
     std::uint64_t seq_ = 0;
-    std::int64_t arm_reads_ = 11999;
-    std::int64_t arm_writes_ = 1199;
+    /// ARM's subscription token buckets, as its x-ms-ratelimit-remaining-subscription-* headers
+    /// report them (reads: 250, 25/s; writes: 200, 10/s; "Understand how Azure Resource Manager
+    /// throttles requests"), on real time. Reported only: the simulator never throttles for it.
+    struct ArmBucket {
+        double size;
+        double rate;
+        double tokens;
+        std::chrono::steady_clock::time_point last{};
+        long long Take(std::chrono::steady_clock::time_point now);
+    };
+    ArmBucket arm_reads_{250, 25, 250};
+    ArmBucket arm_writes_{200, 10, 200};
     std::string default_host_ = "127.0.0.1";
 };
 

@@ -173,12 +173,8 @@ int Run(const Options& opt) {
         if (opt.on_cycle) opt.on_cycle(r, status);
         if (!r.incomplete) observed_once = true;
         service.progress();
-        const double took =
-            r.started == reconcile::TimePoint{}
-                ? 0.0
-                : std::chrono::duration<double>(std::chrono::system_clock::now() - r.started)
-                      .count();
-        service.cycle_finished(StatusLine(*status.get(), took));
+        service.cycle_finished(
+            StatusLine(*status.get(), std::chrono::duration<double>(r.duration).count()));
     });
 
     DirWatcher watcher(ctx.get_executor(), cfg.daemon().pools_dir);

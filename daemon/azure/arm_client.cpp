@@ -74,10 +74,10 @@ CallOptions ArmClient::options(std::string operation, const std::string& resourc
     call.operation = std::move(operation);
     call.format = ErrorFormat::Arm;
     call.token_resource = options_.resource;
-    auto parsed = http::ParseUrl(options_.resource_manager + "/");
-    call.rate_keys = {"host:" + (parsed ? parsed->host : options_.resource_manager)};
+    // ARM throttles per subscription and principal, and tenant-level calls per tenant, with
+    // token buckets ([D-THR]; limits: in the daemon file).
     const std::string sub = SubscriptionOf(resource_id);
-    if (!sub.empty()) call.rate_keys.push_back((write ? "arm-writes:" : "arm-reads:") + sub);
+    call.rate_keys = {(write ? "arm-writes:" : "arm-reads:") + (sub.empty() ? "tenant" : sub)};
     call.idempotent = true;
     call.deadline = options_.deadline;
     call.attempt_timeout = options_.attempt_timeout;

@@ -48,15 +48,15 @@ std::string BatchClient::url(const std::string& endpoint, const std::string& pat
     return out;
 }
 
-CallOptions BatchClient::options(std::string operation, const std::string& url,
+CallOptions BatchClient::options(std::string operation, const std::string& endpoint,
                                  bool idempotent) const {
     CallOptions call;
     call.service = "batch";
     call.operation = std::move(operation);
     call.format = ErrorFormat::Batch;
     call.token_resource = options_.resource;
-    auto parsed = http::ParseUrl(url);
-    call.rate_keys = {"host:" + (parsed ? parsed->host : url)};
+    // One bucket per account: each Batch account has an endpoint (and host) of its own.
+    call.rate_keys = {"batch:" + NormalizeBatchEndpoint(endpoint, options_.plain_http_loopback)};
     call.idempotent = idempotent;
     call.deadline = options_.deadline;
     call.attempt_timeout = options_.attempt_timeout;
@@ -97,7 +97,7 @@ net::awaitable<Result<std::vector<model::ObservedPool>>> BatchClient::list_pools
         if (!seen.insert(next).second)
             co_return pw::Err{DecodeError("odata.nextLink repeats a page: " + next, 200)};
         auto result =
-            co_await transport_.call(Make(verb::get, next), options("list_pools", next, true));
+            co_await transport_.call(Make(verb::get, next), options("list_pools", endpoint, true));
         if (!result) co_return pw::Err{std::move(result).error()};
         auto decoded = codec::DecodePoolList(result->response.body);
         if (!decoded) co_return pw::Err{DecodeError("GET /pools: " + decoded.error(), 200)};
@@ -117,7 +117,7 @@ net::awaitable<Result<model::ObservedPool>> BatchClient::get_pool(const std::str
     auto target =
         url(endpoint, PoolPath(pool_id), "$select=" + http::UrlEncode(codec::kPoolSelect));
     auto result =
-        co_await transport_.call(Make(verb::get, target), options("get_pool", target, true));
+        co_await transport_.call(Make(verb::get, target), options("get_pool", endpoint, true));
     if (!result) co_return pw::Err{std::move(result).error()};
     auto decoded = codec::DecodePool(result->response.body);
     if (!decoded)
@@ -132,7 +132,7 @@ net::awaitable<Result<Unit>> BatchClient::add_pool(const std::string& endpoint,
     auto http_request = Make(verb::post, target);
     SetJsonBody(http_request, codec::EncodePoolAdd(request.spec, request.resize_timeout));
     auto result =
-        co_await transport_.call(std::move(http_request), options("add_pool", target, true));
+        co_await transport_.call(std::move(http_request), options("add_pool", endpoint, true));
     if (result) co_return Unit{};
     Error error = std::move(result).error();
     // A retried add whose first attempt did reach Batch answers PoolExists: the pool is ours
@@ -161,7 +161,7 @@ net::awaitable<Result<Unit>> BatchClient::resize_pool(const std::string& endpoin
                                   request.target_dedicated_nodes, request.target_low_priority_nodes,
                                   request.resize_timeout, request.node_deallocation_option));
     auto result = co_await transport_.call(std::move(http_request),
-                                           options("resize_pool", target, !if_match.empty()));
+                                           options("resize_pool", endpoint, !if_match.empty()));
     if (result) co_return Unit{};
     Error error = std::move(result).error();
     // A retried resize whose first attempt was applied fails If-Match: it succeeded if the
@@ -179,7 +179,7 @@ net::awaitable<Result<Unit>> BatchClient::stop_resize(const std::string& endpoin
                                                       const std::string& pool_id) {
     auto target = url(endpoint, PoolPath(pool_id) + "/stopresize");
     auto result =
-        co_await transport_.call(Make(verb::post, target), options("stop_resize", target, false));
+        co_await transport_.call(Make(verb::post, target), options("stop_resize", endpoint, false));
     if (!result) co_return pw::Err{std::move(result).error()};
     co_return Unit{};
 }
@@ -193,7 +193,7 @@ net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint
     if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
     SetJsonBody(http_request, codec::EncodePoolPatch(request.start_task, request.metadata));
     auto result = co_await transport_.call(std::move(http_request),
-                                           options("patch_pool", target, !if_match.empty()));
+                                           options("patch_pool", endpoint, !if_match.empty()));
     if (!result) co_return pw::Err{std::move(result).error()};
     co_return Unit{};
 }
@@ -201,8 +201,8 @@ net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint
 net::awaitable<Result<Unit>> BatchClient::delete_pool(const std::string& endpoint,
                                                       const std::string& pool_id) {
     auto target = url(endpoint, PoolPath(pool_id));
-    auto result =
-        co_await transport_.call(Make(verb::delete_, target), options("delete_pool", target, true));
+    auto result = co_await transport_.call(Make(verb::delete_, target),
+                                           options("delete_pool", endpoint, true));
     if (!result) co_return pw::Err{std::move(result).error()};
     co_return Unit{};
 }
@@ -214,7 +214,7 @@ net::awaitable<Result<std::vector<SupportedImage>>> BatchClient::list_supported_
     const std::string origin = OriginOf(next);
     for (int page = 0; page < options_.max_pages; ++page) {
         auto result = co_await transport_.call(Make(verb::get, next),
-                                               options("list_supported_images", next, true));
+                                               options("list_supported_images", endpoint, true));
         if (!result) co_return pw::Err{std::move(result).error()};
         auto j = nlohmann::json::parse(result->response.body, nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("value") || !j["value"].is_array())

@@ -73,7 +73,7 @@ class BatchClient final : public BatchApi {
         const std::string& endpoint);
 
   private:
-    CallOptions options(std::string operation, const std::string& url, bool idempotent) const;
+    CallOptions options(std::string operation, const std::string& endpoint, bool idempotent) const;
     std::string url(const std::string& endpoint, const std::string& path,
                     const std::string& query = "") const;
     Transport& transport_;

@@ -21,7 +21,8 @@ pw::Result<std::unique_ptr<AzureStack>, std::string> AzureStack::Create(
         MakeTokenFetcher(config.auth, config.cloud, *stack->http_, std::move(env), observer);
     if (!fetcher) return pw::Err{std::move(fetcher).error()};
     stack->tokens_ = std::make_unique<TokenCache>(std::move(fetcher).value(), nullptr, observer);
-    stack->limiter_ = std::make_unique<http::RateLimiter>(DefaultRateLimit);
+    stack->limiter_ = std::make_unique<http::RateLimiter>(
+        [limits = config.limits](const std::string& key) { return RateLimitFor(limits, key); });
     stack->transport_ = std::make_unique<Transport>(
         *stack->http_, *stack->tokens_, *stack->limiter_,
         TransportOptions{.retry = RetryPolicy{}, .random01 = nullptr, .observer = observer});

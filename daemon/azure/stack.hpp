@@ -16,7 +16,7 @@
 namespace pw::azure {
 
 /// Everything the daemon uses to talk to Azure, built from the daemon file: the HTTP client
-/// (tls.caFile), the token provider of `auth:` behind a cache, the rate limiter, the
+/// (tls.caFile), the token provider of `auth:` behind a cache, the rate limiter (`limits:`), the
 /// transport, and the Batch and ARM clients for `cloud:`. Scheme-less Batch endpoints get
 /// `http://` only when cloud.resourceManager is plain http on loopback (the simulator).
 ///

@@ -1,6 +1,7 @@
 #include "azure/transport.hpp"
 
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
 #include <charconv>
 #include <random>
@@ -12,11 +13,16 @@ namespace pw::azure {
 namespace net = boost::asio;
 using SteadyClock = std::chrono::steady_clock;
 
-http::RateLimit DefaultRateLimit(const std::string& key) {
-    if (key.starts_with("arm-reads:")) return {.rate_per_second = 4, .burst = 50};
-    if (key.starts_with("arm-writes:")) return {.rate_per_second = 1, .burst = 10};
-    return {.rate_per_second = 20, .burst = 40};
+http::RateLimit RateLimitFor(const config::LimitsConfig& limits, const std::string& key) {
+    auto of = [](const config::BucketLimit& b) {
+        return http::RateLimit{.rate_per_second = b.per_second, .burst = b.burst};
+    };
+    if (key.starts_with("arm-reads:")) return of(limits.arm_reads);
+    if (key.starts_with("arm-writes:")) return of(limits.arm_writes);
+    return of(limits.batch);
 }
+
+http::RateLimit DefaultRateLimit(const std::string& key) { return RateLimitFor({}, key); }
 
 std::string NewGuid() {
     static thread_local std::mt19937_64 rng(std::random_device{}());
@@ -47,6 +53,25 @@ Transport::Transport(http::Client& client, TokenSource& tokens, http::RateLimite
         options_.random01 = [rng] {
             return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
         };
+    }
+}
+
+void Transport::adapt_limits(const http::ClientResponse& response,
+                             const std::vector<std::string>& rate_keys) {
+    // ARM reports what is left of the caller's subscription quota on every response
+    // ([D-THR]: x-ms-ratelimit-remaining-subscription-reads for GETs, -writes otherwise).
+    for (const auto& [name, value] : response.headers) {
+        const bool reads =
+            strcasecmp(name.c_str(), "x-ms-ratelimit-remaining-subscription-reads") == 0;
+        const bool writes =
+            strcasecmp(name.c_str(), "x-ms-ratelimit-remaining-subscription-writes") == 0;
+        if (!reads && !writes) continue;
+        long long v = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (ec != std::errc()) continue;
+        const std::string_view prefix = reads ? "arm-reads:" : "arm-writes:";
+        for (const auto& key : rate_keys)
+            if (key.starts_with(prefix)) limiter_.adapt(key, static_cast<double>(v));
     }
 }
 
@@ -107,6 +132,7 @@ net::awaitable<Result<CallResult>> Transport::call(http::ClientRequest request,
                     }
                 }
             }
+            adapt_limits(response, options.rate_keys);
             spdlog::debug("{} {} {} {} -> {} in {} ms (attempt {})", options.service,
                           options.operation, boost::beast::http::to_string(verb), where,
                           response.status, took.count(), attempt);

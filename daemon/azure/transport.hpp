@@ -11,6 +11,7 @@
 #include "azure/observer.hpp"
 #include "azure/retry.hpp"
 #include "azure/token.hpp"
+#include "config/config.hpp"
 #include "http/client.hpp"
 #include "http/rate_limit.hpp"
 
@@ -41,15 +42,18 @@ struct TransportOptions {
     RequestObserver* observer = nullptr;
 };
 
-/// Default client-side limits: 20/s (burst 40) per host, and per ARM subscription 4 reads/s
-/// (burst 50) and 1 write/s (burst 10) — below both ARM's hourly and token-bucket quotas, so
-/// many pools never burst a subscription. Keys: `host:<h>`, `arm-reads:<sub>`,
-/// `arm-writes:<sub>`.
+/// The client-side limit of a bucket key: `arm-reads:<sub>` and `arm-writes:<sub>` (ARM's
+/// per-subscription buckets; `<sub>` is `tenant` for calls without a subscription) and
+/// `batch:<endpoint>` (one Batch account) from `limits`; anything else gets the Batch limit.
+http::RateLimit RateLimitFor(const config::LimitsConfig& limits, const std::string& key);
+/// RateLimitFor() with the default `limits:` (ARM's documented buckets).
 http::RateLimit DefaultRateLimit(const std::string& key);
 
 /// Runs calls: rate limiting, bearer token, the exchange, error typing and the retry loop
 /// (DecideRetry; a 401 forces one token refresh), bounded by the call's deadline. Records
-/// attempts, throttling and `x-ms-ratelimit-remaining-*` headers on the observer. Logs method,
+/// attempts, throttling and `x-ms-ratelimit-remaining-*` headers on the observer, and gives
+/// `x-ms-ratelimit-remaining-subscription-reads/-writes` to the limiter (RateLimiter::adapt)
+/// for the call's `arm-reads:`/`arm-writes:` bucket. Logs method,
 /// host, path, status and timing at debug level; never headers or bodies.
 ///
 /// Thread safety: use from one strand; the client, tokens and limiter must outlive it.
@@ -64,6 +68,9 @@ class Transport {
     http::Client& client() { return client_; }
 
   private:
+    void adapt_limits(const http::ClientResponse& response,
+                      const std::vector<std::string>& rate_keys);
+
     http::Client& client_;
     TokenSource& tokens_;
     http::RateLimiter& limiter_;

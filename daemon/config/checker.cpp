@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <regex>
+#include <sstream>
 
 #include "config/known_keys.hpp"
 
@@ -150,6 +152,31 @@ std::optional<std::int64_t> Checker::Int(const YamlNode* node, std::int64_t min,
         return std::nullopt;
     }
     return n;
+}
+
+std::optional<double> Checker::Number(const YamlNode* node, double min, double max) {
+    if (!node || node->kind == YamlNode::Kind::Invalid) return std::nullopt;
+    static const std::regex kDecimal("[0-9]{1,9}(\\.[0-9]{1,9})?");
+    if (node->kind != YamlNode::Kind::Scalar || !node->plain() ||
+        !std::regex_match(node->value, kDecimal)) {
+        Error(*node, "expected a number like 25 or 0.5, got " + Describe(*node));
+        return std::nullopt;
+    }
+    const double v = std::stod(node->value);
+    auto text = [](double x) {
+        std::ostringstream out;
+        out << x;
+        return out.str();
+    };
+    if (v < min) {
+        Error(*node, "must be >= " + text(min));
+        return std::nullopt;
+    }
+    if (v > max) {
+        Error(*node, "must be <= " + text(max));
+        return std::nullopt;
+    }
+    return v;
 }
 
 std::optional<bool> Checker::Bool(const YamlNode* node) {

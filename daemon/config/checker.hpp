@@ -44,6 +44,8 @@ class Checker {
 
     std::optional<std::string> String(const YamlNode* node);
     std::optional<std::int64_t> Int(const YamlNode* node, std::int64_t min, std::int64_t max);
+    /// A plain decimal number (`25`, `0.5`; no sign or exponent) within [min, max].
+    std::optional<double> Number(const YamlNode* node, double min, double max);
     std::optional<bool> Bool(const YamlNode* node);
     /// A duration within [min, max]; `min_note` is appended to the `must be >=` message.
     std::optional<model::Seconds> Duration(const YamlNode* node, model::Seconds min,

@@ -51,6 +51,26 @@ struct ReconcileConfig {
     int concurrency = 8;
 };
 
+/// One client-side token bucket: at most `burst` requests at once, refilled at `per_second`.
+struct BucketLimit {
+    double burst = 1;
+    double per_second = 1;
+    friend bool operator==(const BucketLimit&, const BucketLimit&) = default;
+};
+
+/// Client-side request limits (`limits:`). The ARM defaults are ARM's documented token buckets
+/// per subscription and principal ("Understand how Azure Resource Manager throttles requests",
+/// learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling:
+/// reads bucket 250, refill 25/s; writes bucket 200, refill 10/s). Batch documents no request
+/// rate for its data plane; its default is a guess. The daemon also slows down when ARM's
+/// `x-ms-ratelimit-remaining-subscription-*` headers report fewer tokens than it counts.
+struct LimitsConfig {
+    BucketLimit arm_reads{250, 25};   ///< Per subscription (and one for tenant-level calls).
+    BucketLimit arm_writes{200, 10};  ///< Per subscription.
+    BucketLimit batch{40, 20};        ///< Per Batch account endpoint (guess).
+    friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
+};
+
 /// The daemon file (`/etc/poolwarden/poolwarden.yaml`).
 struct DaemonConfig {
     std::string file;
@@ -59,6 +79,7 @@ struct DaemonConfig {
     TlsConfig tls;
     std::vector<model::AccountSpec> accounts;
     ReconcileConfig reconcile;
+    LimitsConfig limits;
     model::Policy policy;
     std::filesystem::path pools_dir;  ///< Resolved against the daemon file's folder.
     std::string listen = "127.0.0.1:9464";

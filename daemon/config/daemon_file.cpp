@@ -201,6 +201,23 @@ void ParseAccounts(Checker& c, const YamlNode& node, std::vector<model::AccountS
     }
 }
 
+void ParseLimits(Checker& c, const YamlNode& node, LimitsConfig& limits) {
+    if (!c.IsMap(node)) return;
+    c.CheckKeys(node, "daemon.limits");
+    const std::pair<std::string_view, BucketLimit*> buckets[] = {
+        {"armReads", &limits.arm_reads},
+        {"armWrites", &limits.arm_writes},
+        {"batch", &limits.batch},
+    };
+    for (const auto& [key, target] : buckets) {
+        const YamlNode* b = node.find(key);
+        if (!b || !c.IsMap(*b, "a map with burst and perSecond")) continue;
+        c.CheckKeys(*b, "daemon.limits.bucket");
+        if (auto v = c.Number(b->find("burst"), 1, 100000)) target->burst = *v;
+        if (auto v = c.Number(b->find("perSecond"), 0.01, 10000)) target->per_second = *v;
+    }
+}
+
 void CheckListen(Checker& c, const YamlNode& node, const std::string& listen) {
     std::string host, port;
     if (!listen.empty() && listen[0] == '[') {
@@ -246,6 +263,7 @@ void detail::ParseDaemon(Checker& c, const YamlNode& root, const fs::path& dir, 
         if (auto v = c.Int(n->find("concurrency"), 1, 64))
             cfg.reconcile.concurrency = static_cast<int>(*v);
     }
+    if (const YamlNode* n = root.find("limits")) ParseLimits(c, *n, cfg.limits);
     if (const YamlNode* n = root.find("policy"); n && c.IsMap(*n)) {
         c.CheckKeys(*n, "daemon.policy");
         auto& p = cfg.policy;

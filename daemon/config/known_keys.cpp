@@ -5,7 +5,8 @@ namespace pw::config {
 const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
     static const std::map<std::string, std::vector<std::string_view>> keys = {
         {"daemon",
-         {"cloud", "auth", "tls", "accounts", "reconcile", "policy", "poolsDir", "listen"}},
+         {"cloud", "auth", "tls", "accounts", "reconcile", "limits", "policy", "poolsDir",
+          "listen"}},
         {"daemon.cloud",
          {"resourceManager", "authorityHost", "batchResource", "managementResource",
           "imdsEndpoint"}},
@@ -15,6 +16,8 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
         {"daemon.accounts[]",
          {"name", "subscriptionId", "resourceGroup", "accountName", "endpoint", "location"}},
         {"daemon.reconcile", {"interval", "concurrency"}},
+        {"daemon.limits", {"armReads", "armWrites", "batch"}},
+        {"daemon.limits.bucket", {"burst", "perSecond"}},
         {"daemon.policy",
          {"vmsPerReplica", "resizeTimeoutPer1000Vms", "maxReplicasPerRegion", "extraReplicas",
           "lowerReplicas"}},

@@ -5,7 +5,8 @@
 namespace pw::http {
 
 TokenBucket::TokenBucket(double rate_per_second, double burst, Clock::time_point now)
-    : rate_(std::max(rate_per_second, 1e-6)),
+    : configured_rate_(std::max(rate_per_second, 1e-6)),
+      rate_(configured_rate_),
       burst_(std::max(burst, 1.0)),
       tokens_(burst_),
       last_(now) {}
@@ -20,6 +21,21 @@ void TokenBucket::Refill(Clock::time_point now) {
 double TokenBucket::tokens(Clock::time_point now) {
     Refill(now);
     return tokens_;
+}
+
+void TokenBucket::Adapt(double remaining, Clock::time_point now) {
+    Refill(now);
+    remaining = std::max(remaining, 0.0);
+    const double since = adapted_ == Clock::time_point{} || now <= adapted_
+                             ? 0.0
+                             : std::chrono::duration<double>(now - adapted_).count();
+    adapted_ = now;
+    if (remaining + configured_rate_ + 1.0 < tokens_) {
+        rate_ = std::max(rate_ / 2, configured_rate_ / 16);
+    } else {
+        rate_ = std::min(configured_rate_, rate_ + configured_rate_ * since / 10.0);
+    }
+    tokens_ = std::min(tokens_, remaining);
 }
 
 TokenBucket::Clock::duration TokenBucket::Reserve(Clock::time_point now) {
@@ -52,6 +68,10 @@ TokenBucket::Clock::duration RateLimiter::peek(const std::vector<std::string>& k
         wait = std::max(wait, copy.Reserve(now));
     }
     return wait;
+}
+
+void RateLimiter::adapt(const std::string& key, double remaining) {
+    bucket(key).Adapt(remaining, TokenBucket::Clock::now());
 }
 
 boost::asio::awaitable<bool> RateLimiter::acquire(const std::vector<std::string>& keys,

@@ -23,11 +23,22 @@ class TokenBucket {
     /// Takes one token; returns how long the caller must wait before using it (zero if none).
     Clock::duration Reserve(Clock::time_point now);
     double tokens(Clock::time_point now);
+    /// The refill rate now (lowered by Adapt(), never above the configured one).
+    double rate() const { return rate_; }
+
+    /// The server reports `remaining` tokens in its own bucket for the same quota. The bucket
+    /// never holds more than that. When the server has clearly fewer than this bucket counts
+    /// (more than a second of refill below it: someone else draws from the same quota, or
+    /// the server's bucket is smaller), the refill rate halves, down to 1/16 of the
+    /// configured one; while reports agree it climbs back, to the full rate in 10 s.
+    void Adapt(double remaining, Clock::time_point now);
 
   private:
     void Refill(Clock::time_point now);
+    double configured_rate_;
     double rate_;
     double burst_;
+    Clock::time_point adapted_{};
     double tokens_;
     Clock::time_point last_;
 };
@@ -52,6 +63,11 @@ class RateLimiter {
 
     /// How long acquire(keys) would wait now, without taking tokens (for tests and metrics).
     TokenBucket::Clock::duration peek(const std::vector<std::string>& keys);
+
+    /// The server reports `remaining` requests left in its quota for `key` (TokenBucket::Adapt).
+    void adapt(const std::string& key, double remaining);
+    /// The current refill rate of `key`'s bucket (creating it if needed).
+    double rate(const std::string& key) { return bucket(key).rate(); }
 
   private:
     TokenBucket& bucket(const std::string& key);

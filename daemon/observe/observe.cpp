@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "model/resource_id.hpp"
@@ -29,6 +30,21 @@ std::string Describe(const azure::Error& e) {
     return out;
 }
 
+std::string VersionState(const model::ObservedImageVersion* v) {
+    if (!v) return "absent";
+    std::vector<std::string> regions;
+    for (const auto& r : v->summary)
+        regions.push_back(model::NormalizeRegion(r.region) + "=" + r.state);
+    std::sort(regions.begin(), regions.end());
+    std::string out = v->provisioning_state + "|" + v->aggregated_state;
+    for (const auto& r : regions) out += "|" + r;
+    return out;
+}
+
+std::string PoolState(const model::ObservedPool* p) {
+    return p ? p->state + "/" + p->allocation_state : "absent";
+}
+
 Observer::Observer(azure::BatchApi& batch, azure::ArmApi& arm, Options options)
     : batch_(batch), arm_(arm), options_(options) {}
 
@@ -38,7 +54,7 @@ void Observer::invalidate_caches() {
 }
 
 asio::awaitable<Observation> Observer::observe(const model::DesiredState& desired,
-                                               std::chrono::system_clock::time_point now) {
+                                               std::chrono::steady_clock::time_point now) {
     Observation out;
     std::vector<std::function<asio::awaitable<void>()>> tasks;
     for (const auto& account : desired.accounts) {
@@ -68,7 +84,7 @@ asio::awaitable<Observation> Observer::observe(const model::DesiredState& desire
 }
 
 asio::awaitable<void> Observer::observe_account(const model::AccountSpec& spec,
-                                                std::chrono::system_clock::time_point now,
+                                                std::chrono::steady_clock::time_point now,
                                                 Observation& out) {
     auto& health = out.accounts[spec.name];
     std::optional<azure::AccountInfo> info;
@@ -121,7 +137,7 @@ asio::awaitable<void> Observer::observe_version(const model::ImageVersionId& id,
 }
 
 asio::awaitable<void> Observer::observe_image(const std::string& definition_id,
-                                              std::chrono::system_clock::time_point now,
+                                              std::chrono::steady_clock::time_point now,
                                               Observation& out) {
     auto key = model::ResourceKey(definition_id);
     auto cached = images_.find(key);
@@ -142,6 +158,54 @@ asio::awaitable<void> Observer::observe_image(const std::string& definition_id,
     } else {
         out.failed_images[key] = Describe(image.error());
     }
+}
+
+}  // namespace pw::observe
+
+namespace pw::observe {
+
+asio::awaitable<WatchPoll> Observer::poll(const Watch& watch, int max_reads) {
+    // One entry per read: a version GET or an account's pool list.
+    std::vector<std::pair<const std::string*, const Watch::Account*>> reads;
+    for (const auto& [id, state] : watch.versions) reads.emplace_back(&id, nullptr);
+    for (const auto& [name, account] : watch.accounts) reads.emplace_back(&name, &account);
+    WatchPoll out;
+    if (reads.empty()) co_return out;
+    const std::size_t n = std::min(reads.size(), static_cast<std::size_t>(std::max(max_reads, 1)));
+    const std::size_t start = poll_next_ % reads.size();
+    poll_next_ = start + n;
+    std::vector<std::function<asio::awaitable<void>()>> tasks;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::string* key = reads[(start + i) % reads.size()].first;
+        const Watch::Account* account = reads[(start + i) % reads.size()].second;
+        tasks.push_back([this, key, account, &watch, &out]() -> asio::awaitable<void> {
+            ++out.calls;
+            if (!account) {
+                auto got = co_await arm_.get_image_version(*key);
+                if (!got && !IsNotFound(got.error())) co_return;
+                auto now = VersionState(got ? &*got : nullptr);
+                if (now != watch.versions.at(*key)) {
+                    out.changed = true;
+                    out.what = "image version " + *key + ": " + now;
+                }
+                co_return;
+            }
+            auto pools = co_await batch_.list_pools(account->endpoint);
+            if (!pools) co_return;
+            std::map<std::string, const model::ObservedPool*> by_key;
+            for (const auto& p : *pools) by_key.emplace(model::ResourceKey(p.id), &p);
+            for (const auto& [pool, before] : account->pools) {
+                auto it = by_key.find(pool);
+                auto now = PoolState(it == by_key.end() ? nullptr : it->second);
+                if (now != before) {
+                    out.changed = true;
+                    out.what = "pool " + *key + "/" + pool + ": " + now;
+                }
+            }
+        });
+    }
+    co_await RunBounded(std::move(tasks), options_.concurrency);
+    co_return out;
 }
 
 }  // namespace pw::observe

@@ -32,6 +32,36 @@ struct Observation {
     bool account_complete(const std::string& name) const;
 };
 
+/// What a pass waits for, with the state it saw: between passes the loop re-reads only these
+/// (one GET per image version, one pool list per account) and starts a full pass as soon as
+/// one changed state. A full pass re-observes everything before it writes.
+///
+/// Thread safety: a value type.
+struct Watch {
+    /// Image version resource id -> VersionState() seen by the pass.
+    std::map<std::string, std::string> versions;
+    struct Account {
+        std::string endpoint;                      ///< The Batch endpoint the pass listed.
+        std::map<std::string, std::string> pools;  ///< ResourceKey(pool id) -> PoolState().
+    };
+    std::map<std::string, Account> accounts;  ///< By local account name.
+
+    bool empty() const { return versions.empty() && accounts.empty(); }
+};
+
+/// The part of a version's state a waiting pass waits on: provisioning state and each region's
+/// replication state (not its progress). "absent" for a version that does not exist.
+std::string VersionState(const model::ObservedImageVersion* version);
+/// A pool's `state/allocationState`, or "absent".
+std::string PoolState(const model::ObservedPool* pool);
+
+/// One watch poll: whether something awaited changed state (and what, for the log).
+struct WatchPoll {
+    bool changed = false;
+    std::string what;
+    int calls = 0;  ///< Azure requests made.
+};
+
 /// Reads Azure for one cycle: per account the ARM account (cached), ONE paged pool list; one
 /// GET per distinct image version (with replication status); image definitions cached and
 /// refreshed every `image_refresh`. Never GETs pools one by one. Read-only.
@@ -47,27 +77,32 @@ class Observer {
 
     Observer(azure::BatchApi& batch, azure::ArmApi& arm, Options options);
 
+    /// `now` is monotonic: cache ages are intervals of our own, immune to wall-clock steps.
     boost::asio::awaitable<Observation> observe(const model::DesiredState& desired,
-                                                std::chrono::system_clock::time_point now);
+                                                std::chrono::steady_clock::time_point now);
 
     /// Forgets cached accounts and image definitions (e.g. after a config reload).
     void invalidate_caches();
     /// Cached accounts and image definitions; observe() drops those no longer declared.
     std::size_t cached_entries() const { return accounts_.size() + images_.size(); }
 
+    /// Re-reads what `watch` names, at most `max_reads` requests per call (the rest on the next
+    /// calls, in turn). Read errors count as "unchanged": the next full pass will see them.
+    boost::asio::awaitable<WatchPoll> poll(const Watch& watch, int max_reads = 10);
+
   private:
     template <class T>
     struct Cached {
         T value;
-        std::chrono::system_clock::time_point fetched;
+        std::chrono::steady_clock::time_point fetched;
     };
 
     boost::asio::awaitable<void> observe_account(const model::AccountSpec& spec,
-                                                 std::chrono::system_clock::time_point now,
+                                                 std::chrono::steady_clock::time_point now,
                                                  Observation& out);
     boost::asio::awaitable<void> observe_version(const model::ImageVersionId& id, Observation& out);
     boost::asio::awaitable<void> observe_image(const std::string& definition_id,
-                                               std::chrono::system_clock::time_point now,
+                                               std::chrono::steady_clock::time_point now,
                                                Observation& out);
 
     azure::BatchApi& batch_;
@@ -75,6 +110,7 @@ class Observer {
     Options options_;
     std::map<std::string, Cached<azure::AccountInfo>> accounts_;  ///< By local account name.
     std::map<std::string, Cached<model::ObservedImage>> images_;  ///< By ResourceKey.
+    std::size_t poll_next_ = 0;  ///< Where the next capped watch poll starts.
 };
 
 /// True for an Azure error that means "does not exist" (404).

@@ -41,6 +41,7 @@ asio::awaitable<void> Loop::run() {
     while (!stop_) {
         triggered_ = false;
         std::optional<std::chrono::seconds> requeue;
+        observe::Watch watch;
         in_pass_ = true;
         try {
             // A named copy: the desired state must outlive every suspension of the pass.
@@ -48,6 +49,7 @@ asio::awaitable<void> Loop::run() {
             auto report = co_await reconciler_.reconcile_once(
                 desired, std::chrono::system_clock::now(), &stop_);
             requeue = report.requeue_after;
+            watch = report.watch;
             if (on_cycle_) on_cycle_(report);
         } catch (const std::exception& e) {
             // A bug, not an Azure error: keep the daemon alive and try again after a pause.
@@ -56,10 +58,38 @@ asio::awaitable<void> Loop::run() {
         in_pass_ = false;
         if (stop_) break;
         if (triggered_) continue;
-        timer_->expires_after(NextDelay(options_.interval, options_.jitter, unit(rng_), requeue));
-        co_await timer_->async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await wait(NextDelay(options_.interval, options_.jitter, unit(rng_), requeue), watch);
     }
     timer_.reset();
+}
+
+asio::awaitable<void> Loop::wait(std::chrono::milliseconds delay, const observe::Watch& watch) {
+    using Clock = std::chrono::steady_clock;
+    const auto due = Clock::now() + delay;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    while (!stop_ && !triggered_) {
+        const auto left = due - Clock::now();
+        if (left <= Clock::duration::zero()) co_return;
+        auto step = std::chrono::duration_cast<Clock::duration>(left);
+        if (!watch.empty()) {
+            step = std::min<Clock::duration>(
+                step, NextDelay(options_.watch_interval, options_.jitter, unit(rng_), {}));
+        }
+        timer_->expires_after(step);
+        co_await timer_->async_wait(asio::as_tuple(asio::use_awaitable));
+        if (stop_ || triggered_ || watch.empty() || Clock::now() >= due) co_return;
+        try {
+            auto poll = co_await reconciler_.poll(watch);
+            if (poll.changed) {
+                log::Write(spdlog::level::debug, "awaited resource changed; reconciling now",
+                           {{"change", poll.what}, {"azureReads", std::to_string(poll.calls)}});
+                co_return;
+            }
+        } catch (const std::exception& e) {
+            log::Write(spdlog::level::err, "watch poll failed", {{"error", e.what()}});
+            co_return;
+        }
+    }
 }
 
 }  // namespace pw::reconcile

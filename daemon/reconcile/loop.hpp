@@ -14,7 +14,10 @@
 namespace pw::reconcile {
 
 /// The schedule (userver PeriodicTask shape): a pass every `interval` +-`jitter`, sooner when
-/// a pass asks to be requeued, at once after trigger() (conflated), none after stop().
+/// a pass asks to be requeued, at once after trigger() (conflated), none after stop(). While
+/// the last pass waits for something (CycleReport::watch: replication, a resize), a light poll
+/// of only those resources runs every `watch_interval` +-`jitter` until the next pass, and
+/// starts that pass at once when one of them changed state. The pass re-observes everything.
 ///
 /// Thread safety: trigger(), stop() and set_interval() must run on the loop's executor (post
 /// them there); `stopping()` may be read from any thread.
@@ -23,6 +26,7 @@ class Loop {
     struct Options {
         std::chrono::milliseconds interval{60000};
         double jitter = 0.1;
+        std::chrono::milliseconds watch_interval{5000};
     };
     using DesiredFn = std::function<model::DesiredState()>;
     using CycleFn = std::function<void(const CycleReport&)>;
@@ -61,6 +65,10 @@ class Loop {
     bool triggered_ = false;
     bool in_pass_ = false;
     std::optional<boost::asio::steady_timer> timer_;
+
+    /// Sleeps until `delay` has passed, polling `watch` meanwhile; returns early on trigger(),
+    /// stop() or a change of something watched.
+    boost::asio::awaitable<void> wait(std::chrono::milliseconds delay, const observe::Watch& watch);
 };
 
 }  // namespace pw::reconcile

@@ -77,11 +77,12 @@ std::string Reconciler::azure_fingerprint(const model::Action& a, const model::D
 }
 
 asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredState& desired,
-                                                          TimePoint now, bool read_only) {
+                                                          TimePoint now, SteadyTime mono,
+                                                          bool read_only) {
     CycleReport report;
     report.id = ++cycle_;
     report.started = now;
-    report.observation = co_await observer_.observe(desired, now);
+    report.observation = co_await observer_.observe(desired, mono);
     const auto& obs = report.observation;
 
     // Never plan on partial data: pools whose account or image could not be read are left
@@ -137,7 +138,7 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
             item.alloc_timeout_etag = p->e_tag;
             ++item.failures;
             std::uniform_real_distribution<double> unit(0.0, 1.0);
-            item.next_retry = now + BackoffDelay(options_.backoff, item.failures, unit(rng_));
+            item.next_retry = mono + BackoffDelay(options_.backoff, item.failures, unit(rng_));
         }
         model::Action retry;
         retry.kind = ActionKind::ResizePool;
@@ -158,7 +159,7 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
 }
 
 std::vector<model::Action> Reconciler::filter(CycleReport& report,
-                                              const model::DesiredState& desired, TimePoint now) {
+                                              const model::DesiredState& desired, SteadyTime mono) {
     std::vector<model::Action> run;
     const auto& o = report.observation.state;
     std::optional<std::chrono::seconds> soonest;
@@ -178,6 +179,8 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
     for (const auto& a : report.plan.actions) {
         if (a.kind == ActionKind::WaitForReplication) {
             report.waiting = true;
+            report.watch.versions[a.image_version] =
+                observe::VersionState(FindVersion(o, a.image_version));
             run.push_back(a);
             continue;
         }
@@ -187,6 +190,7 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
                 // A restart mid-LRO: the update is Azure's to finish; writing again would
                 // race it.
                 report.waiting = true;
+                report.watch.versions[a.image_version] = observe::VersionState(v);
                 hold(a, "version provisioningState is " + v->provisioning_state);
                 continue;
             }
@@ -216,8 +220,8 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
                 }
                 item.terminal = false;
             }
-            if (item.next_retry && now < *item.next_retry) {
-                auto left = std::chrono::ceil<std::chrono::seconds>(*item.next_retry - now);
+            if (item.next_retry && mono < *item.next_retry) {
+                auto left = std::chrono::ceil<std::chrono::seconds>(*item.next_retry - mono);
                 soonest = soonest ? std::min(*soonest, left) : left;
                 hold(a, fmt::format("backing off for {}", model::FormatShortDuration(left)));
                 continue;
@@ -229,7 +233,8 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
     return run;
 }
 
-void Reconciler::record(CycleReport& report, const model::DesiredState& desired, TimePoint now) {
+void Reconciler::record(CycleReport& report, const model::DesiredState& desired, TimePoint now,
+                        SteadyTime mono) {
     const auto& o = report.observation.state;
     for (const auto& out : report.outcomes) {
         const auto& a = out.action;
@@ -276,10 +281,11 @@ void Reconciler::record(CycleReport& report, const model::DesiredState& desired,
         } else if (cls == ErrorClass::Transient) {
             ++item.failures;
             std::uniform_real_distribution<double> unit(0.0, 1.0);
-            item.next_retry =
-                now + BackoffDelay(options_.backoff, item.failures, unit(rng_), err.retry_after);
-            er.next_retry = item.next_retry;
-            auto left = std::chrono::ceil<std::chrono::seconds>(*item.next_retry - now);
+            const auto delay =
+                BackoffDelay(options_.backoff, item.failures, unit(rng_), err.retry_after);
+            item.next_retry = mono + delay;
+            er.next_retry = now + delay;  // shown only; the hold itself runs on `mono`
+            auto left = delay;
             report.requeue_after =
                 report.requeue_after ? std::min(*report.requeue_after, left) : left;
         }
@@ -296,18 +302,22 @@ void Reconciler::record(CycleReport& report, const model::DesiredState& desired,
 
 asio::awaitable<CycleReport> Reconciler::plan_once(const model::DesiredState& desired,
                                                    TimePoint now) {
-    auto report = co_await observe_and_plan(desired, now, true);
-    report.finished = now;
+    const SteadyTime mono = options_.clock();
+    auto report = co_await observe_and_plan(desired, now, mono, true);
+    report.duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.clock() - mono);
+    report.finished = now + report.duration;
     co_return report;
 }
 
 asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredState& desired,
                                                         TimePoint now,
                                                         const std::atomic<bool>* stop) {
-    auto report = co_await observe_and_plan(desired, now, false);
-    auto run = filter(report, desired, now);
+    const SteadyTime mono = options_.clock();
+    auto report = co_await observe_and_plan(desired, now, mono, false);
+    auto run = filter(report, desired, mono);
     report.outcomes = co_await executor_.execute(std::move(run), report.observation.state, stop);
-    record(report, desired, now);
+    record(report, desired, now, mono);
 
     auto requeue = [&](std::chrono::seconds s) {
         report.requeue_after = report.requeue_after ? std::min(*report.requeue_after, s) : s;
@@ -321,9 +331,30 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
         if (p && (p->allocation_state != "steady" || p->state == "deleting")) {
             report.waiting = true;
             requeue(options_.wait_requeue);
+            auto& account = report.watch.accounts[spec.account];
+            account.endpoint = report.observation.state.accounts.at(spec.account).endpoint;
+            account.pools[model::ResourceKey(p->id)] = observe::PoolState(p);
         }
     }
-    report.finished = now;
+    // What was just written is awaited too: a created or resized pool until it leaves
+    // `resizing`; a replica PATCH until the first poll reads the version's new state.
+    for (const auto& out : report.outcomes) {
+        const auto& a = out.action;
+        if (out.status != execute::Status::Succeeded) continue;
+        if (IsReplicaAction(a.kind)) {
+            report.watch.versions[a.image_version] = "written";
+            continue;
+        }
+        if (a.kind != ActionKind::CreatePool && a.kind != ActionKind::ResizePool) continue;
+        auto it = report.observation.state.accounts.find(a.account);
+        if (it == report.observation.state.accounts.end()) continue;
+        auto& account = report.watch.accounts[a.account];
+        account.endpoint = it->second.endpoint;
+        account.pools[model::ResourceKey(a.pool)] = "active/resizing";
+    }
+    report.duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.clock() - mono);
+    report.finished = now + report.duration;
     for (const auto& f : report.plan.findings) {
         int suppressed = 0;
         auto key = fmt::format("finding|{}|{}|{}|{}", f.account, f.pool, f.code, f.message);
@@ -356,6 +387,8 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
     publish(report, desired, now);
     prune(desired);
     report.tracked_items = items_.size() + observer_.cached_entries();
+    report.duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.clock() - mono);
     co_return report;
 }
 

@@ -36,12 +36,16 @@ struct CycleReport {
     int failed = 0;                          ///< Writes that failed.
     bool incomplete = false;                 ///< Some account or image could not be observed.
     bool waiting = false;                    ///< Replication, a resize or an update in flight.
+    observe::Watch watch;                    ///< What is awaited (polled until the next pass).
     bool error_findings = false;             ///< A finding of severity error.
     std::optional<std::chrono::seconds> requeue_after;
     /// Entries kept between passes after this one: per-pool and per-version memory plus cached
     /// account and image definition reads, only for what the pool files declare
     /// (`poolwarden_tracked_items`).
     std::size_t tracked_items = 0;
+    /// How long the pass took, on the monotonic clock (metrics; `finished - started` is wall
+    /// time and jumps with the clock).
+    std::chrono::milliseconds duration{0};
 
     /// Nothing left to do and nothing wrong.
     bool converged() const;
@@ -53,6 +57,8 @@ struct CycleReport {
 /// Keeps per-pool and per-image-version memory between passes: exponential backoff for
 /// transient errors, terminal errors held until the spec or Azure changes, condition times.
 /// After each pass the memory of pools and versions no longer declared is dropped.
+/// Intervals of its own (backoff, cache ages) run on a monotonic clock; the wall-clock `now`
+/// of a pass is only shown (status times) and given to the planner.
 ///
 /// Thread safety: not thread-safe; use from one strand (the loop). Status goes to the
 /// StatusStore, which is safe to read concurrently.
@@ -60,11 +66,17 @@ class Reconciler {
   public:
     using PlanFn = std::function<model::Plan(const model::DesiredState&,
                                              const model::ObservedState&, TimePoint)>;
+    using SteadyTime = std::chrono::steady_clock::time_point;
     struct Options {
         int concurrency = 8;
-        /// Requeue while replication, a resize or an in-flight version update is pending.
-        std::chrono::seconds wait_requeue{15};
+        /// The next full pass while replication, a resize or a version update is awaited (the
+        /// loop's watch polls see them finish sooner), and after writes.
+        std::chrono::seconds wait_requeue{30};
+        /// Requests per watch poll at most (versions and accounts beyond it wait their turn).
+        int watch_max_reads = 10;
         BackoffPolicy backoff;
+        /// The monotonic clock of backoff and cache ages (tests inject their own).
+        std::function<SteadyTime()> clock = [] { return std::chrono::steady_clock::now(); };
     };
 
     Reconciler(azure::BatchApi& batch, azure::ArmApi& arm, StatusStore& status, Options options,
@@ -81,10 +93,15 @@ class Reconciler {
 
     void invalidate_caches() { observer_.invalidate_caches(); }
 
+    /// Re-reads only what a pass awaits (`CycleReport::watch`); no writes, no memory changed.
+    boost::asio::awaitable<observe::WatchPoll> poll(const observe::Watch& watch) {
+        return observer_.poll(watch, options_.watch_max_reads);
+    }
+
   private:
     struct Item {
         int failures = 0;
-        std::optional<TimePoint> next_retry;
+        std::optional<SteadyTime> next_retry;
         bool terminal = false;
         std::string terminal_spec;  ///< Fingerprints when the terminal error happened.
         std::string terminal_azure;
@@ -94,10 +111,12 @@ class Reconciler {
     };
 
     boost::asio::awaitable<CycleReport> observe_and_plan(const model::DesiredState& desired,
-                                                         TimePoint now, bool read_only);
+                                                         TimePoint now, SteadyTime mono,
+                                                         bool read_only);
     std::vector<model::Action> filter(CycleReport& report, const model::DesiredState& desired,
-                                      TimePoint now);
-    void record(CycleReport& report, const model::DesiredState& desired, TimePoint now);
+                                      SteadyTime mono);
+    void record(CycleReport& report, const model::DesiredState& desired, TimePoint now,
+                SteadyTime mono);
     void publish(const CycleReport& report, const model::DesiredState& desired, TimePoint now);
     /// Drops the items of pools and image versions `desired` no longer declares.
     void prune(const model::DesiredState& desired);

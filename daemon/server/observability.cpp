@@ -64,10 +64,8 @@ void Observability::config_loaded(bool clean) {
 }
 
 void Observability::cycle_finished(const reconcile::CycleReport& report) {
-    // The reconciler stamps `finished` with the pass's logical time (= started); the wall time
-    // of the pass runs from `started` (the loop's clock reading) to now.
-    auto took = std::chrono::duration<double>(std::chrono::system_clock::now() - report.started);
-    RecordCycle(report, report.started == reconcile::TimePoint{} ? 0.0 : took.count(), metrics_);
+    // Measured on the monotonic clock: a wall-clock step must not distort the histogram.
+    RecordCycle(report, std::chrono::duration<double>(report.duration).count(), metrics_);
     last_cycle_ = std::chrono::steady_clock::now().time_since_epoch().count();
     ++cycles_;
     if (!report.incomplete) {

@@ -309,6 +309,30 @@ TEST_F(AzureComponentTest, ArmReadsOfOneSubscriptionAreRateLimited) {
     EXPECT_GE(LogSeconds(calls.back()) - LogSeconds(calls.front()), 0.9);
 }
 
+TEST_F(AzureComponentTest, ArmRemainingReadsBelowTheClientsBucketSlowItDown) {
+    const std::string key = std::string("arm-reads:") + kSub;
+    // Default limits are ARM's own bucket: a read leaves the client in step with ARM.
+    ASSERT_TRUE(Run(arm_->get_image(kImageId)).ok());
+    EXPECT_DOUBLE_EQ(limiter_.rate(key), 25.0);
+
+    // A client configured for more than ARM grants: ARM's x-ms-ratelimit-remaining-
+    // subscription-reads (about 250) is far below its 1000 tokens: it halves its rate and
+    // never holds more tokens than ARM says remain.
+    config::LimitsConfig limits;
+    limits.arm_reads = {1000, 100};
+    http::RateLimiter limiter([limits](const std::string& k) { return RateLimitFor(limits, k); });
+    Transport transport(
+        client_, *tokens_, limiter,
+        TransportOptions{.retry = retry_, .random01 = [] { return 0.5; }, .observer = &observer_});
+    ArmClientOptions options;
+    options.resource_manager = cloud_.resource_manager;
+    ArmClient arm(transport, options);
+    ASSERT_TRUE(Run(arm.get_image(kImageId)).ok());
+    EXPECT_DOUBLE_EQ(limiter.rate(key), 50.0);
+    ASSERT_TRUE(observer_.remaining.count("subscription-reads"));
+    EXPECT_LE(observer_.remaining.at("subscription-reads"), 250);
+}
+
 TEST_F(AzureComponentTest, TargetRegionsPatchRunsTheLongRunningOperation) {
     // Replication completes (in simulated time) while the client polls.
     net::co_spawn(

@@ -436,6 +436,15 @@ INSTANTIATE_TEST_SUITE_P(
                    "reconcile: {interval: 0s, concurrency: 65}\npoolsDir: pools.d\n",
                    {D + "1:23: reconcile.interval: must be >= 1s",
                     D + "1:40: reconcile.concurrency: must be <= 64"}},
+        DaemonCase{"LimitsTypoAndBounds",
+                   "limits:\n  armRead: {burst: 10}\n  armWrites: {burst: 0, perSecond: 0.001}\n"
+                   "  batch: {burst: many, perSec: 5}\npoolsDir: pools.d\n",
+                   {D + "2:3: limits.armRead: unknown key (did you mean 'armReads'?)",
+                    D + "3:22: limits.armWrites.burst: must be >= 1",
+                    D + "3:36: limits.armWrites.perSecond: must be >= 0.01",
+                    D + "4:18: limits.batch.burst: expected a number like 25 or 0.5, got "
+                        "'many'",
+                    D + "4:24: limits.batch.perSec: unknown key (did you mean 'perSecond'?)"}},
         DaemonCase{"ListenNotHostPort",
                    "listen: 9464\npoolsDir: pools.d\n",
                    {D + "1:9: listen: expected host:port (e.g. 127.0.0.1:9464 or [::1]:9464), "
@@ -486,6 +495,22 @@ TEST(DaemonFile, SecretReadableByOthersIsAWarning) {
     EXPECT_THAT(Texts(loaded->warnings, dir.path()),
                 ElementsAre(D + "11:21: auth.clientSecretFile: the secret file is accessible by "
                                 "group or others (mode 0644); run chmod 600 on it"));
+}
+
+TEST(DaemonFile, LimitsDefaultToArmsTokenBucketsAndCanBeSet) {
+    TempDir dir;
+    auto defaults = LoadDaemonFile(dir.Write("poolwarden.yaml", "poolsDir: pools.d\n"));
+    ASSERT_TRUE(defaults.ok());
+    EXPECT_EQ(defaults->limits.arm_reads, (BucketLimit{250, 25}));
+    EXPECT_EQ(defaults->limits.arm_writes, (BucketLimit{200, 10}));
+    auto set = LoadDaemonFile(
+        dir.Write("poolwarden.yaml",
+                  "limits:\n  armReads: {burst: 100, perSecond: 2.5}\n  batch: {perSecond: 50}\n"
+                  "poolsDir: pools.d\n"));
+    ASSERT_TRUE(set.ok()) << Texts(set.error(), dir.path())[0];
+    EXPECT_EQ(set->limits.arm_reads, (BucketLimit{100, 2.5}));
+    EXPECT_EQ(set->limits.arm_writes, (BucketLimit{200, 10}));
+    EXPECT_EQ(set->limits.batch, (BucketLimit{40, 50}));
 }
 
 TEST(DaemonFile, SovereignCloudEndpoints) {

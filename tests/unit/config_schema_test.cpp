@@ -60,6 +60,9 @@ json ToJson(const detail::YamlNode& node) {
         if (std::regex_match(node.value, std::regex("[-+]?[0-9]+"))) {
             return std::stoll(node.value);
         }
+        if (std::regex_match(node.value, std::regex("[-+]?[0-9]+\\.[0-9]+"))) {
+            return std::stod(node.value);
+        }
         if (node.value == "true") return true;
         if (node.value == "false") return false;
     }
@@ -217,6 +220,8 @@ TEST(ConfigSchema, KeysMatchTheValidatorAtEveryLevel) {
         {"daemon.tls", kDaemonSchema, "/$defs/tls"},
         {"daemon.accounts[]", kDaemonSchema, "/$defs/account"},
         {"daemon.reconcile", kDaemonSchema, "/$defs/reconcile"},
+        {"daemon.limits", kDaemonSchema, "/$defs/limits"},
+        {"daemon.limits.bucket", kDaemonSchema, "/$defs/bucket"},
         {"daemon.policy", kDaemonSchema, "/$defs/policy"},
         {"poolFile", kPoolSchema, ""},
         {"pool", kPoolSchema, "/$defs/pool"},
@@ -322,6 +327,11 @@ INSTANTIATE_TEST_SUITE_P(
                "poolsDir: pools.d\ncloud: {resourceManager: http://rm.example/, authorityHost: "
                "https://a/, batchResource: https://b/, managementResource: https://m/}\n"},
         Broken{"ConcurrencyTooHigh", true, "poolsDir: pools.d\nreconcile: {concurrency: 65}\n"},
+        Broken{"LimitsTypo", true, "poolsDir: pools.d\nlimits: {armRead: {burst: 10}}\n"},
+        Broken{"LimitsRateZero", true,
+               "poolsDir: pools.d\nlimits: {armWrites: {burst: 10, perSecond: 0}}\n"},
+        Broken{"LimitsBurstNotANumber", true,
+               "poolsDir: pools.d\nlimits: {batch: {burst: lots}}\n"},
         Broken{"AccountNameUppercase", true,
                "poolsDir: pools.d\naccounts:\n  - {name: a, subscriptionId: "
                "11111111-1111-1111-1111-111111111111, resourceGroup: rg, accountName: ABC}\n"},

@@ -64,5 +64,32 @@ TEST(TokenBucketTest, BurstThenRate) {
     EXPECT_DOUBLE_EQ(bucket.tokens(t0 + 10s), 3.0);
 }
 
+TEST(TokenBucketTest, AdaptsDownWhenTheServerHasFewerTokensAndRecovers) {
+    using namespace std::chrono_literals;
+    const auto t0 = TokenBucket::Clock::time_point{} + 1h;
+    TokenBucket bucket(25.0, 250.0, t0);  // ARM's read bucket
+    // The server agrees (its count includes requests still on their way): nothing changes.
+    bucket.Adapt(240, t0);
+    EXPECT_DOUBLE_EQ(bucket.rate(), 25.0);
+    EXPECT_DOUBLE_EQ(bucket.tokens(t0), 240.0);
+    // Someone else drained the same quota: 5 left. The bucket empties to 5 and refills slower.
+    bucket.Adapt(5, t0);
+    EXPECT_DOUBLE_EQ(bucket.tokens(t0), 5.0);
+    EXPECT_DOUBLE_EQ(bucket.rate(), 12.5);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(bucket.Reserve(t0), TokenBucket::Clock::duration::zero());
+    EXPECT_NEAR(std::chrono::duration<double>(bucket.Reserve(t0)).count(), 0.08, 1e-6)
+        << "the 6th request waits for a token at the halved rate";
+    bucket.Adapt(0, t0);  // a second report of the same moment agrees: no second halving
+    EXPECT_DOUBLE_EQ(bucket.rate(), 12.5);
+    // The server stays empty while this bucket refills: halves again, down to 1/16.
+    for (int i = 1; i <= 3; ++i) bucket.Adapt(0, t0 + i * 10s);
+    EXPECT_DOUBLE_EQ(bucket.rate(), 25.0 / 16);
+    // Reports that agree give the rate back over 10 s.
+    bucket.Adapt(bucket.tokens(t0 + 35s), t0 + 35s);
+    EXPECT_DOUBLE_EQ(bucket.rate(), 25.0 / 16 + 12.5);
+    bucket.Adapt(bucket.tokens(t0 + 45s), t0 + 45s);
+    EXPECT_DOUBLE_EQ(bucket.rate(), 25.0);
+}
+
 }  // namespace
 }  // namespace pw::http

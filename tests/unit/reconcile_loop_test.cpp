@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "log/log.hpp"
+#include "planner/planner.hpp"
 #include "reconcile/backoff.hpp"
 #include "reconcile/loop.hpp"
 #include "reconcile/status.hpp"
@@ -86,6 +88,56 @@ TEST(LoopTest, TriggerRunsAPassAtOnceAndStopEndsTheLoop) {
     EXPECT_TRUE(finished);
     EXPECT_EQ(passes, 2);
     EXPECT_EQ(status.get()->last_cycle->id, 2u);
+}
+
+TEST(LoopTest, WhileReplicationRunsOnlyTheVersionIsPolledAndCompletionStartsAPass) {
+    FakeAzure azure;
+    azure.add_account(MakeAccount("eus"), "eastus");
+    azure.add_version(kVersion140, "East US", 1);
+    azure.add_image(kImageRender);
+    reconcile::StatusStore status;
+    reconcile::Reconciler rec(azure, azure, status, {}, planner::MakePlan, 1);
+    model::DesiredState desired;
+    desired.accounts = {MakeAccount("eus")};
+    desired.pools = {MakePool("render", "eus", kVersion140, 2000, 1000)};
+    // An hour-long interval and full passes every 30 s while waiting: only the watch polls
+    // (every 100 ms here) can start a pass within the windows below.
+    reconcile::Loop loop(
+        rec, [&] { return desired; }, {3600s, 0.0, 100ms}, 1);
+    std::vector<reconcile::CycleReport> passes;
+    loop.on_cycle([&](const reconcile::CycleReport& r) { passes.push_back(r); });
+
+    asio::io_context ctx;
+    asio::co_spawn(ctx, loop.run(), asio::detached);
+    ctx.run_for(500ms);
+    ASSERT_EQ(passes.size(), 2u) << "the PATCH, then a pass as soon as a poll read the version";
+    EXPECT_EQ(azure.count("PATCH version"), 1);
+    EXPECT_TRUE(passes[1].waiting);
+    EXPECT_EQ(passes[1].watch.versions.size(), 1u);
+    EXPECT_TRUE(passes[1].watch.accounts.empty());
+
+    azure.clear_calls();
+    ctx.run_for(500ms);
+    EXPECT_EQ(passes.size(), 2u) << "replication still running: no pass";
+    EXPECT_GE(azure.count("GET version"), 3) << "the awaited version is polled";
+    EXPECT_EQ(azure.count("LIST pools"), 0) << "nothing else is read";
+    EXPECT_EQ(azure.count("GET image"), 0);
+
+    azure.complete_replication();
+    ctx.run_for(300ms);
+    ASSERT_EQ(passes.size(), 3u) << "replication Completed: a full pass at the next poll";
+    EXPECT_EQ(azure.count("POST pool"), 1);
+    const auto& calls = azure.calls();
+    auto first = [&](const std::string& prefix) {
+        return std::find_if(calls.begin(), calls.end(),
+                            [&](const std::string& c) { return c.rfind(prefix, 0) == 0; });
+    };
+    EXPECT_LT(first("LIST pools"), first("POST pool")) << "the pass re-observed before writing";
+    EXPECT_EQ(passes[2].watch.accounts.count("eus"), 1u) << "the new pool is awaited next";
+    EXPECT_EQ(azure.count("GET pool "), 0) << "its account's pool list is polled, no pool GET";
+
+    loop.stop();
+    ctx.run_for(1s);
 }
 
 TEST(LoopTest, StopLetsTheInFlightWriteFinishAndStartsNoOther) {

@@ -26,14 +26,14 @@ class ObserveTest : public ::testing::Test {
             azure.add_pool("eusbatch", p);
         }
     }
-    observe::Observation Observe(std::chrono::system_clock::time_point now) {
+    observe::Observation Observe(std::chrono::steady_clock::time_point now) {
         return RunSync(observer.observe(desired, now));
     }
 
     FakeAzure azure;
     model::DesiredState desired;
     observe::Observer observer{azure, azure, {}};
-    std::chrono::system_clock::time_point t0{std::chrono::hours(1000)};
+    std::chrono::steady_clock::time_point t0{std::chrono::hours(1000)};
 };
 
 TEST_F(ObserveTest, OneListPerAccountAndOneGetPerDistinctVersion) {

@@ -24,13 +24,17 @@ class ScenarioTest : public ::testing::Test {
         desired.accounts = {MakeAccount("eus")};
     }
     reconcile::Reconciler& R() {
-        if (!rec)
+        if (!rec) {
+            options.clock = [this] { return mono; };
             rec = std::make_unique<reconcile::Reconciler>(azure, azure, status, options,
                                                           planner::MakePlan, 42);
+        }
         return *rec;
     }
+    /// Both clocks move forward by `advance` (a test may step the wall clock on its own).
     CycleReport Cycle(std::chrono::seconds advance = 60s) {
         now += advance;
+        mono += advance;
         azure.clear_calls();
         return RunSync(R().reconcile_once(desired, now));
     }
@@ -63,6 +67,7 @@ class ScenarioTest : public ::testing::Test {
     reconcile::Reconciler::Options options;
     std::unique_ptr<reconcile::Reconciler> rec;
     reconcile::TimePoint now{std::chrono::hours(1000)};
+    std::chrono::steady_clock::time_point mono{std::chrono::hours(5)};
     std::vector<std::string> all_writes;
 };
 
@@ -292,6 +297,38 @@ TEST_F(ScenarioTest, TransientWriteErrorsBackOffExponentially) {
     EXPECT_FALSE(ps->last_error->terminal);
     EXPECT_TRUE(ps->last_error->next_retry);
     EXPECT_EQ(ps->condition("Degraded")->reason, "RetryingAfterError");
+}
+
+TEST_F(ScenarioTest, BackoffRunsOnTheMonotonicClockWhenTheWallClockStepsBack) {
+    desired.pools = {MakePool("render", "eus", kVersion140, 100)};
+    azure.fail("POST pool", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"), 1);
+    (void)Cycle();
+    ASSERT_EQ(azure.count("POST pool"), 1);
+    const auto* ps = PoolStatus("render");
+    ASSERT_TRUE(ps && ps->last_error && ps->last_error->next_retry);
+    const auto wait = *ps->last_error->next_retry - now;
+    EXPECT_GT(wait, 0s);
+    EXPECT_LE(wait, 5s) << "first backoff step: 5 s with jitter";
+
+    // NTP steps the wall clock back an hour; 6 s pass on the monotonic clock.
+    now -= 1h;
+    (void)Cycle(6s);
+    EXPECT_EQ(azure.count("POST pool"), 1) << "the backoff expired on time: retried";
+    EXPECT_EQ(azure.adds.size(), 1u);
+}
+
+TEST_F(ScenarioTest, AccountCacheAgesOnTheMonotonicClock) {
+    desired.pools = {MakePool("render", "eus", kVersion140, 100)};
+    (void)Cycle();
+    ASSERT_EQ(azure.count("GET account"), 1);
+    // The wall clock jumps back a day, then 61 minutes pass: the hourly refresh still happens.
+    now -= 24h;
+    (void)Cycle(61min);
+    EXPECT_EQ(azure.count("GET account"), 1) << "the account cache expired after an hour";
+    // And a wall clock jumping forward a day does not expire it early.
+    now += 24h;
+    (void)Cycle(1min);
+    EXPECT_EQ(azure.count("GET account"), 0);
 }
 
 TEST_F(ScenarioTest, TerminalErrorsWaitForAChangeOfTheSpec) {
