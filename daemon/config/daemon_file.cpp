@@ -201,6 +201,9 @@ void ParseAccounts(Checker& c, const YamlNode& node, std::vector<model::AccountS
     }
 }
 
+/// Each connection costs a file descriptor; the Azure clients need theirs too.
+constexpr std::int64_t kMaxListenConnections = 1024;
+
 void CheckListen(Checker& c, const YamlNode& node, const std::string& listen) {
     std::string host, port;
     if (!listen.empty() && listen[0] == '[') {
@@ -279,8 +282,15 @@ void detail::ParseDaemon(Checker& c, const YamlNode& root, const fs::path& dir, 
                                   why + cfg.pools_dir.string() + " (the default; set poolsDir)"});
     }
     if (const YamlNode* n = root.find("listen")) {
-        if (auto s = c.String(n)) {
-            CheckListen(c, *n, *s);
+        const YamlNode* address = n;
+        if (n->kind == YamlNode::Kind::Map) {
+            c.CheckKeys(*n, "daemon.listen");
+            address = n->find("address");
+            if (auto v = c.Int(n->find("maxConnections"), 1, kMaxListenConnections))
+                cfg.listen_max_connections = static_cast<int>(*v);
+        }
+        if (auto s = c.String(address)) {
+            CheckListen(c, *address, *s);
             cfg.listen = *s;
         }
     }

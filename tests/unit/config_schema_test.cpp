@@ -215,6 +215,7 @@ TEST(ConfigSchema, KeysMatchTheValidatorAtEveryLevel) {
         {"daemon.cloud", kDaemonSchema, "/$defs/cloudEndpoints"},
         {"daemon.auth", kDaemonSchema, "/$defs/auth"},
         {"daemon.tls", kDaemonSchema, "/$defs/tls"},
+        {"daemon.listen", kDaemonSchema, "/$defs/listen"},
         {"daemon.accounts[]", kDaemonSchema, "/$defs/account"},
         {"daemon.reconcile", kDaemonSchema, "/$defs/reconcile"},
         {"daemon.policy", kDaemonSchema, "/$defs/policy"},
@@ -322,6 +323,12 @@ INSTANTIATE_TEST_SUITE_P(
                "poolsDir: pools.d\ncloud: {resourceManager: http://rm.example/, authorityHost: "
                "https://a/, batchResource: https://b/, managementResource: https://m/}\n"},
         Broken{"ConcurrencyTooHigh", true, "poolsDir: pools.d\nreconcile: {concurrency: 65}\n"},
+        Broken{"ListenMaxConnectionsZero", true,
+               "poolsDir: pools.d\nlisten: {address: 127.0.0.1:9464, maxConnections: 0}\n"},
+        Broken{"ListenMaxConnectionsTooHigh", true,
+               "poolsDir: pools.d\nlisten: {maxConnections: 1025}\n"},
+        Broken{"ListenUnknownKey", true, "poolsDir: pools.d\nlisten: {port: 9464}\n"},
+        Broken{"ListenBadAddressInMap", true, "poolsDir: pools.d\nlisten: {address: 9464}\n"},
         Broken{"AccountNameUppercase", true,
                "poolsDir: pools.d\naccounts:\n  - {name: a, subscriptionId: "
                "11111111-1111-1111-1111-111111111111, resourceGroup: rg, accountName: ABC}\n"},

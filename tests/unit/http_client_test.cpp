@@ -165,7 +165,7 @@ TEST_F(ClientTest, AResetAfterTheRequestIsANetworkFailureThatMayHaveBeenSent) {
 
 TEST_F(ClientTest, AKeepAliveConnectionTheServerClosedIsReplacedForAGet) {
     ServerOptions options;
-    options.read_timeout = 200ms;  // the server drops idle connections after 200 ms
+    options.idle_timeout = 200ms;  // the server drops idle connections after 200 ms
     StartServer(options);
     Client client(io_.get_executor(), {});
     ASSERT_TRUE(Get(client, Url()));
