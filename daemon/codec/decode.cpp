@@ -444,28 +444,47 @@ Decoded<BatchErrorJson> DecodeBatchError(std::string_view body) {
     });
 }
 
+namespace {
+
+/// The `error` object of an ARM error or operation status body.
+ArmErrorJson ReadArmError(Reader& r, const Json& err, bool code_required) {
+    ArmErrorJson e;
+    e.code = r.String(err, "code", "error", code_required).value_or("");
+    e.message = r.String(err, "message", "error").value_or("");
+    e.target = r.String(err, "target", "error").value_or("");
+    if (const Json* details = r.Array(err, "details", "error")) {
+        for (std::size_t i = 0; i < details->size() && !r.failed(); ++i) {
+            auto p = Index("error.details", i);
+            const Json& d = (*details)[i];
+            if (!r.IsObject(d, p)) break;
+            ArmErrorDetail detail;
+            detail.code = r.String(d, "code", p).value_or("");
+            detail.target = r.String(d, "target", p).value_or("");
+            detail.message = r.String(d, "message", p).value_or("");
+            e.details.push_back(std::move(detail));
+        }
+    }
+    return e;
+}
+
+}  // namespace
+
 Decoded<ArmErrorJson> DecodeArmError(std::string_view body) {
     return Run<ArmErrorJson>(body, [](Reader& r, const Json& j) {
-        ArmErrorJson e;
-        if (!r.IsObject(j, "")) return e;
+        if (!r.IsObject(j, "")) return ArmErrorJson{};
         const Json* err = r.Object(j, "error", "", true);
-        if (!err) return e;
-        e.code = r.String(*err, "code", "error", true).value_or("");
-        e.message = r.String(*err, "message", "error").value_or("");
-        e.target = r.String(*err, "target", "error").value_or("");
-        if (const Json* details = r.Array(*err, "details", "error")) {
-            for (std::size_t i = 0; i < details->size() && !r.failed(); ++i) {
-                auto p = Index("error.details", i);
-                const Json& d = (*details)[i];
-                if (!r.IsObject(d, p)) break;
-                ArmErrorDetail detail;
-                detail.code = r.String(d, "code", p).value_or("");
-                detail.target = r.String(d, "target", p).value_or("");
-                detail.message = r.String(d, "message", p).value_or("");
-                e.details.push_back(std::move(detail));
-            }
-        }
-        return e;
+        if (!err) return ArmErrorJson{};
+        return ReadArmError(r, *err, true);
+    });
+}
+
+Decoded<OperationStatusJson> DecodeOperationStatus(std::string_view body) {
+    return Run<OperationStatusJson>(body, [](Reader& r, const Json& j) {
+        OperationStatusJson op;
+        if (!r.IsObject(j, "")) return op;
+        op.status = r.String(j, "status", "", true).value_or("");
+        if (const Json* err = r.Object(j, "error", "")) op.error = ReadArmError(r, *err, false);
+        return op;
     });
 }
 

@@ -237,6 +237,30 @@ TEST(CodecErrors, DecodesArmError) {
     EXPECT_EQ(bad.error(), "error: expected object, got string");
 }
 
+TEST(CodecErrors, DecodesOperationStatus) {
+    auto failed =
+        DecodeOperationStatus(R"({"id":"x","status":"Failed","startTime":"2024-01-01T00:00:00Z",)"
+                              R"("error":{"code":"ReplicationFailed","message":"region busy"}})");
+    ASSERT_TRUE(failed.ok()) << failed.error();
+    EXPECT_EQ(failed->status, "Failed");
+    ASSERT_TRUE(failed->error);
+    EXPECT_EQ(failed->error->code, "ReplicationFailed");
+    EXPECT_EQ(failed->error->message, "region busy");
+    auto running = DecodeOperationStatus(R"({"status":"InProgress"})");
+    ASSERT_TRUE(running.ok());
+    EXPECT_FALSE(running->error);
+    // Wrong types are errors with their path, never exceptions.
+    auto numeric = DecodeOperationStatus(R"({"status":"Failed","error":{"code":409}})");
+    ASSERT_FALSE(numeric.ok());
+    EXPECT_EQ(numeric.error(), "error.code: expected string, got integer");
+    auto message = DecodeOperationStatus(R"({"status":"Failed","error":{"message":["x"]}})");
+    ASSERT_FALSE(message.ok());
+    EXPECT_EQ(message.error(), "error.message: expected string, got array");
+    EXPECT_EQ(DecodeOperationStatus(R"({"status":1})").error(),
+              "status: expected string, got integer");
+    EXPECT_EQ(DecodeOperationStatus(R"({})").error(), "status: required member missing");
+}
+
 TEST(CodecErrors, DecodesAadError) {
     auto e = DecodeAadError(
         R"({"error":"invalid_scope","error_description":"AADSTS70011: bad scope",
