@@ -258,6 +258,40 @@ model::ObservedPool ReadPool(Reader& r, const Json& j, const std::string& path) 
     return pool;
 }
 
+/// Deepest nesting kept in a target region's unknown members (Azure's own, such as
+/// `encryption.osDiskImage.securityProfile`, are a few levels deep).
+constexpr std::size_t kMaxOtherMemberDepth = 32;
+
+/// True when `j` nests deeper than `limit` levels; iterative, so any depth is safe to test.
+bool DeeperThan(const Json& j, std::size_t limit) {
+    std::vector<std::pair<const Json*, std::size_t>> todo{{&j, 1}};
+    while (!todo.empty()) {
+        auto [node, depth] = todo.back();
+        todo.pop_back();
+        if (!node->is_structured()) continue;
+        if (depth > limit) return true;
+        for (const auto& child : *node) todo.emplace_back(&child, depth + 1);
+    }
+    return false;
+}
+
+/// A target region's members other than the three poolwarden reads, as JSON object text
+/// ("" when none), kept to send back unchanged. Copying and printing JSON recurse, so a member
+/// nested deeper than kMaxOtherMemberDepth is a decode error instead of a stack overflow.
+std::string OtherMembers(Reader& r, const Json& region, const std::string& path) {
+    Json others = Json::object();
+    for (const auto& [key, value] : region.items()) {
+        if (key == "name" || key == "regionalReplicaCount" || key == "storageAccountType") continue;
+        if (DeeperThan(value, kMaxOtherMemberDepth)) {
+            r.Fail(Field(path, key),
+                   "nested deeper than " + std::to_string(kMaxOtherMemberDepth) + " levels");
+            return {};
+        }
+        others[key] = value;
+    }
+    return others.empty() ? std::string() : others.dump();
+}
+
 model::ObservedImageVersion ReadImageVersion(Reader& r, const Json& j, const std::string& path) {
     model::ObservedImageVersion v;
     if (!r.IsObject(j, path)) return v;
@@ -282,10 +316,7 @@ model::ObservedImageVersion ReadImageVersion(Reader& r, const Json& j, const std
                 t.regional_replica_count =
                     r.Int(e, "regionalReplicaCount", p).value_or(v.replica_count.value_or(1));
                 t.storage_account_type = r.String(e, "storageAccountType", p).value_or("");
-                Json others = e;
-                for (const char* known : {"name", "regionalReplicaCount", "storageAccountType"})
-                    others.erase(known);
-                if (!others.empty()) t.other_members = others.dump();
+                t.other_members = OtherMembers(r, e, p);
                 v.target_regions.push_back(std::move(t));
             }
         }

@@ -177,6 +177,38 @@ TEST(CodecGallery, ImageVersionErrors) {
               "integer, got string");
 }
 
+std::string Nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+std::string VersionWithRegionMember(const std::string& member) {
+    return R"({"location":"eastus","properties":{"publishingProfile":{"targetRegions":[)"
+           R"({"name":"eastus","regionalReplicaCount":2,)" +
+           member + "}]}}}";
+}
+
+TEST(CodecGallery, UnknownTargetRegionMembersAreKeptUpToABoundedDepth) {
+    auto kept = DecodeImageVersion(VersionWithRegionMember(
+        R"("excludeFromLatest":true,"encryption":{"osDiskImage":{"securityProfile":)"
+        R"({"confidentialVMEncryptionType":"EncryptedVMGuestStateOnlyWithPmk"}}},"deep":)" +
+        Nested(32)));
+    ASSERT_TRUE(kept.ok()) << kept.error();
+    ASSERT_EQ(kept->target_regions.size(), 1U);
+    const std::string& others = kept->target_regions[0].other_members;
+    EXPECT_NE(others.find(R"("excludeFromLatest":true)"), std::string::npos) << others;
+    EXPECT_NE(others.find("EncryptedVMGuestStateOnlyWithPmk"), std::string::npos) << others;
+    EXPECT_EQ(others.find("eastus"), std::string::npos) << "known members are not repeated";
+
+    auto one_more = DecodeImageVersion(VersionWithRegionMember(R"("deep":)" + Nested(33)));
+    ASSERT_FALSE(one_more.ok());
+    EXPECT_EQ(one_more.error(),
+              "properties.publishingProfile.targetRegions[0].deep: nested deeper than 32 levels");
+    // Deep enough to overflow the stack if it were copied or printed recursively.
+    auto hostile =
+        DecodeImageVersion(VersionWithRegionMember(R"("x":{"y":)" + Nested(300000) + "}"));
+    ASSERT_FALSE(hostile.ok());
+    EXPECT_EQ(hostile.error(),
+              "properties.publishingProfile.targetRegions[0].x: nested deeper than 32 levels");
+}
+
 TEST(CodecGallery, DecodesMicrosoftImageExample) {
     auto img = DecodeImage(ReadData("GalleryImage_Get.json"));
     ASSERT_TRUE(img.ok()) << img.error();
