@@ -81,6 +81,12 @@ TokenCache::TokenCache(std::unique_ptr<TokenFetcher> fetcher, Clock clock,
       clock_(clock ? std::move(clock) : Clock([] { return SysClock::now(); })),
       observer_(observer) {}
 
+TokenCache::~TokenCache() {
+    // Coroutines of this cache that are still suspended must not touch it when they end.
+    for (auto& [resource, entry] : entries_)
+        if (entry.flight) entry.flight->orphaned = true;
+}
+
 void TokenCache::shutdown() {
     stopped_ = true;
     for (auto& [resource, entry] : entries_) {
@@ -91,23 +97,53 @@ void TokenCache::shutdown() {
 
 net::awaitable<Result<std::string>> TokenCache::token(const std::string& resource,
                                                       bool force_refresh) {
-    if (stopped_) co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
-    auto& entry = entries_[resource];
-    const auto now = clock_();
-    if (!force_refresh && entry.token && now < RefreshAt(entry.obtained, entry.token->expires_on))
-        co_return entry.token->value;
-    if (entry.flight) {
-        auto flight = entry.flight;
-        net::steady_timer timer(co_await net::this_coro::executor,
-                                net::steady_timer::time_point::max());
-        flight->waiters.push_back(&timer);
-        co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        std::erase(flight->waiters, &timer);
-        if (flight->outcome) co_return *flight->outcome;
-        co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+    for (;;) {
+        if (stopped_) co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+        auto& entry = entries_[resource];
+        const auto now = clock_();
+        if (!force_refresh && entry.token &&
+            now < RefreshAt(entry.obtained, entry.token->expires_on))
+            co_return entry.token->value;
+        if (entry.flight) {
+            auto flight = entry.flight;
+            net::steady_timer timer(co_await net::this_coro::executor,
+                                    net::steady_timer::time_point::max());
+            struct Waiting {
+                Flight& flight;
+                net::steady_timer* timer;
+                ~Waiting() { std::erase(flight.waiters, timer); }
+            } waiting{*flight, &timer};
+            flight->waiters.push_back(&timer);
+            co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+            if (flight->outcome) co_return *flight->outcome;
+            if (flight->orphaned)
+                co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+            // The fetch ended without an outcome (its caller was cancelled, or it threw): try
+            // again, as the one fetching if nobody else has started.
+            continue;
+        }
+        co_return co_await fetch(resource, entry, now);
     }
+}
+
+net::awaitable<Result<std::string>> TokenCache::fetch(const std::string& resource, Entry& entry,
+                                                      SysClock::time_point now) {
     auto flight = std::make_shared<Flight>();
     entry.flight = flight;
+    // However the fetch ends (an outcome, an exception, the caller's cancellation destroying
+    // this frame), the marker goes and the waiters wake: none may wait forever.
+    struct Landing {
+        std::map<std::string, Entry>& entries;
+        std::string resource;
+        std::shared_ptr<Flight> flight;
+        ~Landing() {
+            if (!flight->orphaned) {
+                auto it = entries.find(resource);
+                if (it != entries.end() && it->second.flight == flight) it->second.flight.reset();
+            }
+            for (auto* waiter : flight->waiters) waiter->cancel();
+        }
+    } landing{entries_, resource, flight};
     ++fetches_;
     auto fetched = co_await fetcher_->fetch(resource);
     const auto done = clock_();
@@ -128,8 +164,6 @@ net::awaitable<Result<std::string>> TokenCache::token(const std::string& resourc
         flight->outcome = Result<std::string>(pw::Err{fetched.error()});
     }
     if (observer_) observer_->on_token_refresh(resource, fetched.ok());
-    entry.flight.reset();
-    for (auto* waiter : flight->waiters) waiter->cancel();
     co_return *flight->outcome;
 }
 

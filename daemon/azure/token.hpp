@@ -51,6 +51,8 @@ class TokenSource {
 /// Caches one token per resource and refreshes it ahead of expiry (RefreshAt). However many
 /// coroutines ask at once, one fetch per resource is in flight; the others await its outcome.
 /// When a refresh fails while the cached token is still valid, the cached token is returned.
+/// A fetch that ends without an outcome (its caller cancelled, or an exception) wakes the
+/// waiters, and one of them fetches again.
 ///
 /// Thread safety: use from one strand.
 class TokenCache final : public TokenSource {
@@ -58,6 +60,9 @@ class TokenCache final : public TokenSource {
     using Clock = std::function<std::chrono::system_clock::time_point()>;
     TokenCache(std::unique_ptr<TokenFetcher> fetcher, Clock clock = nullptr,
                RequestObserver* observer = nullptr);
+    ~TokenCache() override;
+    TokenCache(const TokenCache&) = delete;
+    TokenCache& operator=(const TokenCache&) = delete;
 
     boost::asio::awaitable<Result<std::string>> token(const std::string& resource,
                                                       bool force_refresh) override;
@@ -74,15 +79,19 @@ class TokenCache final : public TokenSource {
     void shutdown();
 
   private:
+    /// The one fetch in flight for a resource: while it is set in Entry, callers wait on it.
     struct Flight {
-        std::optional<Result<std::string>> outcome;
+        std::optional<Result<std::string>> outcome;  ///< Unset if the fetch was abandoned.
         std::vector<boost::asio::steady_timer*> waiters;
+        bool orphaned = false;  ///< The cache is gone.
     };
     struct Entry {
         std::optional<AccessToken> token;
         std::chrono::system_clock::time_point obtained;
         std::shared_ptr<Flight> flight;
     };
+    boost::asio::awaitable<Result<std::string>> fetch(const std::string& resource, Entry& entry,
+                                                      std::chrono::system_clock::time_point now);
     std::unique_ptr<TokenFetcher> fetcher_;
     Clock clock_;
     RequestObserver* observer_;

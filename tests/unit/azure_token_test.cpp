@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -157,6 +159,86 @@ TEST(TokenCacheTest, WaitersShareAFailure) {
     io.run();
     EXPECT_EQ(f.calls, 1);
     EXPECT_EQ(failures, 5);
+}
+
+/// A fetcher following a script, one step per call: how long it takes, and whether it then
+/// throws instead of answering.
+class ScriptedFetcher final : public TokenFetcher {
+  public:
+    struct Step {
+        std::chrono::milliseconds delay;
+        bool throws = false;
+    };
+    explicit ScriptedFetcher(std::vector<Step> steps, int* calls)
+        : steps_(std::move(steps)), calls_(calls) {}
+    net::awaitable<Result<AccessToken>> fetch(const std::string& resource) override {
+        const Step step = steps_.at(static_cast<std::size_t>(*calls_));
+        ++*calls_;
+        net::steady_timer timer(co_await net::this_coro::executor, step.delay);
+        co_await timer.async_wait(net::use_awaitable);
+        if (step.throws) throw std::runtime_error("fetcher bug");
+        co_return AccessToken{resource + "#" + std::to_string(*calls_), SysClock::now() + 1h};
+    }
+    std::string_view method() const override { return "scripted"; }
+
+  private:
+    std::vector<Step> steps_;
+    int* calls_;
+};
+
+TEST(TokenCacheTest, AFetchThatThrowsDoesNotStrandItsWaiters) {
+    int calls = 0;
+    TokenCache cache(std::make_unique<ScriptedFetcher>(
+        std::vector<ScriptedFetcher::Step>{{50ms, true}, {20ms}}, &calls));
+    net::io_context io;
+    bool leader_threw = false;
+    std::optional<Result<std::string>> waiter, later;
+    net::co_spawn(
+        io, [&]() -> net::awaitable<void> { (void)co_await cache.token("r", false); },
+        [&](std::exception_ptr e) { leader_threw = e != nullptr; });
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            waiter = co_await cache.token("r", false);
+            later = co_await cache.token("r", false);
+        },
+        net::detached);
+    io.run_for(5s);
+    EXPECT_TRUE(leader_threw);
+    ASSERT_TRUE(waiter) << "the waiter of the failed fetch still waits";
+    ASSERT_TRUE(waiter->ok());
+    EXPECT_EQ(waiter->value(), "r#2");
+    ASSERT_TRUE(later && later->ok());
+    EXPECT_EQ(later->value(), "r#2");
+    EXPECT_EQ(calls, 2);
+}
+
+TEST(TokenCacheTest, ACancelledFetchDoesNotStrandItsWaiters) {
+    using namespace net::experimental::awaitable_operators;
+    int calls = 0;
+    TokenCache cache(std::make_unique<ScriptedFetcher>(
+        std::vector<ScriptedFetcher::Step>{{10s}, {20ms}, {20ms}}, &calls));
+    net::io_context io;
+    bool leader_timed_out = false;
+    std::optional<Result<std::string>> waiter;
+    // The first caller gives up after 50 ms (its deadline), abandoning the slow fetch.
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            net::steady_timer deadline(io, 50ms);
+            auto r = co_await (cache.token("r", false) || deadline.async_wait(net::use_awaitable));
+            leader_timed_out = r.index() == 1;
+        },
+        net::detached);
+    net::co_spawn(
+        io, [&]() -> net::awaitable<void> { waiter = co_await cache.token("r", false); },
+        net::detached);
+    io.run_for(5s);
+    EXPECT_TRUE(leader_timed_out);
+    ASSERT_TRUE(waiter) << "the waiter of the abandoned fetch still waits";
+    ASSERT_TRUE(waiter->ok());
+    EXPECT_EQ(waiter->value(), "r#2");
+    EXPECT_EQ(calls, 2);
 }
 
 TEST(TokenParseTest, ClientCredentialsAndImdsShapes) {
