@@ -1,17 +1,22 @@
 #include "azure/token.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <charconv>
+#include <climits>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 
 #include "azure/errors.hpp"
 #include "http/url.hpp"
@@ -32,18 +37,35 @@ std::string ScopeForResource(std::string_view resource) {
 
 namespace {
 
-std::optional<long long> NumberOrString(const nlohmann::json& j, const char* key) {
+/// A token lifetime member as whole seconds: a JSON integer, or a string of digits (IMDS sends
+/// strings [IMDSx]); nullopt when absent or null. An error names the member, never its value.
+pw::Result<std::optional<long long>, std::string> SecondsMember(const nlohmann::json& j,
+                                                                const char* key) {
     auto it = j.find(key);
-    if (it == j.end()) return std::nullopt;
-    if (it->is_number_integer()) return it->get<long long>();
-    if (it->is_number()) return static_cast<long long>(it->get<double>());
+    if (it == j.end() || it->is_null()) return std::optional<long long>();
+    auto bad = [&] {
+        return pw::Err{fmt::format("token response: {} is not a number of seconds in range", key)};
+    };
+    if (it->is_number_unsigned()) {
+        const auto v = it->get<unsigned long long>();
+        if (v > static_cast<unsigned long long>(LLONG_MAX)) return bad();
+        return std::optional<long long>(static_cast<long long>(v));
+    }
+    if (it->is_number_integer()) return std::optional<long long>(it->get<long long>());
+    if (it->is_number_float()) {
+        const double v = it->get<double>();
+        // Past 2^53 a double no longer holds whole seconds; no token lives that long.
+        if (!std::isfinite(v) || std::fabs(v) > 9.0e15) return bad();
+        return std::optional<long long>(static_cast<long long>(v));
+    }
     if (it->is_string()) {
         const auto& s = it->get_ref<const std::string&>();
         long long v = 0;
         auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec == std::errc() && end == s.data() + s.size()) return v;
+        if (!s.empty() && ec == std::errc() && end == s.data() + s.size())
+            return std::optional<long long>(v);
     }
-    return std::nullopt;
+    return bad();
 }
 
 }  // namespace
@@ -56,15 +78,25 @@ pw::Result<AccessToken, std::string> ParseTokenResponse(std::string_view body,
     auto it = j.find("access_token");
     if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
         return pw::Err{std::string("token response has no access_token")};
+    auto in = SecondsMember(j, "expires_in");
+    if (!in) return pw::Err{in.error()};
+    auto on = SecondsMember(j, "expires_on");
+    if (!on) return pw::Err{on.error()};
+    // In whole seconds from `now`, so that no value can overflow the clock's ticks.
+    long long lifetime = kDefaultTokenLifetime.count();
+    if (*in) {
+        if (**in < 0) return pw::Err{std::string("token response: expires_in is negative")};
+        lifetime = **in;
+    } else if (*on) {
+        const long long now_s =
+            std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        if (**on < now_s) return pw::Err{std::string("token response: expires_on is in the past")};
+        lifetime = **on - now_s;
+    }
     AccessToken token;
     token.value = it->get<std::string>();
-    if (auto in = NumberOrString(j, "expires_in")) {
-        token.expires_on = now + std::chrono::seconds(*in);
-    } else if (auto on = NumberOrString(j, "expires_on")) {
-        token.expires_on = SysClock::time_point(std::chrono::seconds(*on));
-    } else {
-        token.expires_on = now + std::chrono::minutes(5);
-    }
+    token.expires_on =
+        now + std::chrono::seconds(std::min<long long>(lifetime, kMaxTokenLifetime.count()));
     return token;
 }
 

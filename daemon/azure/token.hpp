@@ -122,9 +122,19 @@ pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(
     const config::AuthConfig& auth, const config::CloudEndpoints& cloud, http::Client& client,
     GetEnv env = ProcessEnv, RequestObserver* observer = nullptr, RetryPolicy retry = {});
 
+/// Without `expires_in` or `expires_on` a token is assumed to live this long.
+inline constexpr std::chrono::seconds kDefaultTokenLifetime{300};
+/// Longest lifetime believed: Entra ID access tokens live at most 1 day ("Configurable token
+/// lifetimes in the Microsoft identity platform", AccessTokenLifetime: maximum 1 day,
+/// https://learn.microsoft.com/entra/identity-platform/configurable-token-lifetimes). A
+/// longer claim only makes poolwarden refresh earlier.
+inline constexpr std::chrono::seconds kMaxTokenLifetime{24 * 3600};
+
 /// Parses a token endpoint or IMDS success body: `access_token`, and `expires_in` (seconds) or
 /// else `expires_on` (epoch seconds), each a number or a numeric string. Without either the
-/// token is assumed to live 5 minutes. The error never contains the body. Pure.
+/// token lives kDefaultTokenLifetime; a longer lifetime than kMaxTokenLifetime is cut to it. A
+/// lifetime member that is not a number of seconds, a negative `expires_in` or an `expires_on`
+/// in the past is an error. The error never contains the body. Pure.
 pw::Result<AccessToken, std::string> ParseTokenResponse(std::string_view body,
                                                         std::chrono::system_clock::time_point now);
 

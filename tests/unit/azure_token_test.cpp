@@ -254,9 +254,51 @@ TEST(TokenParseTest, ClientCredentialsAndImdsShapes) {
         now);
     ASSERT_TRUE(imds);
     EXPECT_EQ(imds->expires_on, now + 3599s);
-    auto on_only = ParseTokenResponse(R"({"access_token":"abc","expires_on":"1541705014"})", now);
+    const auto imds_now = SysClock::time_point(std::chrono::seconds(1541705014 - 3599));
+    auto on_only =
+        ParseTokenResponse(R"({"access_token":"abc","expires_on":"1541705014"})", imds_now);
     ASSERT_TRUE(on_only);
     EXPECT_EQ(on_only->expires_on, SysClock::time_point(std::chrono::seconds(1541705014)));
+    auto neither = ParseTokenResponse(R"({"access_token":"abc"})", now);
+    ASSERT_TRUE(neither);
+    EXPECT_EQ(neither->expires_on, now + 5min);
+}
+
+TEST(TokenParseTest, LifetimesAreBoundedAndBadOnesAreTypedErrors) {
+    const auto now = SysClock::time_point(std::chrono::seconds(1795862400));
+    auto body = [](const std::string& members) {
+        return R"({"access_token":"sekrit-token-value",)" + members + "}";
+    };
+    // Longer than Entra ID ever issues (1 day): believed only up to a day; no overflow.
+    for (const char* huge : {R"("expires_in":9223372036854775807)",
+                             R"("expires_in":"9223372036854775807")", R"("expires_in":86401)",
+                             R"("expires_on":9223372036854775807)", R"("expires_in":9.0e15)"}) {
+        SCOPED_TRACE(huge);
+        auto t = ParseTokenResponse(body(huge), now);
+        ASSERT_TRUE(t) << t.error();
+        EXPECT_EQ(t->expires_on, now + 24h);
+    }
+    auto day = ParseTokenResponse(body(R"("expires_in":86400)"), now);
+    ASSERT_TRUE(day);
+    EXPECT_EQ(day->expires_on, now + 24h);
+    // Not a number of seconds that fits, negative, or already expired: errors naming the member.
+    const std::pair<const char*, const char*> bad[] = {
+        {R"("expires_in":18446744073709551615)", "expires_in"},
+        {R"("expires_in":"99999999999999999999")", "expires_in"},
+        {R"("expires_in":1e300)", "expires_in"},
+        {R"("expires_in":"3599 s")", "expires_in"},
+        {R"("expires_in":true)", "expires_in"},
+        {R"("expires_in":-1)", "expires_in"},
+        {R"("expires_on":"-9223372036854775808")", "expires_on"},
+        {R"("expires_on":1000)", "expires_on"},
+    };
+    for (const auto& [members, member] : bad) {
+        SCOPED_TRACE(members);
+        auto t = ParseTokenResponse(body(members), now);
+        ASSERT_FALSE(t);
+        EXPECT_NE(t.error().find(member), std::string::npos) << t.error();
+        EXPECT_EQ(t.error().find("sekrit"), std::string::npos);
+    }
 }
 
 TEST(TokenParseTest, ErrorsNeverContainTheBody) {
