@@ -257,20 +257,6 @@ class ExchangeFetcher : public TokenFetcher {
         return MakeError(ErrorKind::Auth, std::move(message), 0, "CredentialUnavailable", false);
     }
 
-    static pw::Result<std::string, Error> ReadFileTrimmed(const std::string& path,
-                                                          std::string_view what) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return pw::Err{ConfigError(fmt::format("cannot read {} {}", what, path))};
-        std::ostringstream buffer;
-        buffer << in.rdbuf();
-        std::string text = buffer.str();
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
-                                 text.back() == '\t'))
-            text.pop_back();
-        if (text.empty()) return pw::Err{ConfigError(fmt::format("{} {} is empty", what, path))};
-        return text;
-    }
-
   private:
     http::Client& client_;
     RequestObserver* observer_;
@@ -288,12 +274,14 @@ class ClientCredentialFetcher final : public ExchangeFetcher {
   public:
     ClientCredentialFetcher(http::Client& client, RequestObserver* observer, RetryPolicy retry,
                             std::string authority, std::string tenant, std::string client_id,
-                            std::string secret_file, std::string secret, std::string assertion_file)
+                            std::string secret_file, std::string secret_source, std::string secret,
+                            std::string assertion_file)
         : ExchangeFetcher(client, observer, retry),
           authority_(WithSlash(std::move(authority))),
           tenant_(std::move(tenant)),
           client_id_(std::move(client_id)),
           secret_file_(std::move(secret_file)),
+          secret_source_(std::move(secret_source)),
           secret_(std::move(secret)),
           assertion_file_(std::move(assertion_file)) {}
 
@@ -308,16 +296,20 @@ class ClientCredentialFetcher final : public ExchangeFetcher {
             "&scope=" + http::UrlEncode(ScopeForResource(resource));
         if (!assertion_file_.empty()) {
             // Kubernetes rotates the projected token: read it on every fetch.
-            auto assertion = ReadFileTrimmed(assertion_file_, "federated token file");
-            if (!assertion) return pw::Err{assertion.error()};
+            auto assertion = ReadCredentialFile(assertion_file_);
+            if (!assertion)
+                return pw::Err{ConfigError(fmt::format("federated token file {}: {}",
+                                                       assertion_file_, assertion.error()))};
             form += "&client_assertion_type=" +
                     http::UrlEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
                     "&client_assertion=" + http::UrlEncode(*assertion);
         } else {
             std::string secret = secret_;
             if (!secret_file_.empty()) {
-                auto read = ReadFileTrimmed(secret_file_, "client secret file");
-                if (!read) return pw::Err{read.error()};
+                auto read = ReadCredentialFile(secret_file_);
+                if (!read)
+                    return pw::Err{
+                        ConfigError(fmt::format("{}: {}", secret_source_, read.error()))};
                 secret = std::move(read).value();
             }
             form += "&client_secret=" + http::UrlEncode(secret);
@@ -334,7 +326,9 @@ class ClientCredentialFetcher final : public ExchangeFetcher {
     }
 
   private:
-    std::string authority_, tenant_, client_id_, secret_file_, secret_, assertion_file_;
+    std::string authority_, tenant_, client_id_, secret_file_;
+    std::string secret_source_;  ///< How errors name the secret file: never by its value.
+    std::string secret_, assertion_file_;
 };
 
 /// managedIdentity: IMDS.
@@ -356,6 +350,8 @@ class ManagedIdentityFetcher final : public ExchangeFetcher {
         if (!client_id_.empty()) request.url += "&client_id=" + http::UrlEncode(client_id_);
         request.headers = {{"Metadata", "true"}};
         request.timeout = std::chrono::seconds(30);
+        // IMDS is plain HTTP on a link-local address [C-MI]; this request alone may use it.
+        request.plain_http = http::PlainHttp::kImds;
         return request;
     }
 
@@ -364,6 +360,38 @@ class ManagedIdentityFetcher final : public ExchangeFetcher {
 };
 
 }  // namespace
+
+pw::Result<std::string, std::string> ReadCredentialFile(const std::string& path,
+                                                        std::size_t limit) {
+    // O_NONBLOCK: opening a FIFO must not hang the daemon; it is refused below.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return pw::Err{fmt::format("not a readable file ({})", std::strerror(errno))};
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return pw::Err{std::string("not a readable file (not a regular file)")};
+    const auto too_big = [&] { return pw::Err{fmt::format("larger than {} bytes", limit)}; };
+    if (static_cast<std::uint64_t>(st.st_size) > limit) return too_big();
+    std::string text(limit + 1, '\0');
+    std::size_t got = 0;
+    while (got < text.size()) {
+        const auto n = ::read(fd, text.data() + got, text.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return pw::Err{fmt::format("not a readable file ({})", std::strerror(errno))};
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    if (got > limit) return too_big();  // it grew after fstat
+    text.resize(got);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
+                             text.back() == '\t'))
+        text.pop_back();
+    if (text.empty()) return pw::Err{std::string("empty")};
+    return text;
+}
 
 std::string ClientSecretFile(const config::AuthConfig& auth, const GetEnv& env) {
     if (!auth.client_secret_file.empty()) return auth.client_secret_file;
@@ -410,9 +438,14 @@ pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(
                     "LoadCredential=) or AZURE_CLIENT_SECRET")};
             if (auth.client_secret_file.empty() && !file.empty())
                 spdlog::info("client secret: systemd credential {}", file);
+            // auth.clientSecretFile is never echoed: a secret pasted there by mistake would
+            // reach logs and /status.
+            std::string source = auth.client_secret_file.empty()
+                                     ? "systemd credential " + file
+                                     : "auth.clientSecretFile (value not shown)";
             return std::unique_ptr<TokenFetcher>(std::make_unique<ClientCredentialFetcher>(
                 client, observer, retry, authority, tenant, client_id, std::move(file),
-                std::move(secret), ""));
+                std::move(source), std::move(secret), ""));
         }
         const std::string file = pick(auth.federated_token_file, "AZURE_FEDERATED_TOKEN_FILE");
         if (file.empty())
@@ -420,10 +453,10 @@ pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(
                 std::string("auth.workloadIdentity needs auth.federatedTokenFile (or "
                             "AZURE_FEDERATED_TOKEN_FILE)")};
         return std::unique_ptr<TokenFetcher>(std::make_unique<ClientCredentialFetcher>(
-            client, observer, retry, authority, tenant, client_id, "", "", file));
+            client, observer, retry, authority, tenant, client_id, "", "", "", file));
     }
     if (method == "managedIdentity") {
-        if (auto url = http::ParseUrl(cloud.imds_endpoint); !url)
+        if (auto url = http::ParseUrl(cloud.imds_endpoint, http::PlainHttp::kImds); !url)
             return pw::Err{"cloud.imdsEndpoint: " + url.error()};
         return std::unique_ptr<TokenFetcher>(std::make_unique<ManagedIdentityFetcher>(
             client, observer, retry, cloud.imds_endpoint, client_id));

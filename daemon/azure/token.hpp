@@ -107,6 +107,18 @@ std::string ProcessEnv(const char* name);
 /// The systemd credential poolwarden reads its client secret from (`LoadCredential=`).
 inline constexpr const char* kClientSecretCredential = "client-secret";
 
+/// Largest secret or federated token file read (a client secret is tens of bytes, a projected
+/// service-account token a few kilobytes).
+inline constexpr std::size_t kMaxCredentialFileBytes = 64 * 1024;
+
+/// Reads a credential file, re-read at every token fetch: a regular file (symlinks followed)
+/// of at most `limit` bytes, trailing whitespace trimmed. Never blocks on a FIFO or device and
+/// never reads more than `limit` + 1 bytes. The error says why (`not a readable file (No such
+/// file or directory)`, `larger than 65536 bytes`, `empty`) and never holds the path or the
+/// contents: the caller names the file.
+pw::Result<std::string, std::string> ReadCredentialFile(
+    const std::string& path, std::size_t limit = kMaxCredentialFileBytes);
+
 /// Where the clientSecret method reads its secret: `auth.clientSecretFile` when set; else
 /// `$CREDENTIALS_DIRECTORY/client-secret` (systemd's LoadCredential=client-secret) when that
 /// file exists; else "" (then AZURE_CLIENT_SECRET). Never reads the file's contents.

@@ -117,7 +117,7 @@ void ParseAuth(Checker& c, const YamlNode& node, const fs::path& dir, AuthConfig
         auth.client_secret_file = p.string();
         std::error_code ec;
         auto st = fs::status(p, ec);
-        if (!ec && fs::exists(st)) {
+        if (!ec && fs::is_regular_file(st)) {
             auto loose = st.permissions() & (fs::perms::group_all | fs::perms::others_all);
             if (loose != fs::perms::none) {
                 char mode[8];
@@ -128,7 +128,12 @@ void ParseAuth(Checker& c, const YamlNode& node, const fs::path& dir, AuthConfig
                                     mode + "); run chmod 600 on it");
             }
         } else {
-            c.Warn(*secret, "the secret file does not exist (yet): " + p.string());
+            // The value is not echoed: a secret pasted here by mistake would reach the log.
+            c.Warn(*secret, std::string("not a readable file ") +
+                                (ec || !fs::exists(st) ? "(it does not exist, yet)"
+                                                       : "(it is not a regular file)") +
+                                "; the value is not shown: it should be the path of the file "
+                                "holding the secret, never the secret itself");
         }
     }
     const YamlNode* token = node.find("federatedTokenFile");

@@ -354,6 +354,93 @@ TEST(MakeTokenFetcherTest, EnvironmentFillsWhatConfigLeavesOut) {
     EXPECT_EQ((*mi)->method(), "managedIdentity");
 }
 
+/// A folder of its own under the temp directory, removed at the end.
+struct TempFolder {
+    std::filesystem::path path;
+    TempFolder() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "pw-token-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
+        path = tmpl;
+    }
+    ~TempFolder() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+TEST(ReadCredentialFileTest, BoundedRegularFilesOnly) {
+    TempFolder dir;
+    const auto file = (dir.path / "secret").string();
+    std::ofstream(file) << "s3cret \n";
+    EXPECT_EQ(ReadCredentialFile(file).value(), "s3cret");
+    std::ofstream(file, std::ios::trunc) << std::string(kMaxCredentialFileBytes, 'a');
+    EXPECT_EQ(ReadCredentialFile(file).value().size(), kMaxCredentialFileBytes);
+    std::ofstream(file, std::ios::app) << "a";
+    EXPECT_EQ(ReadCredentialFile(file).error(), "larger than 65536 bytes");
+    std::ofstream(file, std::ios::trunc) << "\n";
+    EXPECT_EQ(ReadCredentialFile(file).error(), "empty");
+    EXPECT_EQ(ReadCredentialFile((dir.path / "missing").string()).error(),
+              "not a readable file (No such file or directory)");
+    EXPECT_EQ(ReadCredentialFile(dir.path.string()).error(),
+              "not a readable file (not a regular file)");
+    // Neither a device that never ends nor a FIFO nobody writes to blocks or fills memory.
+    EXPECT_EQ(ReadCredentialFile("/dev/zero").error(), "not a readable file (not a regular file)");
+    const auto fifo = (dir.path / "fifo").string();
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(ReadCredentialFile(fifo).error(), "not a readable file (not a regular file)");
+}
+
+/// The error of one fetch by `fetcher` (which fails before any request).
+Error FetchError(TokenFetcher& fetcher) {
+    net::io_context io;
+    std::optional<Result<AccessToken>> out;
+    net::co_spawn(
+        io, [&]() -> net::awaitable<void> { out = co_await fetcher.fetch("https://batch/"); },
+        net::detached);
+    io.run_for(5s);
+    if (!out || out->ok()) throw std::runtime_error("the fetch did not fail");
+    return out->error();
+}
+
+TEST(MakeTokenFetcherTest, CredentialFileErrorsNeverEchoTheClientSecretFileValue) {
+    TempFolder dir;
+    net::io_context io;
+    http::Client client(io.get_executor(), {});
+    config::AuthConfig auth;
+    auth.method = "clientSecret";
+    auth.tenant_id = "t";
+    auth.client_id = "c";
+    auto none = [](const char*) { return std::string(); };
+    // The secret itself pasted where its file belongs (resolved against the config folder).
+    const std::string pasted = "Qx7~pasted.SECRET-value_1";
+    auth.client_secret_file = (dir.path / pasted).string();
+    auto fetcher = MakeTokenFetcher(auth, {}, client, none);
+    ASSERT_TRUE(fetcher) << fetcher.error();
+    auto error = FetchError(**fetcher);
+    EXPECT_EQ(error.kind, ErrorKind::Auth);
+    EXPECT_EQ(error.str().find(pasted), std::string::npos) << error.str();
+    EXPECT_NE(error.message.find("auth.clientSecretFile (value not shown): not a readable file"),
+              std::string::npos)
+        << error.message;
+    // A secret file far too large is refused without reading it all.
+    auth.client_secret_file = (dir.path / "huge").string();
+    std::ofstream(auth.client_secret_file) << std::string(1 << 20, 'x');
+    fetcher = MakeTokenFetcher(auth, {}, client, none);
+    ASSERT_TRUE(fetcher);
+    EXPECT_NE(FetchError(**fetcher).message.find("larger than 65536 bytes"), std::string::npos);
+    // The federated token file: the same bound; its path is not a secret and is named.
+    auth = {};
+    auth.method = "workloadIdentity";
+    auth.tenant_id = "t";
+    auth.client_id = "c";
+    auth.federated_token_file = (dir.path / "huge").string();
+    fetcher = MakeTokenFetcher(auth, {}, client, none);
+    ASSERT_TRUE(fetcher);
+    EXPECT_EQ(FetchError(**fetcher).message,
+              "token for https://batch/ via workloadIdentity: federated token file " +
+                  auth.federated_token_file + ": larger than 65536 bytes");
+}
+
 TEST(ClientSecretFileTest, ConfigFileThenSystemdCredentialThenEnvironment) {
     auto dir = std::filesystem::temp_directory_path() / ("pw-creds-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);

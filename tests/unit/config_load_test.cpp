@@ -499,6 +499,27 @@ TEST(DaemonFile, ListenAsAMapSetsTheConnectionCap) {
     EXPECT_EQ(cap_only->listen_max_connections, 8);
 }
 
+TEST(DaemonFile, ASecretFileThatIsNoFileIsNotEchoed) {
+    // A secret pasted where its file name belongs must not reach warnings (and so logs).
+    TempDir dir;
+    fs::create_directories(dir.path() / "a-directory");
+    for (const std::string value : {"Xy9~pasted.secret-VALUE_not.a.file", "a-directory"}) {
+        SCOPED_TRACE(value);
+        auto loaded = LoadDaemonFile(dir.Write(
+            "poolwarden.yaml",
+            std::string(kDaemon) +
+                "auth:\n  method: clientSecret\n  tenantId: 22222222-2222-2222-2222-222222222222\n"
+                "  clientId: 33333333-3333-3333-3333-333333333333\n  clientSecretFile: " +
+                value + "\n"));
+        ASSERT_TRUE(loaded.ok());
+        const auto texts = Texts(loaded->warnings, dir.path());
+        ASSERT_EQ(texts.size(), 1U);
+        EXPECT_EQ(texts[0].find(value), std::string::npos) << texts[0];
+        EXPECT_THAT(texts[0], ::testing::StartsWith(D + "11:21: auth.clientSecretFile: "));
+        EXPECT_THAT(texts[0], ::testing::HasSubstr("not a readable file"));
+    }
+}
+
 TEST(DaemonFile, SecretReadableByOthersIsAWarning) {
     TempDir dir;
     dir.Write("secret", "s");
