@@ -189,10 +189,18 @@ TEST_F(ServerTest, FailedAcceptsBackOffInsteadOfSpinning) {
     std::size_t open_now = 0;
     for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
         ++open_now;
+    std::vector<std::unique_ptr<asio::ip::tcp::socket>> held;
+    struct Restore {
+        rlimit saved;
+        std::vector<std::unique_ptr<asio::ip::tcp::socket>>& held;
+        ~Restore() {
+            held.clear();
+            setrlimit(RLIMIT_NOFILE, &saved);
+        }
+    } restore{saved, held};
     rlimit low = saved;
     low.rlim_cur = open_now + 16;
     ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-    std::vector<std::unique_ptr<asio::ip::tcp::socket>> held;
     for (;;) {
         auto sock = std::make_unique<asio::ip::tcp::socket>(client_io_);
         beast::error_code ec;
@@ -213,8 +221,6 @@ TEST_F(ServerTest, FailedAcceptsBackOffInsteadOfSpinning) {
     beast::tcp_stream s(std::move(*held.front()));
     s.expires_after(std::chrono::seconds(5));
     EXPECT_EQ(Exchange(s, bhttp::verb::get, "/late").body(), "GET /late");
-    held.clear();
-    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
 }
 
 }  // namespace
