@@ -199,15 +199,16 @@ net::awaitable<Result<Unit>> ArmClient::poll(const std::string& image_version_id
             retry_after = http::ParseRetryAfter(response.header("Retry-After"),
                                                 std::chrono::system_clock::now());
             if (!async.empty()) {
-                auto j = nlohmann::json::parse(response.body, nullptr, false);
-                if (j.is_discarded() || !j.is_object() || !j.contains("status") ||
-                    !j["status"].is_string())
+                // {status, error:{code, message}} [D-ASYNC]; a member of the wrong type is a
+                // decode error like any other, never an exception out of this coroutine.
+                auto op = codec::DecodeOperationStatus(response.body);
+                if (!op)
                     co_return pw::Err{
-                        DecodeError("operation status: expected {status}", response.status)};
-                status = j["status"].get<std::string>();
-                if (auto err = j.find("error"); err != j.end() && err->is_object()) {
-                    code = err->value("code", "");
-                    message = err->value("message", "");
+                        DecodeError("operation status: " + op.error(), response.status)};
+                status = op->status;
+                if (op->error) {
+                    code = op->error->code;
+                    message = op->error->message;
                 }
             } else {
                 status = response.status == 202 ? "InProgress" : "Succeeded";

@@ -1,17 +1,22 @@
 #include "azure/token.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <charconv>
+#include <climits>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 
 #include "azure/errors.hpp"
 #include "http/url.hpp"
@@ -32,18 +37,35 @@ std::string ScopeForResource(std::string_view resource) {
 
 namespace {
 
-std::optional<long long> NumberOrString(const nlohmann::json& j, const char* key) {
+/// A token lifetime member as whole seconds: a JSON integer, or a string of digits (IMDS sends
+/// strings [IMDSx]); nullopt when absent or null. An error names the member, never its value.
+pw::Result<std::optional<long long>, std::string> SecondsMember(const nlohmann::json& j,
+                                                                const char* key) {
     auto it = j.find(key);
-    if (it == j.end()) return std::nullopt;
-    if (it->is_number_integer()) return it->get<long long>();
-    if (it->is_number()) return static_cast<long long>(it->get<double>());
+    if (it == j.end() || it->is_null()) return std::optional<long long>();
+    auto bad = [&] {
+        return pw::Err{fmt::format("token response: {} is not a number of seconds in range", key)};
+    };
+    if (it->is_number_unsigned()) {
+        const auto v = it->get<unsigned long long>();
+        if (v > static_cast<unsigned long long>(LLONG_MAX)) return bad();
+        return std::optional<long long>(static_cast<long long>(v));
+    }
+    if (it->is_number_integer()) return std::optional<long long>(it->get<long long>());
+    if (it->is_number_float()) {
+        const double v = it->get<double>();
+        // Past 2^53 a double no longer holds whole seconds; no token lives that long.
+        if (!std::isfinite(v) || std::fabs(v) > 9.0e15) return bad();
+        return std::optional<long long>(static_cast<long long>(v));
+    }
     if (it->is_string()) {
         const auto& s = it->get_ref<const std::string&>();
         long long v = 0;
         auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec == std::errc() && end == s.data() + s.size()) return v;
+        if (!s.empty() && ec == std::errc() && end == s.data() + s.size())
+            return std::optional<long long>(v);
     }
-    return std::nullopt;
+    return bad();
 }
 
 }  // namespace
@@ -56,15 +78,25 @@ pw::Result<AccessToken, std::string> ParseTokenResponse(std::string_view body,
     auto it = j.find("access_token");
     if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
         return pw::Err{std::string("token response has no access_token")};
+    auto in = SecondsMember(j, "expires_in");
+    if (!in) return pw::Err{in.error()};
+    auto on = SecondsMember(j, "expires_on");
+    if (!on) return pw::Err{on.error()};
+    // In whole seconds from `now`, so that no value can overflow the clock's ticks.
+    long long lifetime = kDefaultTokenLifetime.count();
+    if (*in) {
+        if (**in < 0) return pw::Err{std::string("token response: expires_in is negative")};
+        lifetime = **in;
+    } else if (*on) {
+        const long long now_s =
+            std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        if (**on < now_s) return pw::Err{std::string("token response: expires_on is in the past")};
+        lifetime = **on - now_s;
+    }
     AccessToken token;
     token.value = it->get<std::string>();
-    if (auto in = NumberOrString(j, "expires_in")) {
-        token.expires_on = now + std::chrono::seconds(*in);
-    } else if (auto on = NumberOrString(j, "expires_on")) {
-        token.expires_on = SysClock::time_point(std::chrono::seconds(*on));
-    } else {
-        token.expires_on = now + std::chrono::minutes(5);
-    }
+    token.expires_on =
+        now + std::chrono::seconds(std::min<long long>(lifetime, kMaxTokenLifetime.count()));
     return token;
 }
 
@@ -81,6 +113,12 @@ TokenCache::TokenCache(std::unique_ptr<TokenFetcher> fetcher, Clock clock,
       clock_(clock ? std::move(clock) : Clock([] { return SysClock::now(); })),
       observer_(observer) {}
 
+TokenCache::~TokenCache() {
+    // Coroutines of this cache that are still suspended must not touch it when they end.
+    for (auto& [resource, entry] : entries_)
+        if (entry.flight) entry.flight->orphaned = true;
+}
+
 void TokenCache::shutdown() {
     stopped_ = true;
     for (auto& [resource, entry] : entries_) {
@@ -91,23 +129,53 @@ void TokenCache::shutdown() {
 
 net::awaitable<Result<std::string>> TokenCache::token(const std::string& resource,
                                                       bool force_refresh) {
-    if (stopped_) co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
-    auto& entry = entries_[resource];
-    const auto now = clock_();
-    if (!force_refresh && entry.token && now < RefreshAt(entry.obtained, entry.token->expires_on))
-        co_return entry.token->value;
-    if (entry.flight) {
-        auto flight = entry.flight;
-        net::steady_timer timer(co_await net::this_coro::executor,
-                                net::steady_timer::time_point::max());
-        flight->waiters.push_back(&timer);
-        co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        std::erase(flight->waiters, &timer);
-        if (flight->outcome) co_return *flight->outcome;
-        co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+    for (;;) {
+        if (stopped_) co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+        auto& entry = entries_[resource];
+        const auto now = clock_();
+        if (!force_refresh && entry.token &&
+            now < RefreshAt(entry.obtained, entry.token->expires_on))
+            co_return entry.token->value;
+        if (entry.flight) {
+            auto flight = entry.flight;
+            net::steady_timer timer(co_await net::this_coro::executor,
+                                    net::steady_timer::time_point::max());
+            struct Waiting {
+                Flight& flight;
+                net::steady_timer* timer;
+                ~Waiting() { std::erase(flight.waiters, timer); }
+            } waiting{*flight, &timer};
+            flight->waiters.push_back(&timer);
+            co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+            if (flight->outcome) co_return *flight->outcome;
+            if (flight->orphaned)
+                co_return pw::Err{MakeError(ErrorKind::Cancelled, "shutting down")};
+            // The fetch ended without an outcome (its caller was cancelled, or it threw): try
+            // again, as the one fetching if nobody else has started.
+            continue;
+        }
+        co_return co_await fetch(resource, entry, now);
     }
+}
+
+net::awaitable<Result<std::string>> TokenCache::fetch(const std::string& resource, Entry& entry,
+                                                      SysClock::time_point now) {
     auto flight = std::make_shared<Flight>();
     entry.flight = flight;
+    // However the fetch ends (an outcome, an exception, the caller's cancellation destroying
+    // this frame), the marker goes and the waiters wake: none may wait forever.
+    struct Landing {
+        std::map<std::string, Entry>& entries;
+        std::string resource;
+        std::shared_ptr<Flight> flight;
+        ~Landing() {
+            if (!flight->orphaned) {
+                auto it = entries.find(resource);
+                if (it != entries.end() && it->second.flight == flight) it->second.flight.reset();
+            }
+            for (auto* waiter : flight->waiters) waiter->cancel();
+        }
+    } landing{entries_, resource, flight};
     ++fetches_;
     auto fetched = co_await fetcher_->fetch(resource);
     const auto done = clock_();
@@ -128,8 +196,6 @@ net::awaitable<Result<std::string>> TokenCache::token(const std::string& resourc
         flight->outcome = Result<std::string>(pw::Err{fetched.error()});
     }
     if (observer_) observer_->on_token_refresh(resource, fetched.ok());
-    entry.flight.reset();
-    for (auto* waiter : flight->waiters) waiter->cancel();
     co_return *flight->outcome;
 }
 
@@ -191,20 +257,6 @@ class ExchangeFetcher : public TokenFetcher {
         return MakeError(ErrorKind::Auth, std::move(message), 0, "CredentialUnavailable", false);
     }
 
-    static pw::Result<std::string, Error> ReadFileTrimmed(const std::string& path,
-                                                          std::string_view what) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return pw::Err{ConfigError(fmt::format("cannot read {} {}", what, path))};
-        std::ostringstream buffer;
-        buffer << in.rdbuf();
-        std::string text = buffer.str();
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
-                                 text.back() == '\t'))
-            text.pop_back();
-        if (text.empty()) return pw::Err{ConfigError(fmt::format("{} {} is empty", what, path))};
-        return text;
-    }
-
   private:
     http::Client& client_;
     RequestObserver* observer_;
@@ -222,12 +274,14 @@ class ClientCredentialFetcher final : public ExchangeFetcher {
   public:
     ClientCredentialFetcher(http::Client& client, RequestObserver* observer, RetryPolicy retry,
                             std::string authority, std::string tenant, std::string client_id,
-                            std::string secret_file, std::string secret, std::string assertion_file)
+                            std::string secret_file, std::string secret_source, std::string secret,
+                            std::string assertion_file)
         : ExchangeFetcher(client, observer, retry),
           authority_(WithSlash(std::move(authority))),
           tenant_(std::move(tenant)),
           client_id_(std::move(client_id)),
           secret_file_(std::move(secret_file)),
+          secret_source_(std::move(secret_source)),
           secret_(std::move(secret)),
           assertion_file_(std::move(assertion_file)) {}
 
@@ -242,16 +296,20 @@ class ClientCredentialFetcher final : public ExchangeFetcher {
             "&scope=" + http::UrlEncode(ScopeForResource(resource));
         if (!assertion_file_.empty()) {
             // Kubernetes rotates the projected token: read it on every fetch.
-            auto assertion = ReadFileTrimmed(assertion_file_, "federated token file");
-            if (!assertion) return pw::Err{assertion.error()};
+            auto assertion = ReadCredentialFile(assertion_file_);
+            if (!assertion)
+                return pw::Err{ConfigError(fmt::format("federated token file {}: {}",
+                                                       assertion_file_, assertion.error()))};
             form += "&client_assertion_type=" +
                     http::UrlEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
                     "&client_assertion=" + http::UrlEncode(*assertion);
         } else {
             std::string secret = secret_;
             if (!secret_file_.empty()) {
-                auto read = ReadFileTrimmed(secret_file_, "client secret file");
-                if (!read) return pw::Err{read.error()};
+                auto read = ReadCredentialFile(secret_file_);
+                if (!read)
+                    return pw::Err{
+                        ConfigError(fmt::format("{}: {}", secret_source_, read.error()))};
                 secret = std::move(read).value();
             }
             form += "&client_secret=" + http::UrlEncode(secret);
@@ -268,7 +326,9 @@ class ClientCredentialFetcher final : public ExchangeFetcher {
     }
 
   private:
-    std::string authority_, tenant_, client_id_, secret_file_, secret_, assertion_file_;
+    std::string authority_, tenant_, client_id_, secret_file_;
+    std::string secret_source_;  ///< How errors name the secret file: never by its value.
+    std::string secret_, assertion_file_;
 };
 
 /// managedIdentity: IMDS.
@@ -290,6 +350,8 @@ class ManagedIdentityFetcher final : public ExchangeFetcher {
         if (!client_id_.empty()) request.url += "&client_id=" + http::UrlEncode(client_id_);
         request.headers = {{"Metadata", "true"}};
         request.timeout = std::chrono::seconds(30);
+        // IMDS is plain HTTP on a link-local address [C-MI]; this request alone may use it.
+        request.plain_http = http::PlainHttp::kImds;
         return request;
     }
 
@@ -298,6 +360,38 @@ class ManagedIdentityFetcher final : public ExchangeFetcher {
 };
 
 }  // namespace
+
+pw::Result<std::string, std::string> ReadCredentialFile(const std::string& path,
+                                                        std::size_t limit) {
+    // O_NONBLOCK: opening a FIFO must not hang the daemon; it is refused below.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return pw::Err{fmt::format("not a readable file ({})", std::strerror(errno))};
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return pw::Err{std::string("not a readable file (not a regular file)")};
+    const auto too_big = [&] { return pw::Err{fmt::format("larger than {} bytes", limit)}; };
+    if (static_cast<std::uint64_t>(st.st_size) > limit) return too_big();
+    std::string text(limit + 1, '\0');
+    std::size_t got = 0;
+    while (got < text.size()) {
+        const auto n = ::read(fd, text.data() + got, text.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return pw::Err{fmt::format("not a readable file ({})", std::strerror(errno))};
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    if (got > limit) return too_big();  // it grew after fstat
+    text.resize(got);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
+                             text.back() == '\t'))
+        text.pop_back();
+    if (text.empty()) return pw::Err{std::string("empty")};
+    return text;
+}
 
 std::string ClientSecretFile(const config::AuthConfig& auth, const GetEnv& env) {
     if (!auth.client_secret_file.empty()) return auth.client_secret_file;
@@ -344,9 +438,14 @@ pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(
                     "LoadCredential=) or AZURE_CLIENT_SECRET")};
             if (auth.client_secret_file.empty() && !file.empty())
                 spdlog::info("client secret: systemd credential {}", file);
+            // auth.clientSecretFile is never echoed: a secret pasted there by mistake would
+            // reach logs and /status.
+            std::string source = auth.client_secret_file.empty()
+                                     ? "systemd credential " + file
+                                     : "auth.clientSecretFile (value not shown)";
             return std::unique_ptr<TokenFetcher>(std::make_unique<ClientCredentialFetcher>(
                 client, observer, retry, authority, tenant, client_id, std::move(file),
-                std::move(secret), ""));
+                std::move(source), std::move(secret), ""));
         }
         const std::string file = pick(auth.federated_token_file, "AZURE_FEDERATED_TOKEN_FILE");
         if (file.empty())
@@ -354,10 +453,10 @@ pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(
                 std::string("auth.workloadIdentity needs auth.federatedTokenFile (or "
                             "AZURE_FEDERATED_TOKEN_FILE)")};
         return std::unique_ptr<TokenFetcher>(std::make_unique<ClientCredentialFetcher>(
-            client, observer, retry, authority, tenant, client_id, "", "", file));
+            client, observer, retry, authority, tenant, client_id, "", "", "", file));
     }
     if (method == "managedIdentity") {
-        if (auto url = http::ParseUrl(cloud.imds_endpoint); !url)
+        if (auto url = http::ParseUrl(cloud.imds_endpoint, http::PlainHttp::kImds); !url)
             return pw::Err{"cloud.imdsEndpoint: " + url.error()};
         return std::unique_ptr<TokenFetcher>(std::make_unique<ManagedIdentityFetcher>(
             client, observer, retry, cloud.imds_endpoint, client_id));

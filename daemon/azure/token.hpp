@@ -51,6 +51,8 @@ class TokenSource {
 /// Caches one token per resource and refreshes it ahead of expiry (RefreshAt). However many
 /// coroutines ask at once, one fetch per resource is in flight; the others await its outcome.
 /// When a refresh fails while the cached token is still valid, the cached token is returned.
+/// A fetch that ends without an outcome (its caller cancelled, or an exception) wakes the
+/// waiters, and one of them fetches again.
 ///
 /// Thread safety: use from one strand.
 class TokenCache final : public TokenSource {
@@ -58,6 +60,9 @@ class TokenCache final : public TokenSource {
     using Clock = std::function<std::chrono::system_clock::time_point()>;
     TokenCache(std::unique_ptr<TokenFetcher> fetcher, Clock clock = nullptr,
                RequestObserver* observer = nullptr);
+    ~TokenCache() override;
+    TokenCache(const TokenCache&) = delete;
+    TokenCache& operator=(const TokenCache&) = delete;
 
     boost::asio::awaitable<Result<std::string>> token(const std::string& resource,
                                                       bool force_refresh) override;
@@ -74,15 +79,19 @@ class TokenCache final : public TokenSource {
     void shutdown();
 
   private:
+    /// The one fetch in flight for a resource: while it is set in Entry, callers wait on it.
     struct Flight {
-        std::optional<Result<std::string>> outcome;
+        std::optional<Result<std::string>> outcome;  ///< Unset if the fetch was abandoned.
         std::vector<boost::asio::steady_timer*> waiters;
+        bool orphaned = false;  ///< The cache is gone.
     };
     struct Entry {
         std::optional<AccessToken> token;
         std::chrono::system_clock::time_point obtained;
         std::shared_ptr<Flight> flight;
     };
+    boost::asio::awaitable<Result<std::string>> fetch(const std::string& resource, Entry& entry,
+                                                      std::chrono::system_clock::time_point now);
     std::unique_ptr<TokenFetcher> fetcher_;
     Clock clock_;
     RequestObserver* observer_;
@@ -97,6 +106,18 @@ std::string ProcessEnv(const char* name);
 
 /// The systemd credential poolwarden reads its client secret from (`LoadCredential=`).
 inline constexpr const char* kClientSecretCredential = "client-secret";
+
+/// Largest secret or federated token file read (a client secret is tens of bytes, a projected
+/// service-account token a few kilobytes).
+inline constexpr std::size_t kMaxCredentialFileBytes = 64 * 1024;
+
+/// Reads a credential file, re-read at every token fetch: a regular file (symlinks followed)
+/// of at most `limit` bytes, trailing whitespace trimmed. Never blocks on a FIFO or device and
+/// never reads more than `limit` + 1 bytes. The error says why (`not a readable file (No such
+/// file or directory)`, `larger than 65536 bytes`, `empty`) and never holds the path or the
+/// contents: the caller names the file.
+pw::Result<std::string, std::string> ReadCredentialFile(
+    const std::string& path, std::size_t limit = kMaxCredentialFileBytes);
 
 /// Where the clientSecret method reads its secret: `auth.clientSecretFile` when set; else
 /// `$CREDENTIALS_DIRECTORY/client-secret` (systemd's LoadCredential=client-secret) when that
@@ -113,9 +134,19 @@ pw::Result<std::unique_ptr<TokenFetcher>, std::string> MakeTokenFetcher(
     const config::AuthConfig& auth, const config::CloudEndpoints& cloud, http::Client& client,
     GetEnv env = ProcessEnv, RequestObserver* observer = nullptr, RetryPolicy retry = {});
 
+/// Without `expires_in` or `expires_on` a token is assumed to live this long.
+inline constexpr std::chrono::seconds kDefaultTokenLifetime{300};
+/// Longest lifetime believed: Entra ID access tokens live at most 1 day ("Configurable token
+/// lifetimes in the Microsoft identity platform", AccessTokenLifetime: maximum 1 day,
+/// https://learn.microsoft.com/entra/identity-platform/configurable-token-lifetimes). A
+/// longer claim only makes poolwarden refresh earlier.
+inline constexpr std::chrono::seconds kMaxTokenLifetime{24 * 3600};
+
 /// Parses a token endpoint or IMDS success body: `access_token`, and `expires_in` (seconds) or
 /// else `expires_on` (epoch seconds), each a number or a numeric string. Without either the
-/// token is assumed to live 5 minutes. The error never contains the body. Pure.
+/// token lives kDefaultTokenLifetime; a longer lifetime than kMaxTokenLifetime is cut to it. A
+/// lifetime member that is not a number of seconds, a negative `expires_in` or an `expires_on`
+/// in the past is an error. The error never contains the body. Pure.
 pw::Result<AccessToken, std::string> ParseTokenResponse(std::string_view body,
                                                         std::chrono::system_clock::time_point now);
 

@@ -258,6 +258,40 @@ model::ObservedPool ReadPool(Reader& r, const Json& j, const std::string& path) 
     return pool;
 }
 
+/// Deepest nesting kept in a target region's unknown members (Azure's own, such as
+/// `encryption.osDiskImage.securityProfile`, are a few levels deep).
+constexpr std::size_t kMaxOtherMemberDepth = 32;
+
+/// True when `j` nests deeper than `limit` levels; iterative, so any depth is safe to test.
+bool DeeperThan(const Json& j, std::size_t limit) {
+    std::vector<std::pair<const Json*, std::size_t>> todo{{&j, 1}};
+    while (!todo.empty()) {
+        auto [node, depth] = todo.back();
+        todo.pop_back();
+        if (!node->is_structured()) continue;
+        if (depth > limit) return true;
+        for (const auto& child : *node) todo.emplace_back(&child, depth + 1);
+    }
+    return false;
+}
+
+/// A target region's members other than the three poolwarden reads, as JSON object text
+/// ("" when none), kept to send back unchanged. Copying and printing JSON recurse, so a member
+/// nested deeper than kMaxOtherMemberDepth is a decode error instead of a stack overflow.
+std::string OtherMembers(Reader& r, const Json& region, const std::string& path) {
+    Json others = Json::object();
+    for (const auto& [key, value] : region.items()) {
+        if (key == "name" || key == "regionalReplicaCount" || key == "storageAccountType") continue;
+        if (DeeperThan(value, kMaxOtherMemberDepth)) {
+            r.Fail(Field(path, key),
+                   "nested deeper than " + std::to_string(kMaxOtherMemberDepth) + " levels");
+            return {};
+        }
+        others[key] = value;
+    }
+    return others.empty() ? std::string() : others.dump();
+}
+
 model::ObservedImageVersion ReadImageVersion(Reader& r, const Json& j, const std::string& path) {
     model::ObservedImageVersion v;
     if (!r.IsObject(j, path)) return v;
@@ -282,10 +316,7 @@ model::ObservedImageVersion ReadImageVersion(Reader& r, const Json& j, const std
                 t.regional_replica_count =
                     r.Int(e, "regionalReplicaCount", p).value_or(v.replica_count.value_or(1));
                 t.storage_account_type = r.String(e, "storageAccountType", p).value_or("");
-                Json others = e;
-                for (const char* known : {"name", "regionalReplicaCount", "storageAccountType"})
-                    others.erase(known);
-                if (!others.empty()) t.other_members = others.dump();
+                t.other_members = OtherMembers(r, e, p);
                 v.target_regions.push_back(std::move(t));
             }
         }
@@ -444,28 +475,47 @@ Decoded<BatchErrorJson> DecodeBatchError(std::string_view body) {
     });
 }
 
+namespace {
+
+/// The `error` object of an ARM error or operation status body.
+ArmErrorJson ReadArmError(Reader& r, const Json& err, bool code_required) {
+    ArmErrorJson e;
+    e.code = r.String(err, "code", "error", code_required).value_or("");
+    e.message = r.String(err, "message", "error").value_or("");
+    e.target = r.String(err, "target", "error").value_or("");
+    if (const Json* details = r.Array(err, "details", "error")) {
+        for (std::size_t i = 0; i < details->size() && !r.failed(); ++i) {
+            auto p = Index("error.details", i);
+            const Json& d = (*details)[i];
+            if (!r.IsObject(d, p)) break;
+            ArmErrorDetail detail;
+            detail.code = r.String(d, "code", p).value_or("");
+            detail.target = r.String(d, "target", p).value_or("");
+            detail.message = r.String(d, "message", p).value_or("");
+            e.details.push_back(std::move(detail));
+        }
+    }
+    return e;
+}
+
+}  // namespace
+
 Decoded<ArmErrorJson> DecodeArmError(std::string_view body) {
     return Run<ArmErrorJson>(body, [](Reader& r, const Json& j) {
-        ArmErrorJson e;
-        if (!r.IsObject(j, "")) return e;
+        if (!r.IsObject(j, "")) return ArmErrorJson{};
         const Json* err = r.Object(j, "error", "", true);
-        if (!err) return e;
-        e.code = r.String(*err, "code", "error", true).value_or("");
-        e.message = r.String(*err, "message", "error").value_or("");
-        e.target = r.String(*err, "target", "error").value_or("");
-        if (const Json* details = r.Array(*err, "details", "error")) {
-            for (std::size_t i = 0; i < details->size() && !r.failed(); ++i) {
-                auto p = Index("error.details", i);
-                const Json& d = (*details)[i];
-                if (!r.IsObject(d, p)) break;
-                ArmErrorDetail detail;
-                detail.code = r.String(d, "code", p).value_or("");
-                detail.target = r.String(d, "target", p).value_or("");
-                detail.message = r.String(d, "message", p).value_or("");
-                e.details.push_back(std::move(detail));
-            }
-        }
-        return e;
+        if (!err) return ArmErrorJson{};
+        return ReadArmError(r, *err, true);
+    });
+}
+
+Decoded<OperationStatusJson> DecodeOperationStatus(std::string_view body) {
+    return Run<OperationStatusJson>(body, [](Reader& r, const Json& j) {
+        OperationStatusJson op;
+        if (!r.IsObject(j, "")) return op;
+        op.status = r.String(j, "status", "", true).value_or("");
+        if (const Json* err = r.Object(j, "error", "")) op.error = ReadArmError(r, *err, false);
+        return op;
     });
 }
 

@@ -69,6 +69,16 @@ struct ArmErrorJson {
     std::vector<ArmErrorDetail> details;
 };
 
+/// An ARM asynchronous operation's status (the Azure-AsyncOperation URL's body):
+/// `{status, error:{code, message, details}}`; status Succeeded, Failed, Canceled or a
+/// resource provider's own value such as InProgress [D-ASYNC].
+///
+/// Thread safety: a value type.
+struct OperationStatusJson {
+    std::string status;
+    std::optional<ArmErrorJson> error;  ///< Set when the body has an `error` object.
+};
+
 /// An Entra ID / IMDS token error body: `{error, error_description, error_codes}`.
 ///
 /// Thread safety: a value type.
@@ -93,6 +103,9 @@ Decoded<AccountJson> DecodeBatchAccount(std::string_view body);
 Decoded<BatchErrorJson> DecodeBatchError(std::string_view body);
 /// An ARM error body. Requires `error.code`.
 Decoded<ArmErrorJson> DecodeArmError(std::string_view body);
+/// An ARM operation status body. Requires `status`; `error.code` and `error.message`, when
+/// present, must be strings.
+Decoded<OperationStatusJson> DecodeOperationStatus(std::string_view body);
 /// An Entra ID or IMDS error body. Requires `error`.
 Decoded<AadErrorJson> DecodeAadError(std::string_view body);
 

@@ -81,8 +81,10 @@ struct DaemonConfig {
     ReconcileConfig reconcile;
     LimitsConfig limits;
     model::Policy policy;
-    std::filesystem::path pools_dir;  ///< Resolved against the daemon file's folder.
-    std::string listen = "127.0.0.1:9464";
+    std::filesystem::path pools_dir;        ///< Resolved against the daemon file's folder.
+    std::string listen = "127.0.0.1:9464";  ///< `listen` or `listen.address`: host:port.
+    /// `listen.maxConnections`: connections the endpoints serve at once; more are closed.
+    int listen_max_connections = 64;
     /// Problems that do not stop the daemon (e.g. a client secret file readable by others),
     /// in the same `file:line:column: field.path: message` form as errors.
     std::vector<ConfigError> warnings;

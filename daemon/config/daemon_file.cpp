@@ -117,7 +117,7 @@ void ParseAuth(Checker& c, const YamlNode& node, const fs::path& dir, AuthConfig
         auth.client_secret_file = p.string();
         std::error_code ec;
         auto st = fs::status(p, ec);
-        if (!ec && fs::exists(st)) {
+        if (!ec && fs::is_regular_file(st)) {
             auto loose = st.permissions() & (fs::perms::group_all | fs::perms::others_all);
             if (loose != fs::perms::none) {
                 char mode[8];
@@ -128,7 +128,12 @@ void ParseAuth(Checker& c, const YamlNode& node, const fs::path& dir, AuthConfig
                                     mode + "); run chmod 600 on it");
             }
         } else {
-            c.Warn(*secret, "the secret file does not exist (yet): " + p.string());
+            // The value is not echoed: a secret pasted here by mistake would reach the log.
+            c.Warn(*secret, std::string("not a readable file ") +
+                                (ec || !fs::exists(st) ? "(it does not exist, yet)"
+                                                       : "(it is not a regular file)") +
+                                "; the value is not shown: it should be the path of the file "
+                                "holding the secret, never the secret itself");
         }
     }
     const YamlNode* token = node.find("federatedTokenFile");
@@ -217,6 +222,8 @@ void ParseLimits(Checker& c, const YamlNode& node, LimitsConfig& limits) {
         if (auto v = c.Number(b->find("perSecond"), 0.01, 10000)) target->per_second = *v;
     }
 }
+/// Each connection costs a file descriptor; the Azure clients need theirs too.
+constexpr std::int64_t kMaxListenConnections = 1024;
 
 void CheckListen(Checker& c, const YamlNode& node, const std::string& listen) {
     std::string host, port;
@@ -297,8 +304,15 @@ void detail::ParseDaemon(Checker& c, const YamlNode& root, const fs::path& dir, 
                                   why + cfg.pools_dir.string() + " (the default; set poolsDir)"});
     }
     if (const YamlNode* n = root.find("listen")) {
-        if (auto s = c.String(n)) {
-            CheckListen(c, *n, *s);
+        const YamlNode* address = n;
+        if (n->kind == YamlNode::Kind::Map) {
+            c.CheckKeys(*n, "daemon.listen");
+            address = n->find("address");
+            if (auto v = c.Int(n->find("maxConnections"), 1, kMaxListenConnections))
+                cfg.listen_max_connections = static_cast<int>(*v);
+        }
+        if (auto s = c.String(address)) {
+            CheckListen(c, *address, *s);
             cfg.listen = *s;
         }
     }

@@ -13,6 +13,7 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
         {"daemon.auth",
          {"method", "tenantId", "clientId", "clientSecretFile", "federatedTokenFile"}},
         {"daemon.tls", {"caFile"}},
+        {"daemon.listen", {"address", "maxConnections"}},
         {"daemon.accounts[]",
          {"name", "subscriptionId", "resourceGroup", "accountName", "endpoint", "location"}},
         {"daemon.reconcile", {"interval", "concurrency"}},

@@ -135,7 +135,7 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
     auto& impl = *impl_;
     const auto deadline = Clock::now() + request.timeout;
     if (impl.stopping) co_return pw::Err{Fail(FailureKind::Cancelled, "shutting down", false)};
-    auto parsed = ParseUrl(request.url);
+    auto parsed = ParseUrl(request.url, request.plain_http);
     if (!parsed) co_return pw::Err{Fail(FailureKind::Refused, parsed.error(), false)};
     const Url url = std::move(parsed).value();
     const std::string origin = url.origin();
@@ -214,6 +214,14 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
             if (!addr_ec) {
                 endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, url.port),
                                                                 url.host, std::to_string(url.port));
+            } else if (options_.resolver) {
+                std::vector<tcp::endpoint> found;
+                for (const auto& a : options_.resolver(url.host)) found.emplace_back(a, url.port);
+                if (found.empty())
+                    co_return pw::Err{Fail(FailureKind::Network,
+                                           "resolve " + url.host + ": host not found", false)};
+                endpoints = tcp::resolver::results_type::create(found.begin(), found.end(),
+                                                                url.host, std::to_string(url.port));
             } else {
                 auto expiry = op_expiry();
                 if (!expiry) co_return pw::Err{timeout_failure("resolve", false)};
@@ -226,6 +234,18 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
                 auto [ec, results] = std::get<0>(std::move(outcome));
                 if (ec) co_return pw::Err{Fail(KindOf(ec), Describe("resolve", url, ec), false)};
                 endpoints = std::move(results);
+            }
+            if (!url.tls()) {
+                // ParseUrl let `localhost` through by name: what it resolves to must be
+                // loopback too, or plain http would leave the machine.
+                for (const auto& entry : endpoints) {
+                    const auto a = entry.endpoint().address();
+                    if (!PlainHttpAddressAllowed(a, request.plain_http))
+                        co_return pw::Err{Fail(FailureKind::Refused,
+                                               "plain http:// to " + url.host + " resolved to " +
+                                                   a.to_string() + ", not a loopback address",
+                                               false)};
+                }
             }
             if (url.tls()) {
                 conn->tls =

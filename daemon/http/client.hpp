@@ -2,8 +2,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "http/stop_signal.hpp"
+#include "http/url.hpp"
 #include "model/result.hpp"
 
 namespace pw::http {
@@ -42,6 +45,8 @@ struct ClientRequest {
     /// Safe to resend on a fresh connection when a reused keep-alive connection turns out to
     /// be closed. GET, HEAD, PUT and DELETE always are.
     bool idempotent = false;
+    /// Where plain http:// may go: kImds only for the managed-identity token request.
+    PlainHttp plain_http = PlainHttp::kLoopback;
 };
 
 /// A response; header names compare case-insensitively.
@@ -62,11 +67,15 @@ struct ClientOptions {
     std::chrono::milliseconds operation_timeout{30000};  ///< Resolve/connect/TLS/write/read.
     std::size_t max_response_bytes = 64u << 20;
     std::string user_agent = "poolwarden";
+    /// Resolves host names (not IP literals) instead of the system resolver; for tests.
+    std::function<std::vector<boost::asio::ip::address>(const std::string& host)> resolver;
 };
 
 /// HTTP/1.1 client over TCP or TLS (OpenSSL: system trust store plus `ca_file`, SNI, hostname
 /// verification, TLS 1.2 minimum), with a bounded keep-alive pool per origin and a timeout on
-/// every operation. Plain http only to loopback (see ParseUrl). Errors are values.
+/// every operation. Plain http only to loopback (see ParseUrl), checked again at connect time:
+/// a plain-http host name must resolve to loopback addresses only (169.254.169.254 for the
+/// IMDS request), else the request is Refused before any connection. Errors are values.
 ///
 /// shutdown() fails new requests and waits with Cancelled and closes idle connections; an
 /// exchange already writing finishes (bounded by its deadline). The client must outlive every

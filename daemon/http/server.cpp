@@ -44,22 +44,30 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
     State(asio::any_io_executor ex, ServerOptions opts, Handler h)
         : strand(asio::make_strand(ex)),
           acceptor(strand),
+          accept_pause(strand),
           options(std::move(opts)),
           handler(std::move(h)) {}
 
     asio::strand<asio::any_io_executor> strand;
     tcp::acceptor acceptor;
+    asio::steady_timer accept_pause;  ///< The wait after a failed accept.
     ServerOptions options;
     Handler handler;
     bool stopping = false;
     std::list<Slot> slots;
     std::atomic<std::size_t> connections{0};
+    std::atomic<std::uint64_t> rejected{0};
+    std::atomic<std::uint64_t> accept_errors{0};
     tcp::endpoint bound;
 };
 
 namespace {
 
 using StatePtr = std::shared_ptr<Server::State>;
+
+constexpr std::size_t kFirstRead = 4096;
+constexpr auto kMinAcceptPause = std::chrono::milliseconds(10);
+constexpr auto kMaxAcceptPause = std::chrono::seconds(1);
 
 Response MakePlain(bhttp::status status, unsigned version, std::string body) {
     Response res{status, version};
@@ -91,6 +99,14 @@ template <class Stream>
 asio::awaitable<void> Serve(StatePtr st, Stream& stream, beast::tcp_stream& lowest, Slot& slot) {
     beast::flat_buffer buffer;
     while (!st->stopping) {
+        if (buffer.size() == 0) {
+            // Idle until the request's first bytes arrive (a new or a kept-alive connection).
+            lowest.expires_after(st->options.idle_timeout);
+            auto [iec, in] = co_await stream.async_read_some(buffer.prepare(kFirstRead),
+                                                             asio::as_tuple(asio::use_awaitable));
+            if (iec) co_return;
+            buffer.commit(in);
+        }
         bhttp::request_parser<bhttp::string_body> parser;
         parser.body_limit(st->options.body_limit);
         lowest.expires_after(st->options.read_timeout);
@@ -150,10 +166,17 @@ asio::awaitable<void> Serve(StatePtr st, Stream& stream, beast::tcp_stream& lowe
 
 asio::awaitable<void> RunSession(StatePtr st, tcp::socket socket) {
     st->slots.emplace_back();
-    ++st->connections;
     auto it = std::prev(st->slots.end());
     beast::tcp_stream plain(std::move(socket));
     it->lowest = &plain;
+    struct Release {
+        Server::State& st;
+        std::list<Slot>::iterator slot;
+        ~Release() {
+            st.slots.erase(slot);
+            --st.connections;
+        }
+    } release{*st, it};
     if (st->options.tls) {
         asio::ssl::stream<beast::tcp_stream&> tls(plain, *st->options.tls);
         plain.expires_after(st->options.write_timeout);
@@ -169,17 +192,30 @@ asio::awaitable<void> RunSession(StatePtr st, tcp::socket socket) {
         boost::system::error_code ignored;
         plain.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
-    st->slots.erase(it);
-    --st->connections;
 }
 
 asio::awaitable<void> AcceptLoop(StatePtr st) {
+    auto pause = std::chrono::duration_cast<std::chrono::milliseconds>(kMinAcceptPause);
     while (!st->stopping) {
         auto [ec, socket] = co_await st->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
         if (ec) {
             if (st->stopping || ec == asio::error::operation_aborted) co_return;
+            // EMFILE, ENFILE, ENOBUFS...: the pending connection stays queued, so trying again
+            // at once fails again at once. Wait, and wait longer while it keeps failing.
+            ++st->accept_errors;
+            st->accept_pause.expires_after(pause);
+            co_await st->accept_pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            pause = std::min<std::chrono::milliseconds>(pause * 2, kMaxAcceptPause);
             continue;
         }
+        pause = std::chrono::duration_cast<std::chrono::milliseconds>(kMinAcceptPause);
+        if (st->connections.load() >= std::max<std::size_t>(1, st->options.max_connections)) {
+            ++st->rejected;
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        ++st->connections;
         asio::co_spawn(st->strand, RunSession(st, std::move(socket)), asio::detached);
     }
 }
@@ -209,6 +245,7 @@ void Server::Stop() {
         st->stopping = true;
         boost::system::error_code ignored;
         st->acceptor.close(ignored);
+        st->accept_pause.cancel();
         for (auto& slot : st->slots) {
             if (!slot.busy && slot.lowest != nullptr) slot.lowest->cancel();
         }
@@ -218,5 +255,9 @@ void Server::Stop() {
 asio::ip::tcp::endpoint Server::endpoint() const { return state_->bound; }
 
 std::size_t Server::connections() const { return state_->connections.load(); }
+
+std::uint64_t Server::rejected() const { return state_->rejected.load(); }
+
+std::uint64_t Server::accept_errors() const { return state_->accept_errors.load(); }
 
 }  // namespace pw::http

@@ -40,7 +40,13 @@ struct ServerOptions {
     std::uint16_t port = 0;          ///< 0 picks a free port; see Server::port()
     /// When set, every connection is TLS (HTTPS) with this context.
     std::shared_ptr<boost::asio::ssl::context> tls;
-    /// Limit for reading one request, including the keep-alive wait before it.
+    /// Connections served at once (>= 1). A connection accepted beyond it is closed at once,
+    /// so a flood of connections costs the process at most this many file descriptors.
+    std::size_t max_connections = 64;
+    /// Limit for waiting for a request to begin: on a new connection, and between requests
+    /// on a kept-alive one. An idle connection is closed when it runs out.
+    std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+    /// Limit for reading one request once its first byte has arrived.
     std::chrono::milliseconds read_timeout{std::chrono::seconds(60)};
     /// Limit for writing one response (and for the TLS handshake).
     std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
@@ -52,7 +58,10 @@ struct ServerOptions {
 /// A small HTTP/1.1 server (keep-alive, optional TLS, C++20 coroutines) that hands every
 /// request to one Handler. Start() binds and listens; Stop() stops accepting, closes idle
 /// connections and lets responses being written finish. The objects the handler refers to
-/// must outlive the io_context run that serves this server.
+/// must outlive the io_context run that serves this server. At most `max_connections` are
+/// open at once (more are closed as soon as they are accepted); when accepting fails (e.g.
+/// EMFILE: no file descriptor left) the server waits before it tries again, from 10 ms
+/// doubling to 1 s, instead of spinning on the failure.
 ///
 /// Thread safety: Start/port/endpoint are for the owning thread; Stop() may be called from
 /// any thread. All sessions and handler calls run on one strand of the given executor.
@@ -74,6 +83,10 @@ class Server {
     std::uint16_t port() const { return endpoint().port(); }
     /// Open connections; after Stop() it drops to 0 once in-flight responses are written.
     std::size_t connections() const;
+    /// Connections closed at once because `max_connections` were open.
+    std::uint64_t rejected() const;
+    /// Failed accepts (each followed by a wait before the next attempt).
+    std::uint64_t accept_errors() const;
 
     struct State;
 

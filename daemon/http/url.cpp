@@ -28,7 +28,15 @@ bool IsLoopbackHost(std::string_view host) {
     return !ec && address.is_loopback();
 }
 
-pw::Result<Url, std::string> ParseUrl(std::string_view text) {
+bool PlainHttpAddressAllowed(const boost::asio::ip::address& address, PlainHttp plain) {
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+        return PlainHttpAddressAllowed(
+            boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()), plain);
+    if (address.is_loopback()) return true;
+    return plain == PlainHttp::kImds && address.is_v4() && address.to_string() == kImdsAddress;
+}
+
+pw::Result<Url, std::string> ParseUrl(std::string_view text, PlainHttp plain) {
     auto parsed = boost::urls::parse_absolute_uri(text);
     if (!parsed) return pw::Err{std::string("not an absolute URL: ") + std::string(text)};
     const boost::urls::url_view& u = *parsed;
@@ -49,9 +57,15 @@ pw::Result<Url, std::string> ParseUrl(std::string_view text) {
     url.target = std::string(u.encoded_path());
     if (url.target.empty()) url.target = "/";
     if (u.has_query()) url.target += "?" + std::string(u.encoded_query());
-    if (!url.tls() && !IsLoopbackHost(url.host) && url.host != "169.254.169.254")
+    if (!url.tls() && !IsLoopbackHost(url.host) &&
+        !(plain == PlainHttp::kImds && url.host == kImdsAddress)) {
+        if (url.host == kImdsAddress)
+            return pw::Err{
+                std::string("plain http:// to the instance metadata address 169.254.169.254 is "
+                            "only allowed for the managed-identity token request")};
         return pw::Err{"plain http:// is only allowed to loopback addresses; use https:// for " +
                        url.host};
+    }
     return url;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,13 +23,28 @@ struct Url {
     std::string origin() const;
 };
 
+/// The Azure instance metadata service's address (IMDS is plain HTTP by design).
+inline constexpr std::string_view kImdsAddress = "169.254.169.254";
+
+/// Where a request may go over plain `http://`.
+enum class PlainHttp {
+    kLoopback,  ///< Loopback hosts only (127.0.0.0/8, ::1, localhost): every request but one.
+    kImds,      ///< Also kImdsAddress: only the managed-identity token request.
+};
+
 /// Parses an absolute URL and applies the transport rule: `https://` anywhere, plain
-/// `http://` only to loopback hosts (127.0.0.0/8, ::1, localhost) and to the Azure instance
-/// metadata address 169.254.169.254 (IMDS is plain HTTP by design). The error names the rule.
-pw::Result<Url, std::string> ParseUrl(std::string_view text);
+/// `http://` only to loopback hosts (127.0.0.0/8, ::1, localhost), and to the instance
+/// metadata address 169.254.169.254 when `plain` is kImds. The error names the rule.
+pw::Result<Url, std::string> ParseUrl(std::string_view text,
+                                      PlainHttp plain = PlainHttp::kLoopback);
 
 /// True for `localhost`, 127.0.0.0/8 and ::1.
 bool IsLoopbackHost(std::string_view host);
+
+/// Whether a plain-http connection for a URL of rule `plain` may go to `address` (what the
+/// host name resolved to): a loopback address (127.0.0.0/8, ::1, or 127.0.0.0/8 mapped into
+/// IPv6), or 169.254.169.254 under kImds.
+bool PlainHttpAddressAllowed(const boost::asio::ip::address& address, PlainHttp plain);
 
 /// Percent-encodes a query or form value (RFC 3986 unreserved characters kept).
 std::string UrlEncode(std::string_view value);

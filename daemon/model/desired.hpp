@@ -48,6 +48,10 @@ struct StartTask {
     friend bool operator==(const StartTask&, const StartTask&) = default;
 };
 
+/// a + b for node counts, saturated at the int range: Azure and the config give each count as
+/// a 32-bit integer, so their sum must not overflow. Pure.
+int AddNodeCounts(int a, int b);
+
 /// Fixed scale: the pool keeps these node counts.
 struct FixedScale {
     int target_dedicated_nodes = 0;
@@ -82,7 +86,8 @@ struct PoolSpec {
     std::string source_file;  ///< Pool file the spec came from (for status and errors).
     int source_line = 0;
 
-    /// Nodes the replica rule sizes for: dedicated + low-priority, or autoscale maxNodes.
+    /// Nodes the replica rule sizes for: dedicated + low-priority (AddNodeCounts), or autoscale
+    /// maxNodes.
     int sized_nodes() const;
 };
 

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <climits>
 
 #include "model/desired.hpp"
 #include "model/observed.hpp"
@@ -15,9 +16,15 @@ bool IEquals(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
+int AddNodeCounts(int a, int b) {
+    const long long sum = static_cast<long long>(a) + b;
+    return static_cast<int>(std::clamp<long long>(sum, INT_MIN, INT_MAX));
+}
+
 int PoolSpec::sized_nodes() const {
     if (autoscale) return autoscale->max_nodes;
-    if (fixed) return fixed->target_dedicated_nodes + fixed->target_low_priority_nodes;
+    if (fixed)
+        return AddNodeCounts(fixed->target_dedicated_nodes, fixed->target_low_priority_nodes);
     return 0;
 }
 

@@ -500,7 +500,8 @@ class Planner {
             int d = spec.fixed->target_dedicated_nodes, l = spec.fixed->target_low_priority_nodes;
             a.target_dedicated_nodes = d;
             a.target_low_priority_nodes = l;
-            a.resize_timeout = ResizeTimeoutFor(d + l, spec.resize_timeout, desired_.policy);
+            a.resize_timeout =
+                ResizeTimeoutFor(model::AddNodeCounts(d, l), spec.resize_timeout, desired_.policy);
             a.if_match = pool.e_tag;
             a.reason = (w.grow ? "grow " : "shrink ") +
                        Nodes(pool.target_dedicated_nodes, pool.target_low_priority_nodes) + " -> " +

@@ -133,8 +133,10 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
         const auto* p = pools.find(spec.account, spec.id);
         if (p) {
             ps.allocation_state = p->allocation_state;
-            ps.target_nodes = p->target_dedicated_nodes + p->target_low_priority_nodes;
-            ps.current_nodes = p->current_dedicated_nodes + p->current_low_priority_nodes;
+            ps.target_nodes =
+                model::AddNodeCounts(p->target_dedicated_nodes, p->target_low_priority_nodes);
+            ps.current_nodes =
+                model::AddNodeCounts(p->current_dedicated_nodes, p->current_low_priority_nodes);
             ps.observed_target = {p->target_dedicated_nodes, p->target_low_priority_nodes};
             ps.observed_current = {p->current_dedicated_nodes, p->current_low_priority_nodes};
             for (const auto& e : p->resize_errors) ++ps.resize_errors[e.code];

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/system/system_error.hpp>
 #include <nlohmann/json.hpp>
@@ -49,6 +50,7 @@ Result<std::pair<std::string, std::uint16_t>, std::string> ParseListen(std::stri
 Observability::Observability(const config::DaemonConfig& daemon,
                              std::function<std::chrono::milliseconds()> interval)
     : listen_(daemon.listen),
+      max_connections_(static_cast<std::size_t>(std::max(1, daemon.listen_max_connections))),
       interval_(std::move(interval)),
       metrics_(kVersion),
       observer_(metrics_, daemon.cloud),
@@ -129,7 +131,11 @@ Result<std::uint16_t, std::string> Observability::start(asio::any_io_executor ex
     http::ServerOptions options;
     options.host = host;
     options.port = port;
-    options.read_timeout = std::chrono::seconds(30);
+    // A local user opening thousands of connections costs at most max_connections_ file
+    // descriptors (the rest are closed at once), each for at most idle_timeout.
+    options.max_connections = max_connections_;
+    options.idle_timeout = kIdleTimeout;
+    options.read_timeout = std::chrono::seconds(10);
     options.write_timeout = std::chrono::seconds(30);
     options.handler_timeout = std::chrono::seconds(10);
     options.body_limit = 64U * 1024U;

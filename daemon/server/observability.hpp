@@ -51,8 +51,13 @@ class Observability {
     /// A finished pass: cycle and action metrics, liveness, the `observation` readiness check.
     void cycle_finished(const reconcile::CycleReport& report);
 
-    /// Binds `listen` and serves on `executor`, reading `status` at every request. Logs a
-    /// warning for a non-loopback address. Returns the bound port, or why it could not bind.
+    /// Connections left idle (before a request, or between two) are closed after this.
+    static constexpr std::chrono::seconds kIdleTimeout{10};
+
+    /// Binds `listen` and serves on `executor`, reading `status` at every request: at most
+    /// `listen.maxConnections` connections at once (more are closed as soon as accepted), idle
+    /// ones closed after kIdleTimeout. Logs a warning for a non-loopback address. Returns the
+    /// bound port, or why it could not bind.
     Result<std::uint16_t, std::string> start(boost::asio::any_io_executor executor,
                                              const reconcile::StatusStore& status);
     /// Stops accepting; responses being written finish.
@@ -63,6 +68,7 @@ class Observability {
 
   private:
     std::string listen_;
+    std::size_t max_connections_;
     std::function<std::chrono::milliseconds()> interval_;
     metrics::Metrics metrics_;
     MetricsObserver observer_;

@@ -248,6 +248,38 @@ TEST_F(SecretHygiene, FederatedAssertionNeverInAnyOutput) {
     ExpectClean(outputs, needles);
 }
 
+TEST_F(SecretHygiene, ASecretPastedAsTheSecretFileIsNeverEchoed) {
+    // A common slip: the secret itself where its file name belongs. The daemon cannot read
+    // such a "file"; it must say so without repeating the value anywhere.
+    WriteDaemonFile(std::string(e2e::kClientSecretAuth)
+                        .replace(e2e::kClientSecretAuth.find("client-secret\n"),
+                                 std::string("client-secret").size(), simtest::kSecret));
+    StartDaemon("json", "pasted.log");
+    const auto port = DaemonPort();
+    ASSERT_NE(port, 0) << daemon_->Log();
+    ASSERT_TRUE(e2e::E2E::WaitFor(
+        [&] {
+            return daemon_->Log().find("not a readable file") != std::string::npos &&
+                   Send(port, "GET", "/status").body.find("not a readable file") !=
+                       std::string::npos;
+        },
+        30s))
+        << daemon_->Log();
+    std::map<std::string, std::string> out;
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    for (const char* path : {"/metrics", "/status", "/healthz", "/readyz"})
+        out[std::string("GET ") + path] = Send(port, "GET", path).body;
+    const std::string bin = PW_DAEMON_BINARY;
+    out["poolwarden status"] = Capture(bin + " status --url " + url);
+    out["poolwarden validate"] = Capture(bin + " validate --config " + Config());
+    out["poolwarden plan"] = Capture(bin + " plan -o json --config " + Config());
+    EXPECT_EQ(daemon_->Stop(), 0);
+    out["stderr (json)"] = daemon_->Log();
+    out["stdout (json)"] = daemon_->Stdout();
+    EXPECT_THAT(out["poolwarden validate"], ::testing::HasSubstr("not a readable file"));
+    ExpectClean(out, {{"the client secret", simtest::kSecret}});
+}
+
 TEST_F(SecretHygiene, CrashOutputHoldsNoSecret) {
     UseClientSecretFile();
     std::map<std::string, std::string> outputs;

@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -6,6 +9,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "http/server.hpp"
@@ -121,8 +126,101 @@ TEST_F(ServerTest, SlowClientIsCutOffByReadTimeout) {
     opts.read_timeout = std::chrono::milliseconds(200);
     Start(opts);
     auto s = Connect();
+    asio::write(s, asio::buffer(std::string("GET /late HTTP/1.1\r\n")));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     EXPECT_ANY_THROW(Exchange(s, bhttp::verb::get, "/late"));
+}
+
+/// True when the server closes `s` within `within`: a read ends with EOF or a reset.
+bool ClosedByServer(beast::tcp_stream& s, std::chrono::milliseconds within) {
+    pollfd p{s.socket().native_handle(), POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(within.count())) != 1) return false;
+    char byte = 0;
+    const auto n = recv(p.fd, &byte, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/// Polls `pred` every 10 ms for up to 5 s.
+bool Eventually(const std::function<bool()>& pred) {
+    for (int i = 0; i < 500 && !pred(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return pred();
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosedAfterTheIdleTimeout) {
+    ServerOptions opts;
+    opts.idle_timeout = std::chrono::milliseconds(300);
+    Start(opts);
+    auto fresh = Connect();  // sends nothing
+    auto used = Connect();   // one request, then idle on keep-alive
+    EXPECT_EQ(Exchange(used, bhttp::verb::get, "/a").result_int(), 200);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(ClosedByServer(fresh, std::chrono::seconds(3)));
+    EXPECT_TRUE(ClosedByServer(used, std::chrono::seconds(3)));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+    EXPECT_TRUE(Eventually([&] { return server_->connections() == 0; }));
+}
+
+TEST_F(ServerTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
+    ServerOptions opts;
+    opts.max_connections = 2;
+    Start(opts);
+    auto a = Connect();
+    auto b = Connect();
+    ASSERT_TRUE(Eventually([&] { return server_->connections() == 2; }));
+    auto extra = Connect();
+    EXPECT_TRUE(ClosedByServer(extra, std::chrono::seconds(3)));  // idle timeout is 60 s
+    EXPECT_EQ(server_->rejected(), 1U);
+    // The connections within the cap are served; closing one makes room for a new one.
+    EXPECT_EQ(Exchange(a, bhttp::verb::get, "/a").body(), "GET /a");
+    b.close();
+    ASSERT_TRUE(Eventually([&] { return server_->connections() == 1; }));
+    auto next = Connect();
+    EXPECT_EQ(Exchange(next, bhttp::verb::get, "/n").body(), "GET /n");
+    EXPECT_EQ(server_->rejected(), 1U);
+}
+
+TEST_F(ServerTest, FailedAcceptsBackOffInsteadOfSpinning) {
+    Start();
+    // Leave the process no file descriptor for the server's accept: lower the soft limit a
+    // little above what is open, then open sockets until none is left.
+    rlimit saved{};
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    std::size_t open_now = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+        ++open_now;
+    std::vector<std::unique_ptr<asio::ip::tcp::socket>> held;
+    struct Restore {
+        rlimit saved;
+        std::vector<std::unique_ptr<asio::ip::tcp::socket>>& held;
+        ~Restore() {
+            held.clear();
+            setrlimit(RLIMIT_NOFILE, &saved);
+        }
+    } restore{saved, held};
+    rlimit low = saved;
+    low.rlim_cur = open_now + 16;
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+    for (;;) {
+        auto sock = std::make_unique<asio::ip::tcp::socket>(client_io_);
+        beast::error_code ec;
+        sock->open(asio::ip::tcp::v4(), ec);
+        if (ec) break;
+        held.push_back(std::move(sock));
+    }
+    ASSERT_GE(held.size(), 2U);
+    const asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), server_->port());
+    held.front()->connect(ep);  // queued by the kernel; the server cannot accept it
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    const auto errors = server_->accept_errors();
+    // Waits of 10, 20, 40, ... ms: a handful of attempts, not a busy loop of thousands.
+    EXPECT_GE(errors, 1U);
+    EXPECT_LE(errors, 12U);
+    // A descriptor frees up: the queued connection is accepted and served.
+    held.back().reset();
+    beast::tcp_stream s(std::move(*held.front()));
+    s.expires_after(std::chrono::seconds(5));
+    EXPECT_EQ(Exchange(s, bhttp::verb::get, "/late").body(), "GET /late");
 }
 
 }  // namespace

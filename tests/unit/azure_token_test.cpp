@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -159,6 +161,86 @@ TEST(TokenCacheTest, WaitersShareAFailure) {
     EXPECT_EQ(failures, 5);
 }
 
+/// A fetcher following a script, one step per call: how long it takes, and whether it then
+/// throws instead of answering.
+class ScriptedFetcher final : public TokenFetcher {
+  public:
+    struct Step {
+        std::chrono::milliseconds delay;
+        bool throws = false;
+    };
+    explicit ScriptedFetcher(std::vector<Step> steps, int* calls)
+        : steps_(std::move(steps)), calls_(calls) {}
+    net::awaitable<Result<AccessToken>> fetch(const std::string& resource) override {
+        const Step step = steps_.at(static_cast<std::size_t>(*calls_));
+        ++*calls_;
+        net::steady_timer timer(co_await net::this_coro::executor, step.delay);
+        co_await timer.async_wait(net::use_awaitable);
+        if (step.throws) throw std::runtime_error("fetcher bug");
+        co_return AccessToken{resource + "#" + std::to_string(*calls_), SysClock::now() + 1h};
+    }
+    std::string_view method() const override { return "scripted"; }
+
+  private:
+    std::vector<Step> steps_;
+    int* calls_;
+};
+
+TEST(TokenCacheTest, AFetchThatThrowsDoesNotStrandItsWaiters) {
+    int calls = 0;
+    TokenCache cache(std::make_unique<ScriptedFetcher>(
+        std::vector<ScriptedFetcher::Step>{{50ms, true}, {20ms}}, &calls));
+    net::io_context io;
+    bool leader_threw = false;
+    std::optional<Result<std::string>> waiter, later;
+    net::co_spawn(
+        io, [&]() -> net::awaitable<void> { (void)co_await cache.token("r", false); },
+        [&](std::exception_ptr e) { leader_threw = e != nullptr; });
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            waiter = co_await cache.token("r", false);
+            later = co_await cache.token("r", false);
+        },
+        net::detached);
+    io.run_for(5s);
+    EXPECT_TRUE(leader_threw);
+    ASSERT_TRUE(waiter) << "the waiter of the failed fetch still waits";
+    ASSERT_TRUE(waiter->ok());
+    EXPECT_EQ(waiter->value(), "r#2");
+    ASSERT_TRUE(later && later->ok());
+    EXPECT_EQ(later->value(), "r#2");
+    EXPECT_EQ(calls, 2);
+}
+
+TEST(TokenCacheTest, ACancelledFetchDoesNotStrandItsWaiters) {
+    using namespace net::experimental::awaitable_operators;
+    int calls = 0;
+    TokenCache cache(std::make_unique<ScriptedFetcher>(
+        std::vector<ScriptedFetcher::Step>{{10s}, {20ms}, {20ms}}, &calls));
+    net::io_context io;
+    bool leader_timed_out = false;
+    std::optional<Result<std::string>> waiter;
+    // The first caller gives up after 50 ms (its deadline), abandoning the slow fetch.
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            net::steady_timer deadline(io, 50ms);
+            auto r = co_await (cache.token("r", false) || deadline.async_wait(net::use_awaitable));
+            leader_timed_out = r.index() == 1;
+        },
+        net::detached);
+    net::co_spawn(
+        io, [&]() -> net::awaitable<void> { waiter = co_await cache.token("r", false); },
+        net::detached);
+    io.run_for(5s);
+    EXPECT_TRUE(leader_timed_out);
+    ASSERT_TRUE(waiter) << "the waiter of the abandoned fetch still waits";
+    ASSERT_TRUE(waiter->ok());
+    EXPECT_EQ(waiter->value(), "r#2");
+    EXPECT_EQ(calls, 2);
+}
+
 TEST(TokenParseTest, ClientCredentialsAndImdsShapes) {
     const auto now = SysClock::time_point(std::chrono::seconds(1000));
     auto aad = ParseTokenResponse(
@@ -172,9 +254,51 @@ TEST(TokenParseTest, ClientCredentialsAndImdsShapes) {
         now);
     ASSERT_TRUE(imds);
     EXPECT_EQ(imds->expires_on, now + 3599s);
-    auto on_only = ParseTokenResponse(R"({"access_token":"abc","expires_on":"1541705014"})", now);
+    const auto imds_now = SysClock::time_point(std::chrono::seconds(1541705014 - 3599));
+    auto on_only =
+        ParseTokenResponse(R"({"access_token":"abc","expires_on":"1541705014"})", imds_now);
     ASSERT_TRUE(on_only);
     EXPECT_EQ(on_only->expires_on, SysClock::time_point(std::chrono::seconds(1541705014)));
+    auto neither = ParseTokenResponse(R"({"access_token":"abc"})", now);
+    ASSERT_TRUE(neither);
+    EXPECT_EQ(neither->expires_on, now + 5min);
+}
+
+TEST(TokenParseTest, LifetimesAreBoundedAndBadOnesAreTypedErrors) {
+    const auto now = SysClock::time_point(std::chrono::seconds(1795862400));
+    auto body = [](const std::string& members) {
+        return R"({"access_token":"sekrit-token-value",)" + members + "}";
+    };
+    // Longer than Entra ID ever issues (1 day): believed only up to a day; no overflow.
+    for (const char* huge : {R"("expires_in":9223372036854775807)",
+                             R"("expires_in":"9223372036854775807")", R"("expires_in":86401)",
+                             R"("expires_on":9223372036854775807)", R"("expires_in":9.0e15)"}) {
+        SCOPED_TRACE(huge);
+        auto t = ParseTokenResponse(body(huge), now);
+        ASSERT_TRUE(t) << t.error();
+        EXPECT_EQ(t->expires_on, now + 24h);
+    }
+    auto day = ParseTokenResponse(body(R"("expires_in":86400)"), now);
+    ASSERT_TRUE(day);
+    EXPECT_EQ(day->expires_on, now + 24h);
+    // Not a number of seconds that fits, negative, or already expired: errors naming the member.
+    const std::pair<const char*, const char*> bad[] = {
+        {R"("expires_in":18446744073709551615)", "expires_in"},
+        {R"("expires_in":"99999999999999999999")", "expires_in"},
+        {R"("expires_in":1e300)", "expires_in"},
+        {R"("expires_in":"3599 s")", "expires_in"},
+        {R"("expires_in":true)", "expires_in"},
+        {R"("expires_in":-1)", "expires_in"},
+        {R"("expires_on":"-9223372036854775808")", "expires_on"},
+        {R"("expires_on":1000)", "expires_on"},
+    };
+    for (const auto& [members, member] : bad) {
+        SCOPED_TRACE(members);
+        auto t = ParseTokenResponse(body(members), now);
+        ASSERT_FALSE(t);
+        EXPECT_NE(t.error().find(member), std::string::npos) << t.error();
+        EXPECT_EQ(t.error().find("sekrit"), std::string::npos);
+    }
 }
 
 TEST(TokenParseTest, ErrorsNeverContainTheBody) {
@@ -228,6 +352,93 @@ TEST(MakeTokenFetcherTest, EnvironmentFillsWhatConfigLeavesOut) {
     auto mi = MakeTokenFetcher(auth, {}, client, none);
     ASSERT_TRUE(mi);
     EXPECT_EQ((*mi)->method(), "managedIdentity");
+}
+
+/// A folder of its own under the temp directory, removed at the end.
+struct TempFolder {
+    std::filesystem::path path;
+    TempFolder() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "pw-token-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
+        path = tmpl;
+    }
+    ~TempFolder() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+TEST(ReadCredentialFileTest, BoundedRegularFilesOnly) {
+    TempFolder dir;
+    const auto file = (dir.path / "secret").string();
+    std::ofstream(file) << "s3cret \n";
+    EXPECT_EQ(ReadCredentialFile(file).value(), "s3cret");
+    std::ofstream(file, std::ios::trunc) << std::string(kMaxCredentialFileBytes, 'a');
+    EXPECT_EQ(ReadCredentialFile(file).value().size(), kMaxCredentialFileBytes);
+    std::ofstream(file, std::ios::app) << "a";
+    EXPECT_EQ(ReadCredentialFile(file).error(), "larger than 65536 bytes");
+    std::ofstream(file, std::ios::trunc) << "\n";
+    EXPECT_EQ(ReadCredentialFile(file).error(), "empty");
+    EXPECT_EQ(ReadCredentialFile((dir.path / "missing").string()).error(),
+              "not a readable file (No such file or directory)");
+    EXPECT_EQ(ReadCredentialFile(dir.path.string()).error(),
+              "not a readable file (not a regular file)");
+    // Neither a device that never ends nor a FIFO nobody writes to blocks or fills memory.
+    EXPECT_EQ(ReadCredentialFile("/dev/zero").error(), "not a readable file (not a regular file)");
+    const auto fifo = (dir.path / "fifo").string();
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(ReadCredentialFile(fifo).error(), "not a readable file (not a regular file)");
+}
+
+/// The error of one fetch by `fetcher` (which fails before any request).
+Error FetchError(TokenFetcher& fetcher) {
+    net::io_context io;
+    std::optional<Result<AccessToken>> out;
+    net::co_spawn(
+        io, [&]() -> net::awaitable<void> { out = co_await fetcher.fetch("https://batch/"); },
+        net::detached);
+    io.run_for(5s);
+    if (!out || out->ok()) throw std::runtime_error("the fetch did not fail");
+    return out->error();
+}
+
+TEST(MakeTokenFetcherTest, CredentialFileErrorsNeverEchoTheClientSecretFileValue) {
+    TempFolder dir;
+    net::io_context io;
+    http::Client client(io.get_executor(), {});
+    config::AuthConfig auth;
+    auth.method = "clientSecret";
+    auth.tenant_id = "t";
+    auth.client_id = "c";
+    auto none = [](const char*) { return std::string(); };
+    // The secret itself pasted where its file belongs (resolved against the config folder).
+    const std::string pasted = "Qx7~pasted.SECRET-value_1";
+    auth.client_secret_file = (dir.path / pasted).string();
+    auto fetcher = MakeTokenFetcher(auth, {}, client, none);
+    ASSERT_TRUE(fetcher) << fetcher.error();
+    auto error = FetchError(**fetcher);
+    EXPECT_EQ(error.kind, ErrorKind::Auth);
+    EXPECT_EQ(error.str().find(pasted), std::string::npos) << error.str();
+    EXPECT_NE(error.message.find("auth.clientSecretFile (value not shown): not a readable file"),
+              std::string::npos)
+        << error.message;
+    // A secret file far too large is refused without reading it all.
+    auth.client_secret_file = (dir.path / "huge").string();
+    std::ofstream(auth.client_secret_file) << std::string(1 << 20, 'x');
+    fetcher = MakeTokenFetcher(auth, {}, client, none);
+    ASSERT_TRUE(fetcher);
+    EXPECT_NE(FetchError(**fetcher).message.find("larger than 65536 bytes"), std::string::npos);
+    // The federated token file: the same bound; its path is not a secret and is named.
+    auth = {};
+    auth.method = "workloadIdentity";
+    auth.tenant_id = "t";
+    auth.client_id = "c";
+    auth.federated_token_file = (dir.path / "huge").string();
+    fetcher = MakeTokenFetcher(auth, {}, client, none);
+    ASSERT_TRUE(fetcher);
+    EXPECT_EQ(FetchError(**fetcher).message,
+              "token for https://batch/ via workloadIdentity: federated token file " +
+                  auth.federated_token_file + ": larger than 65536 bytes");
 }
 
 TEST(ClientSecretFileTest, ConfigFileThenSystemdCredentialThenEnvironment) {

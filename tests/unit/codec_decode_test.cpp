@@ -177,6 +177,38 @@ TEST(CodecGallery, ImageVersionErrors) {
               "integer, got string");
 }
 
+std::string Nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+std::string VersionWithRegionMember(const std::string& member) {
+    return R"({"location":"eastus","properties":{"publishingProfile":{"targetRegions":[)"
+           R"({"name":"eastus","regionalReplicaCount":2,)" +
+           member + "}]}}}";
+}
+
+TEST(CodecGallery, UnknownTargetRegionMembersAreKeptUpToABoundedDepth) {
+    auto kept = DecodeImageVersion(VersionWithRegionMember(
+        R"("excludeFromLatest":true,"encryption":{"osDiskImage":{"securityProfile":)"
+        R"({"confidentialVMEncryptionType":"EncryptedVMGuestStateOnlyWithPmk"}}},"deep":)" +
+        Nested(32)));
+    ASSERT_TRUE(kept.ok()) << kept.error();
+    ASSERT_EQ(kept->target_regions.size(), 1U);
+    const std::string& others = kept->target_regions[0].other_members;
+    EXPECT_NE(others.find(R"("excludeFromLatest":true)"), std::string::npos) << others;
+    EXPECT_NE(others.find("EncryptedVMGuestStateOnlyWithPmk"), std::string::npos) << others;
+    EXPECT_EQ(others.find("eastus"), std::string::npos) << "known members are not repeated";
+
+    auto one_more = DecodeImageVersion(VersionWithRegionMember(R"("deep":)" + Nested(33)));
+    ASSERT_FALSE(one_more.ok());
+    EXPECT_EQ(one_more.error(),
+              "properties.publishingProfile.targetRegions[0].deep: nested deeper than 32 levels");
+    // Deep enough to overflow the stack if it were copied or printed recursively.
+    auto hostile =
+        DecodeImageVersion(VersionWithRegionMember(R"("x":{"y":)" + Nested(300000) + "}"));
+    ASSERT_FALSE(hostile.ok());
+    EXPECT_EQ(hostile.error(),
+              "properties.publishingProfile.targetRegions[0].x: nested deeper than 32 levels");
+}
+
 TEST(CodecGallery, DecodesMicrosoftImageExample) {
     auto img = DecodeImage(ReadData("GalleryImage_Get.json"));
     ASSERT_TRUE(img.ok()) << img.error();
@@ -235,6 +267,30 @@ TEST(CodecErrors, DecodesArmError) {
     auto bad = DecodeArmError(R"({"error":"invalid_client"})");
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.error(), "error: expected object, got string");
+}
+
+TEST(CodecErrors, DecodesOperationStatus) {
+    auto failed =
+        DecodeOperationStatus(R"({"id":"x","status":"Failed","startTime":"2024-01-01T00:00:00Z",)"
+                              R"("error":{"code":"ReplicationFailed","message":"region busy"}})");
+    ASSERT_TRUE(failed.ok()) << failed.error();
+    EXPECT_EQ(failed->status, "Failed");
+    ASSERT_TRUE(failed->error);
+    EXPECT_EQ(failed->error->code, "ReplicationFailed");
+    EXPECT_EQ(failed->error->message, "region busy");
+    auto running = DecodeOperationStatus(R"({"status":"InProgress"})");
+    ASSERT_TRUE(running.ok());
+    EXPECT_FALSE(running->error);
+    // Wrong types are errors with their path, never exceptions.
+    auto numeric = DecodeOperationStatus(R"({"status":"Failed","error":{"code":409}})");
+    ASSERT_FALSE(numeric.ok());
+    EXPECT_EQ(numeric.error(), "error.code: expected string, got integer");
+    auto message = DecodeOperationStatus(R"({"status":"Failed","error":{"message":["x"]}})");
+    ASSERT_FALSE(message.ok());
+    EXPECT_EQ(message.error(), "error.message: expected string, got array");
+    EXPECT_EQ(DecodeOperationStatus(R"({"status":1})").error(),
+              "status: expected string, got integer");
+    EXPECT_EQ(DecodeOperationStatus(R"({})").error(), "status: required member missing");
 }
 
 TEST(CodecErrors, DecodesAadError) {

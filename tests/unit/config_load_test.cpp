@@ -451,7 +451,15 @@ INSTANTIATE_TEST_SUITE_P(
                         "got '9464'"}},
         DaemonCase{"ListenPortRange",
                    "listen: \"[::1]:70000\"\npoolsDir: pools.d\n",
-                   {D + "1:9: listen: port 70000 is out of range (0-65535)"}}),
+                   {D + "1:9: listen: port 70000 is out of range (0-65535)"}},
+        DaemonCase{"ListenMapRules",
+                   "listen:\n  address: 9464\n  maxConnections: 0\npoolsDir: pools.d\n",
+                   {D + "2:12: listen.address: expected host:port (e.g. 127.0.0.1:9464 or "
+                        "[::1]:9464), got '9464'",
+                    D + "3:19: listen.maxConnections: must be >= 1"}},
+        DaemonCase{"ListenMaxConnectionsBound",
+                   "listen: {maxConnections: 5000}\npoolsDir: pools.d\n",
+                   {D + "1:26: listen.maxConnections: must be <= 1024"}}),
     [](const ::testing::TestParamInfo<DaemonCase>& param_info) { return param_info.param.name; });
 
 TEST(DaemonFile, MissingPoolsDirNamesTheResolvedFolder) {
@@ -479,6 +487,46 @@ TEST(DaemonFile, RelativePathsResolveAgainstItsFolder) {
     EXPECT_THAT(Texts(loaded->warnings, dir.path()),
                 ElementsAre("poolwarden.yaml: accounts: no accounts declared: pool files cannot "
                             "refer to any"));
+}
+
+TEST(DaemonFile, ListenAsAMapSetsTheConnectionCap) {
+    TempDir dir;
+    auto plain = LoadDaemonFile(dir.Write("poolwarden.yaml", "poolsDir: pools.d\n"));
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(plain->listen, "127.0.0.1:9464");
+    EXPECT_EQ(plain->listen_max_connections, 64);
+    auto mapped = LoadDaemonFile(
+        dir.Write("poolwarden.yaml",
+                  "poolsDir: pools.d\nlisten:\n  address: \"[::1]:9000\"\n  maxConnections: 16\n"));
+    ASSERT_TRUE(mapped.ok());
+    EXPECT_EQ(mapped->listen, "[::1]:9000");
+    EXPECT_EQ(mapped->listen_max_connections, 16);
+    auto cap_only = LoadDaemonFile(
+        dir.Write("poolwarden.yaml", "poolsDir: pools.d\nlisten: {maxConnections: 8}\n"));
+    ASSERT_TRUE(cap_only.ok());
+    EXPECT_EQ(cap_only->listen, "127.0.0.1:9464");
+    EXPECT_EQ(cap_only->listen_max_connections, 8);
+}
+
+TEST(DaemonFile, ASecretFileThatIsNoFileIsNotEchoed) {
+    // A secret pasted where its file name belongs must not reach warnings (and so logs).
+    TempDir dir;
+    fs::create_directories(dir.path() / "a-directory");
+    for (const std::string value : {"Xy9~pasted.secret-VALUE_not.a.file", "a-directory"}) {
+        SCOPED_TRACE(value);
+        auto loaded = LoadDaemonFile(dir.Write(
+            "poolwarden.yaml",
+            std::string(kDaemon) +
+                "auth:\n  method: clientSecret\n  tenantId: 22222222-2222-2222-2222-222222222222\n"
+                "  clientId: 33333333-3333-3333-3333-333333333333\n  clientSecretFile: " +
+                value + "\n"));
+        ASSERT_TRUE(loaded.ok());
+        const auto texts = Texts(loaded->warnings, dir.path());
+        ASSERT_EQ(texts.size(), 1U);
+        EXPECT_EQ(texts[0].find(value), std::string::npos) << texts[0];
+        EXPECT_THAT(texts[0], ::testing::StartsWith(D + "11:21: auth.clientSecretFile: "));
+        EXPECT_THAT(texts[0], ::testing::HasSubstr("not a readable file"));
+    }
 }
 
 TEST(DaemonFile, SecretReadableByOthersIsAWarning) {

@@ -153,6 +153,45 @@ TEST_F(ClientTest, PlainHttpToARemoteHostIsRefusedBeforeAnyIo) {
     EXPECT_EQ(client.connections_opened(), 0u);
 }
 
+TEST_F(ClientTest, PlainHttpToImdsIsRefusedForOrdinaryRequests) {
+    // An ARM or Batch URL pointing at the metadata address never gets a connection.
+    Client client(io_.get_executor(), {});
+    auto r = Get(client, "http://169.254.169.254/subscriptions/x?api-version=1", 300ms);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, FailureKind::Refused) << r.error().message;
+    EXPECT_EQ(client.connections_opened(), 0u);
+}
+
+TEST_F(ClientTest, PlainHttpHostNamesMustResolveToLoopback) {
+    StartServer();
+    std::string answer = "192.0.2.10";  // TEST-NET-1: never reached
+    ClientOptions options;
+    options.resolver = [&](const std::string& host) {
+        EXPECT_EQ(host, "localhost");
+        return std::vector<net::ip::address>{net::ip::make_address(answer)};
+    };
+    Client client(io_.get_executor(), options);
+    auto r = Get(client, Url("/x", "localhost"), 300ms);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, FailureKind::Refused) << r.error().message;
+    EXPECT_NE(r.error().message.find("resolved to 192.0.2.10, not a loopback address"),
+              std::string::npos)
+        << r.error().message;
+    EXPECT_FALSE(r.error().request_sent);
+    EXPECT_EQ(client.connections_opened(), 0u);
+    // One loopback and one remote address: still refused; loopback only: served.
+    answer = "127.0.0.1";
+    options.resolver = [&](const std::string&) {
+        return std::vector<net::ip::address>{net::ip::make_address(answer),
+                                             net::ip::make_address("192.0.2.10")};
+    };
+    Client mixed(io_.get_executor(), options);
+    EXPECT_EQ(Get(mixed, Url("/x", "localhost"), 300ms).error().kind, FailureKind::Refused);
+    auto ok = Get(client, Url("/x", "localhost"));
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok->body, "ok /x");
+}
+
 TEST_F(ClientTest, AResetAfterTheRequestIsANetworkFailureThatMayHaveBeenSent) {
     reset_ = true;
     StartServer();
@@ -165,7 +204,7 @@ TEST_F(ClientTest, AResetAfterTheRequestIsANetworkFailureThatMayHaveBeenSent) {
 
 TEST_F(ClientTest, AKeepAliveConnectionTheServerClosedIsReplacedForAGet) {
     ServerOptions options;
-    options.read_timeout = 200ms;  // the server drops idle connections after 200 ms
+    options.idle_timeout = 200ms;  // the server drops idle connections after 200 ms
     StartServer(options);
     Client client(io_.get_executor(), {});
     ASSERT_TRUE(Get(client, Url()));

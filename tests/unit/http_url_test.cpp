@@ -18,9 +18,9 @@ TEST(UrlTest, SplitsHttpsUrls) {
 
 TEST(UrlTest, PlainHttpOnlyToLoopback) {
     for (const char* ok : {"http://127.0.0.1:18080/batch/x", "http://127.1.2.3/",
-                           "http://[::1]:80/", "http://localhost:9/", "http://LOCALHOST/",
-                           "http://169.254.169.254/metadata/identity/oauth2/token"}) {
+                           "http://[::1]:80/", "http://localhost:9/", "http://LOCALHOST/"}) {
         EXPECT_TRUE(ParseUrl(ok)) << ok;
+        EXPECT_TRUE(ParseUrl(ok, PlainHttp::kImds)) << ok;
     }
     for (const char* bad : {"http://management.azure.com/", "http://10.0.0.1/", "http://128.0.0.1/",
                             "http://localhost.example.com/", "http://[::2]/"}) {
@@ -28,6 +28,34 @@ TEST(UrlTest, PlainHttpOnlyToLoopback) {
         ASSERT_FALSE(url) << bad;
         EXPECT_NE(url.error().find("only allowed to loopback"), std::string::npos) << url.error();
     }
+}
+
+TEST(UrlTest, PlainHttpToImdsOnlyForTheManagedIdentityRequest) {
+    const char* imds =
+        "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01";
+    auto ordinary = ParseUrl(imds);
+    ASSERT_FALSE(ordinary);
+    EXPECT_NE(ordinary.error().find("only allowed for the managed-identity token request"),
+              std::string::npos)
+        << ordinary.error();
+    auto token = ParseUrl(imds, PlainHttp::kImds);
+    ASSERT_TRUE(token) << token.error();
+    EXPECT_EQ(token->host, "169.254.169.254");
+    EXPECT_TRUE(ParseUrl("https://169.254.169.254/"));  // the rule is about plain http
+    for (const char* bad : {"http://169.254.169.253/", "http://10.0.0.1/"})
+        EXPECT_FALSE(ParseUrl(bad, PlainHttp::kImds)) << bad;
+}
+
+TEST(UrlTest, PlainHttpAddressesAllowedAtConnectTime) {
+    using boost::asio::ip::make_address;
+    for (const char* ok : {"127.0.0.1", "127.255.0.9", "::1", "::ffff:127.0.0.1"}) {
+        EXPECT_TRUE(PlainHttpAddressAllowed(make_address(ok), PlainHttp::kLoopback)) << ok;
+        EXPECT_TRUE(PlainHttpAddressAllowed(make_address(ok), PlainHttp::kImds)) << ok;
+    }
+    for (const char* bad : {"10.0.0.1", "192.0.2.7", "::2", "::ffff:10.0.0.1", "0.0.0.0"})
+        EXPECT_FALSE(PlainHttpAddressAllowed(make_address(bad), PlainHttp::kImds)) << bad;
+    EXPECT_FALSE(PlainHttpAddressAllowed(make_address("169.254.169.254"), PlainHttp::kLoopback));
+    EXPECT_TRUE(PlainHttpAddressAllowed(make_address("169.254.169.254"), PlainHttp::kImds));
 }
 
 TEST(UrlTest, RejectsOtherSchemesAndRelativeUrls) {

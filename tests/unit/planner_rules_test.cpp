@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include "planner/rules.hpp"
 
 namespace pw::planner {
@@ -52,6 +54,23 @@ TEST(PlannerRules, ResizeTimeoutHonoursTheSpecFloorAndThePolicy) {
     policy.resize_timeout_per_1000_vms = minutes(20);
     EXPECT_EQ(ResizeTimeoutFor(2000, std::nullopt, policy), minutes(40));
     EXPECT_EQ(ResizeTimeoutFor(500, std::nullopt, policy), minutes(20));
+}
+
+TEST(PlannerRules, NodeCountSumsSaturateInsteadOfOverflowing) {
+    EXPECT_EQ(model::AddNodeCounts(2000, 1000), 3000);
+    EXPECT_EQ(model::AddNodeCounts(INT_MAX, 1), INT_MAX);
+    EXPECT_EQ(model::AddNodeCounts(INT_MAX, INT_MAX), INT_MAX);
+    EXPECT_EQ(model::AddNodeCounts(INT_MIN, -1), INT_MIN);
+    model::PoolSpec spec;
+    spec.fixed = model::FixedScale{INT_MAX, INT_MAX};
+    EXPECT_EQ(spec.sized_nodes(), INT_MAX);
+    model::Policy policy;
+    // The largest pool still gets the capped replica count and the longest resizeTimeout.
+    auto req = RequiredRegionReplicas({spec.sized_nodes(), spec.sized_nodes()}, policy);
+    EXPECT_EQ(req.required, 100);
+    EXPECT_TRUE(req.capped);
+    EXPECT_EQ(ResizeTimeoutFor(spec.sized_nodes(), std::nullopt, policy),
+              minutes(15) * ((static_cast<long long>(INT_MAX) + 999) / 1000));
 }
 
 TEST(PlannerRules, RegionRequirementSumsPoolsAddsExtraAndCaps) {

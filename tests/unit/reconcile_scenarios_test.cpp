@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "planner/planner.hpp"
 #include "reconcile/reconciler.hpp"
@@ -120,6 +121,23 @@ TEST_F(ScenarioTest, FixedPoolOf3000FromEmpty) {
     EXPECT_FALSE(ps->condition("Degraded")->status);
     EXPECT_EQ(ps->current_nodes, 3000);
     EXPECT_EQ(azure.adds.size(), 1u) << "no duplicate creates";
+}
+
+TEST_F(ScenarioTest, HugeObservedNodeCountsSaturateInStatus) {
+    desired.pools = {MakePool("render-linux", "eus", kVersion140, 20, 10)};
+    ASSERT_GT(Converge(), 0);
+    // Batch reports each count as an int32; their sums must not wrap around.
+    auto* pool = azure.pool("eus", "render-linux");
+    ASSERT_NE(pool, nullptr);
+    pool->target_dedicated_nodes = pool->current_dedicated_nodes = INT_MAX;
+    pool->target_low_priority_nodes = pool->current_low_priority_nodes = INT_MAX;
+    Cycle();
+    const auto* ps = PoolStatus("render-linux");
+    ASSERT_NE(ps, nullptr);
+    EXPECT_EQ(ps->target_nodes, INT_MAX);
+    EXPECT_EQ(ps->current_nodes, INT_MAX);
+    ASSERT_TRUE(ps->observed_target);
+    EXPECT_EQ(ps->observed_target->dedicated, INT_MAX);
 }
 
 TEST_F(ScenarioTest, TwoPoolsSharingAVersionSumTheirReplicas) {

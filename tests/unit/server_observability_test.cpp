@@ -1,8 +1,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -154,6 +157,36 @@ TEST_F(ObservabilityTest, BindFailureIsAClearError) {
     auto port = second.start(io_.get_executor(), status_);
     ASSERT_FALSE(port);
     EXPECT_THAT(port.error(), HasSubstr("listen " + other.listen));
+}
+
+/// True when the server closes the connection on `fd` within `within` (EOF or reset).
+bool ClosedByServer(int fd, std::chrono::milliseconds within) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(within.count())) != 1) return false;
+    char byte = 0;
+    const auto n = recv(fd, &byte, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+TEST_F(ObservabilityTest, ConnectionsBeyondListenMaxConnectionsAreClosedAtOnce) {
+    daemon_.listen_max_connections = 2;
+    Start();
+    const auto port = static_cast<std::uint16_t>(std::stoi(base_.substr(base_.rfind(':') + 1)));
+    boost::asio::io_context client_io;
+    const boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), port);
+    std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> idle;
+    for (int i = 0; i < 2; ++i) {
+        idle.push_back(std::make_unique<boost::asio::ip::tcp::socket>(client_io));
+        idle.back()->connect(ep);
+    }
+    std::this_thread::sleep_for(200ms);  // both accepted and waiting for a request
+    boost::asio::ip::tcp::socket extra(client_io);
+    extra.connect(ep);
+    EXPECT_TRUE(ClosedByServer(extra.native_handle(), 2s)) << "idle timeout is 10 s";
+    EXPECT_FALSE(HttpGet(base_ + "/healthz", 2s)) << "no room while two connections are open";
+    idle.front()->close();
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(Get("/healthz").status, 200);
 }
 
 TEST(HttpGetTest, UnreachableAndMalformedUrlsAreClearErrors) {
