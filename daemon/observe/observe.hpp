@@ -52,6 +52,8 @@ class Observer {
 
     /// Forgets cached accounts and image definitions (e.g. after a config reload).
     void invalidate_caches();
+    /// Reload: reads at most `n` things at once from the next observe() on.
+    void set_concurrency(int n) { options_.concurrency = n; }
 
   private:
     template <class T>
@@ -71,9 +73,14 @@ class Observer {
     azure::BatchApi& batch_;
     azure::ArmApi& arm_;
     Options options_;
-    std::map<std::string, Cached<azure::AccountInfo>> accounts_;  ///< By local account name.
+    /// By AccountKey (the ARM identity, not the local name), so that a reload pointing a
+    /// local name at another account never reads or writes the old one.
+    std::map<std::string, Cached<azure::AccountInfo>> accounts_;
     std::map<std::string, Cached<model::ObservedImage>> images_;  ///< By ResourceKey.
 };
+
+/// The cache key of a Batch account: its ARM resource id, lower-cased.
+std::string AccountKey(const model::AccountSpec& spec);
 
 /// True for an Azure error that means "does not exist" (404).
 bool IsNotFound(const azure::Error& e);
