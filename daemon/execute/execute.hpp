@@ -53,6 +53,8 @@ class Executor {
     boost::asio::awaitable<std::vector<Outcome>> execute(std::vector<model::Action> actions,
                                                          const model::ObservedState& observed,
                                                          const std::atomic<bool>* stop = nullptr);
+    /// Reload: runs at most `n` actions at once from the next execute() on.
+    void set_concurrency(int n) { options_.concurrency = n; }
 
   private:
     boost::asio::awaitable<azure::Result<Unit>> apply(const model::Action& action,

@@ -75,6 +75,12 @@ class Reconciler {
                                                   TimePoint now);
 
     void invalidate_caches() { observer_.invalidate_caches(); }
+    /// Reload of reconcile.concurrency; call between passes.
+    void set_concurrency(int n) {
+        options_.concurrency = n;
+        observer_.set_concurrency(n);
+        executor_.set_concurrency(n);
+    }
 
   private:
     struct Item {
