@@ -248,6 +248,10 @@ int Run(const Options& opt) {
         }
         if (d.reconcile.concurrency != cfg.daemon().reconcile.concurrency)
             applied.push_back(fmt::format("concurrency {}", d.reconcile.concurrency));
+        if (d.pools_dir != cfg.daemon().pools_dir) {
+            watcher.set_dir(d.pools_dir);
+            applied.push_back("poolsDir " + d.pools_dir.string());
+        }
         cfg.commit(std::move(*next));
         if (fresh) clients.stage(std::move(fresh));
         std::string changes;

@@ -40,8 +40,25 @@ DirWatcher::DirWatcher(asio::any_io_executor executor, std::filesystem::path dir
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) return;
     stream_.emplace(executor, fd);
-    parent_wd_ = inotify_add_watch(fd, dir_.parent_path().c_str(), kParentEvents | IN_ONLYDIR);
+    watch_parent();
     watch_dir();
+}
+
+void DirWatcher::set_dir(std::filesystem::path dir) {
+    dir = Normalized(std::move(dir));
+    if (!stream_ || dir == dir_) return;
+    const int fd = stream_->native_handle();
+    if (dir_wd_ >= 0) inotify_rm_watch(fd, dir_wd_);
+    if (parent_wd_ >= 0 && parent_wd_ != dir_wd_) inotify_rm_watch(fd, parent_wd_);
+    dir_wd_ = parent_wd_ = -1;
+    dir_ = std::move(dir);
+    watch_parent();
+    watch_dir();
+}
+
+void DirWatcher::watch_parent() {
+    parent_wd_ = inotify_add_watch(stream_->native_handle(), dir_.parent_path().c_str(),
+                                   kParentEvents | IN_ONLYDIR);
 }
 
 DirWatcher::~DirWatcher() = default;

@@ -32,10 +32,13 @@ class DirWatcher {
     bool ok() const { return stream_.has_value() && dir_wd_ >= 0; }
     boost::asio::awaitable<void> run(std::function<void()> on_change);
     void cancel();
+    /// Watches `dir` from now on instead (a reload that changed poolsDir).
+    void set_dir(std::filesystem::path dir);
 
   private:
     /// Watches what `dir_` names now; drops the watch of a directory no longer there.
     void watch_dir();
+    void watch_parent();
     /// Handles a batch of inotify events: true when one concerns the directory's contents or
     /// the directory itself (then re-watched).
     bool handle(std::span<const char> events);

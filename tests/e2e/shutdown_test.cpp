@@ -1,6 +1,6 @@
 // Shutdown while a write is stalled: the grace period expires with the request suspended, and
 // the daemon must still exit cleanly. scripts/test.sh also runs this against the daemon built
-// with ASan (label asan): tearing down the suspended request must not touch freed memory.
+// with ASan: tearing down the suspended request must not touch freed memory.
 #include <gtest/gtest.h>
 
 #include "e2e_fixture.hpp"

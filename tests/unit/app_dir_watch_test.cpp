@@ -110,5 +110,16 @@ TEST_F(DirWatchTest, ASymlinkSwappedToAnotherDirectoryIsFollowed) {
     EXPECT_FALSE(NextChange(1s)) << "the old target no longer counts";
 }
 
+TEST_F(DirWatchTest, AnotherDirectorySetAtReloadIsWatchedInstead) {
+    fs::create_directories(root / "pools.d");
+    fs::create_directories(root / "elsewhere/pools");
+    Watch(root / "pools.d");
+    watcher->set_dir(root / "elsewhere/pools");
+    Write(root / "elsewhere/pools/a.yaml", "a");
+    EXPECT_TRUE(NextChange());
+    Write(root / "pools.d/a.yaml", "a");
+    EXPECT_FALSE(NextChange(1s)) << "the old directory no longer counts";
+}
+
 }  // namespace
 }  // namespace pw::app
