@@ -34,16 +34,18 @@ if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
-  # ASan+UBSan: every unit and component test, from the executables the ci build registered.
+  # ASan+UBSan: every unit and component test, from the executables the ci build registered,
+  # and the daemon itself shut down during a stalled write (e2e shutdown_test).
   mapfile -t targets < <(ctest --test-dir build/ci -N -L 'unit|component' --show-only=json-v1 |
     /usr/bin/python3 -c 'import json, os, sys
 print("\n".join(sorted({os.path.basename(t["command"][0])
                         for t in json.load(sys.stdin)["tests"] if t.get("command")})))')
-  targets+=(poolwarden-sim)
+  targets+=(poolwarden-sim poolwarden shutdown_test)
   phase "unit and component tests under asan"
   cmake --preset asan >/dev/null
   cmake --build --preset asan --target "${targets[@]}" -- -j"${jobs}"
   ctest --preset asan -L 'unit|component' -j"${jobs}" --timeout 900
+  ctest --preset asan -R '^E2EShutdown\.' --timeout 300
 
   # TSan: the test executables that run code on more than one thread (pw_add_gtest THREADS:
   # HTTP servers on a thread of their own). The daemon runs one io_context on one thread; the

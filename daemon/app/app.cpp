@@ -48,6 +48,31 @@ void PublishConfig(reconcile::StatusStore& status, const ConfigState& cfg, std::
     });
 }
 
+/// The daemon's io_context. Coroutines still suspended when run() returns (the shutdown grace
+/// expired during a stalled write, say) live on in its pending operations; destroy_pending()
+/// destroys them while everything they refer to (clients, reconciler, status, ...) still
+/// exists. Left to ~io_context, which runs after Run()'s other locals are gone, their cleanup
+/// (a connection going back to its client's pool, ...) would touch freed memory.
+class IoContext : public asio::io_context {
+  public:
+    explicit IoContext(int concurrency_hint) : asio::io_context(concurrency_hint) {}
+    /// execution_context::shutdown(): every service drops its pending operations, destroying
+    /// their handlers and the coroutine frames they own. I/O objects may still be destroyed
+    /// afterwards, as within ~io_context, which shuts the services down again (a no-op then).
+    void destroy_pending() { shutdown(); }
+};
+
+/// run(), then destroy_pending() (also when a handler throws).
+void RunThenDestroyPending(IoContext& ctx) {
+    try {
+        ctx.run();
+    } catch (...) {
+        ctx.destroy_pending();
+        throw;
+    }
+    ctx.destroy_pending();
+}
+
 std::chrono::milliseconds Interval(const Options& opt, const ConfigState& cfg) {
     if (opt.interval_override.count() > 0) return opt.interval_override;
     return cfg.daemon().reconcile.interval;
@@ -68,7 +93,7 @@ int Run(const Options& opt) {
         log::Write(spdlog::level::warn, "config warning", {{"warning", w.str()}});
     LogFileErrors(cfg);
 
-    asio::io_context ctx(1);
+    IoContext ctx(1);
     server::Observability obs(cfg.daemon(), [&] { return Interval(opt, cfg); });
     obs.config_loaded(!cfg.has_file_errors());
     reconcile::StatusStore status;
@@ -98,12 +123,12 @@ int Run(const Options& opt) {
         fmt::print(stderr, "{}: {}\n", opt.config.string(), made.error());
         return 1;
     }
-    auto clients = std::move(*made);
+    SwitchingClients clients(std::shared_ptr<AzureClients>(std::move(*made)));
 
     PublishConfig(status, cfg, "");
     reconcile::Reconciler::Options ropt;
     ropt.concurrency = cfg.daemon().reconcile.concurrency;
-    reconcile::Reconciler rec(clients->batch(), clients->arm(), status, ropt, planner::MakePlan);
+    reconcile::Reconciler rec(clients, clients, status, ropt, planner::MakePlan);
 
     std::atomic<bool> stop{false};
     int exit_code = 0;
@@ -112,7 +137,7 @@ int Run(const Options& opt) {
     auto finish = [&](std::exception_ptr e) {
         failure = e;
         signals.cancel();
-        clients->shutdown();
+        clients.shutdown();
         ctx.stop();
     };
 
@@ -151,7 +176,7 @@ int Run(const Options& opt) {
                 }
             },
             finish);
-        ctx.run();
+        RunThenDestroyPending(ctx);
         if (failure) std::rethrow_exception(failure);
         return exit_code;
     }
@@ -161,9 +186,14 @@ int Run(const Options& opt) {
         return 1;
     }
     service.listening();
+    // Between passes (the loop asks for the desired state as a pass starts): clients staged
+    // by a reload go in force, with the account and image caches of the old ones dropped, and
+    // reconcile.concurrency applies.
     reconcile::Loop loop(rec,
                          [&] {
                              service.progress();
+                             if (clients.install()) rec.invalidate_caches();
+                             rec.set_concurrency(cfg.daemon().reconcile.concurrency);
                              return cfg.desired();
                          },
                          {Interval(opt, cfg), 0.1});
@@ -181,18 +211,51 @@ int Run(const Options& opt) {
     if (!watcher.ok())
         log::Write(spdlog::level::warn, "cannot watch poolsDir; reload with SIGHUP",
                    {{"poolsDir", cfg.daemon().pools_dir.string()}});
+    auto reject = [&](const char* why, const std::vector<config::ConfigError>& errors) {
+        for (const auto& e : errors)
+            log::Write(spdlog::level::err, "daemon file rejected; the running config stays",
+                       {{"trigger", why}, {"error", e.str()}});
+        PublishConfig(status, cfg, JoinErrors(errors));
+        obs.config_loaded(false);
+    };
+    // A reload applies whole or not at all. First everything that can fail: reading the files,
+    // building new clients when auth, cloud or tls changed, binding the new listen address.
+    // Any failure rejects the reload with its reason (log, /status configError, the reload
+    // metric) and the running configuration, clients and listener stay. Then the commit,
+    // which cannot fail; the loop picks up the clients and concurrency at its next pass.
     auto reload = [&](const char* why) {
-        auto r = cfg.reload();
-        if (!r) {
-            for (const auto& e : r.error())
-                log::Write(spdlog::level::err, "daemon file rejected; the running config stays",
-                           {{"trigger", why}, {"error", e.str()}});
-            PublishConfig(status, cfg, JoinErrors(r.error()));
-            obs.config_loaded(false);
-            return;
+        auto next = cfg.read();
+        if (!next) return reject(why, next.error());
+        const config::DaemonConfig& d = next->daemon;
+        auto cannot_apply = [&](std::string message) {
+            reject(why, {config::ConfigError{opt.config.string(), 0, 0, "", std::move(message)}});
+        };
+        std::vector<std::string> applied;
+        std::shared_ptr<AzureClients> fresh;
+        if (ClientSettingsChanged(cfg.daemon(), d)) {
+            auto built = factory(d, ctx.get_executor());
+            if (!built) return cannot_apply(built.error());
+            fresh = std::move(*built);
+            applied.emplace_back("clients (auth, cloud, tls)");
         }
+        if (d.listen != cfg.daemon().listen) {
+            if (auto port = obs.rebind(d.listen, d.listen_max_connections); !port) return cannot_apply(port.error());
+            applied.push_back("listen " + d.listen);
+        }
+        if (d.reconcile.concurrency != cfg.daemon().reconcile.concurrency)
+            applied.push_back(fmt::format("concurrency {}", d.reconcile.concurrency));
+        if (d.pools_dir != cfg.daemon().pools_dir) {
+            watcher.set_dir(d.pools_dir);
+            applied.push_back("poolsDir " + d.pools_dir.string());
+        }
+        cfg.commit(std::move(*next));
+        if (fresh) clients.stage(std::move(fresh));
+        std::string changes;
+        for (const auto& a : applied) changes += (changes.empty() ? "" : ", ") + a;
         log::Write(spdlog::level::info, "configuration reloaded",
-                   {{"trigger", why}, {"pools", std::to_string(cfg.desired().pools.size())}});
+                   {{"trigger", why},
+                    {"pools", std::to_string(cfg.desired().pools.size())},
+                    {"applied", changes.empty() ? "files" : "files, " + changes}});
         LogFileErrors(cfg);
         PublishConfig(status, cfg, "");
         obs.config_loaded(!cfg.has_file_errors());
@@ -223,7 +286,7 @@ int Run(const Options& opt) {
                     if (gec) return;
                     log::Write(spdlog::level::warn,
                                "shutdown grace expired; exiting with writes in flight");
-                    clients->shutdown();
+                    clients.shutdown();
                     ctx.stop();
                 });
             }
@@ -244,7 +307,7 @@ int Run(const Options& opt) {
         watcher.cancel();
         finish(e);
     });
-    ctx.run();
+    RunThenDestroyPending(ctx);
     if (failure) std::rethrow_exception(failure);
     return 0;
 }

@@ -20,6 +20,94 @@ class StackClients final : public AzureClients {
 
 }  // namespace
 
+bool ClientSettingsChanged(const config::DaemonConfig& running, const config::DaemonConfig& next) {
+    return !azure::AzureStack::SameSettings(running, next);
+}
+
+SwitchingClients::SwitchingClients(std::shared_ptr<AzureClients> initial)
+    : current_(std::move(initial)) {}
+
+bool SwitchingClients::install() {
+    if (!staged_) return false;
+    std::erase_if(retired_, [](const auto& w) { return w.expired(); });
+    retired_.push_back(current_);
+    current_ = std::move(staged_);
+    staged_.reset();
+    return true;
+}
+
+void SwitchingClients::shutdown() {
+    current_->shutdown();
+    if (staged_) staged_->shutdown();
+    for (auto& w : retired_)
+        if (auto old = w.lock()) old->shutdown();
+}
+
+// Each call copies current_ into its own frame: the clients it started on live until it ends.
+
+boost::asio::awaitable<azure::Result<std::vector<model::ObservedPool>>>
+SwitchingClients::list_pools(const std::string& endpoint) {
+    auto c = current_;
+    co_return co_await c->batch().list_pools(endpoint);
+}
+
+boost::asio::awaitable<azure::Result<model::ObservedPool>> SwitchingClients::get_pool(
+    const std::string& endpoint, const std::string& pool_id) {
+    auto c = current_;
+    co_return co_await c->batch().get_pool(endpoint, pool_id);
+}
+
+boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::add_pool(
+    const std::string& endpoint, const azure::PoolAddRequest& request) {
+    auto c = current_;
+    co_return co_await c->batch().add_pool(endpoint, request);
+}
+
+boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::resize_pool(
+    const std::string& endpoint, const std::string& pool_id,
+    const azure::PoolResizeRequest& request, const std::string& if_match) {
+    auto c = current_;
+    co_return co_await c->batch().resize_pool(endpoint, pool_id, request, if_match);
+}
+
+boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::stop_resize(
+    const std::string& endpoint, const std::string& pool_id) {
+    auto c = current_;
+    co_return co_await c->batch().stop_resize(endpoint, pool_id);
+}
+
+boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::patch_pool(
+    const std::string& endpoint, const std::string& pool_id, const azure::PoolPatchRequest& request,
+    const std::string& if_match) {
+    auto c = current_;
+    co_return co_await c->batch().patch_pool(endpoint, pool_id, request, if_match);
+}
+
+boost::asio::awaitable<azure::Result<azure::AccountInfo>> SwitchingClients::get_batch_account(
+    const model::AccountSpec& account) {
+    auto c = current_;
+    co_return co_await c->arm().get_batch_account(account);
+}
+
+boost::asio::awaitable<azure::Result<model::ObservedImage>> SwitchingClients::get_image(
+    const std::string& image_definition_id) {
+    auto c = current_;
+    co_return co_await c->arm().get_image(image_definition_id);
+}
+
+boost::asio::awaitable<azure::Result<model::ObservedImageVersion>>
+SwitchingClients::get_image_version(const std::string& image_version_id) {
+    auto c = current_;
+    co_return co_await c->arm().get_image_version(image_version_id);
+}
+
+boost::asio::awaitable<azure::Result<model::ObservedImageVersion>>
+SwitchingClients::update_target_regions(const std::string& image_version_id,
+                                        const std::vector<model::TargetRegion>& regions) {
+    auto c = current_;
+    co_return co_await c->arm().update_target_regions(image_version_id, regions);
+}
+
 Result<std::unique_ptr<AzureClients>, std::string> MakeAzureClients(
     const config::DaemonConfig& daemon, boost::asio::any_io_executor executor,
     azure::RequestObserver* observer) {

@@ -18,11 +18,17 @@ Result<ConfigState, std::vector<config::ConfigError>> ConfigState::Load(
 }
 
 Result<Unit, std::vector<config::ConfigError>> ConfigState::reload() {
-    auto loaded = config::LoadConfig(path_);
+    auto loaded = read();
     if (!loaded) return Err{std::move(loaded.error())};
-    absorb(std::move(*loaded));
+    commit(std::move(*loaded));
     return Unit{};
 }
+
+Result<config::LoadedConfig, std::vector<config::ConfigError>> ConfigState::read() const {
+    return config::LoadConfig(path_);
+}
+
+void ConfigState::commit(config::LoadedConfig loaded) { absorb(std::move(loaded)); }
 
 void ConfigState::absorb(config::LoadedConfig loaded) {
     daemon_ = std::move(loaded.daemon);

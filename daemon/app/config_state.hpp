@@ -25,7 +25,13 @@ class ConfigState {
         const std::filesystem::path& daemon_file);
 
     /// Reloads everything. On daemon-file errors nothing changes and the errors are returned.
+    /// Same as read() then commit().
     Result<Unit, std::vector<config::ConfigError>> reload();
+    /// A reload in two steps, so that the caller can check what else the new configuration
+    /// needs (clients, a listener) before anything changes: read() loads the files and
+    /// changes nothing; commit() puts what read() returned in force.
+    Result<config::LoadedConfig, std::vector<config::ConfigError>> read() const;
+    void commit(config::LoadedConfig loaded);
 
     /// Accounts, policy and the pools in force (fresh valid files, then last-good versions of
     /// broken files whose pool ids no valid file now declares).

@@ -1,5 +1,7 @@
 #include "azure/stack.hpp"
 
+#include <tuple>
+
 #include "http/url.hpp"
 
 namespace pw::azure {
@@ -35,6 +37,19 @@ pw::Result<std::unique_ptr<AzureStack>, std::string> AzureStack::Create(
     arm.resource = config.cloud.management_resource;
     stack->arm_ = std::make_unique<ArmClient>(*stack->transport_, arm);
     return stack;
+}
+
+bool AzureStack::SameSettings(const config::DaemonConfig& a, const config::DaemonConfig& b) {
+    auto cloud = [](const config::CloudEndpoints& c) {
+        return std::tie(c.name, c.resource_manager, c.authority_host, c.batch_resource,
+                        c.management_resource, c.imds_endpoint);
+    };
+    auto auth = [](const config::AuthConfig& x) {
+        return std::tie(x.method, x.tenant_id, x.client_id, x.client_secret_file,
+                        x.federated_token_file);
+    };
+    return cloud(a.cloud) == cloud(b.cloud) && auth(a.auth) == auth(b.auth) &&
+           a.tls.ca_file == b.tls.ca_file && a.limits == b.limits;
 }
 
 void AzureStack::shutdown() {

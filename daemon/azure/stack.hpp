@@ -29,6 +29,11 @@ class AzureStack {
         boost::asio::any_io_executor executor, const config::DaemonConfig& config,
         RequestObserver* observer = nullptr, GetEnv env = ProcessEnv);
 
+    /// True when `a` and `b` build the same stack: every daemon-file setting Create() reads
+    /// (cloud, auth, tls) is equal. A reload for which this is false builds a new stack.
+    /// Whoever makes Create() read another setting adds it here.
+    static bool SameSettings(const config::DaemonConfig& a, const config::DaemonConfig& b);
+
     BatchClient& batch() { return *batch_; }
     ArmClient& arm() { return *arm_; }
     TokenCache& tokens() { return *tokens_; }

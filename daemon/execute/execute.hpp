@@ -55,6 +55,8 @@ class Executor {
     boost::asio::awaitable<std::vector<Outcome>> execute(std::vector<model::Action> actions,
                                                          const model::ObservedState& observed,
                                                          const std::atomic<bool>* stop = nullptr);
+    /// Reload: runs at most `n` actions at once from the next execute() on.
+    void set_concurrency(int n) { options_.concurrency = n; }
 
   private:
     /// One image version's replica actions: GET, MergeTargetRegions, PATCH when it changes.

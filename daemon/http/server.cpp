@@ -46,7 +46,8 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
           acceptor(strand),
           accept_pause(strand),
           options(std::move(opts)),
-          handler(std::move(h)) {}
+          handler(std::move(h)),
+          max_connections(std::max<std::size_t>(1, options.max_connections)) {}
 
     asio::strand<asio::any_io_executor> strand;
     tcp::acceptor acceptor;
@@ -55,6 +56,7 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
     Handler handler;
     bool stopping = false;
     std::list<Slot> slots;
+    std::atomic<std::size_t> max_connections;
     std::atomic<std::size_t> connections{0};
     std::atomic<std::uint64_t> rejected{0};
     std::atomic<std::uint64_t> accept_errors{0};
@@ -209,7 +211,7 @@ asio::awaitable<void> AcceptLoop(StatePtr st) {
             continue;
         }
         pause = std::chrono::duration_cast<std::chrono::milliseconds>(kMinAcceptPause);
-        if (st->connections.load() >= std::max<std::size_t>(1, st->options.max_connections)) {
+        if (st->connections.load() >= st->max_connections.load()) {
             ++st->rejected;
             boost::system::error_code ignored;
             socket.close(ignored);
@@ -255,6 +257,10 @@ void Server::Stop() {
 asio::ip::tcp::endpoint Server::endpoint() const { return state_->bound; }
 
 std::size_t Server::connections() const { return state_->connections.load(); }
+
+void Server::set_max_connections(std::size_t n) {
+    state_->max_connections = std::max<std::size_t>(1, n);
+}
 
 std::uint64_t Server::rejected() const { return state_->rejected.load(); }
 

@@ -83,6 +83,8 @@ class Server {
     std::uint16_t port() const { return endpoint().port(); }
     /// Open connections; after Stop() it drops to 0 once in-flight responses are written.
     std::size_t connections() const;
+    /// Changes the cap for connections accepted from now on (open ones stay).
+    void set_max_connections(std::size_t n);
     /// Connections closed at once because `max_connections` were open.
     std::uint64_t rejected() const;
     /// Failed accepts (each followed by a wait before the next attempt).

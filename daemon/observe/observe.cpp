@@ -19,6 +19,12 @@ bool Observation::account_complete(const std::string& name) const {
 
 bool IsNotFound(const azure::Error& e) { return e.http_status == 404; }
 
+std::string AccountKey(const model::AccountSpec& spec) {
+    return model::ResourceKey("/subscriptions/" + spec.subscription_id + "/resourceGroups/" +
+                              spec.resource_group + "/providers/Microsoft.Batch/batchAccounts/" +
+                              spec.account_name);
+}
+
 std::string Describe(const azure::Error& e) {
     static constexpr const char* kKinds[] = {"network", "timeout", "throttled", "auth",
                                              "client",  "server",  "decode",    "cancelled"};
@@ -56,6 +62,11 @@ void Observer::invalidate_caches() {
 asio::awaitable<Observation> Observer::observe(const model::DesiredState& desired,
                                                std::chrono::steady_clock::time_point now) {
     Observation out;
+    // A reload may point a local name at another account, or drop it: entries of accounts
+    // no longer configured go.
+    std::set<std::string> configured;
+    for (const auto& account : desired.accounts) configured.insert(AccountKey(account));
+    std::erase_if(accounts_, [&](const auto& e) { return !configured.count(e.first); });
     std::vector<std::function<asio::awaitable<void>()>> tasks;
     for (const auto& account : desired.accounts) {
         out.accounts[account.name] = AccountHealth{false, "not observed"};
@@ -88,7 +99,8 @@ asio::awaitable<void> Observer::observe_account(const model::AccountSpec& spec,
                                                 Observation& out) {
     auto& health = out.accounts[spec.name];
     std::optional<azure::AccountInfo> info;
-    auto cached = accounts_.find(spec.name);
+    const auto key = AccountKey(spec);
+    auto cached = accounts_.find(key);
     if (cached != accounts_.end() && now - cached->second.fetched < options_.account_refresh) {
         info = cached->second.value;
     } else {
@@ -96,7 +108,7 @@ asio::awaitable<void> Observer::observe_account(const model::AccountSpec& spec,
         auto got = co_await arm_.get_batch_account(spec);
         if (got) {
             info = *got;
-            accounts_[spec.name] = {*got, now};
+            accounts_[key] = {*got, now};
         } else if (cached != accounts_.end()) {
             // An account's location and endpoint do not change; a stale cache entry beats
             // skipping the account, and the pool list below still has to succeed.

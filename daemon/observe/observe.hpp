@@ -89,6 +89,8 @@ class Observer {
     /// Re-reads what `watch` names, at most `max_reads` requests per call (the rest on the next
     /// calls, in turn). Read errors count as "unchanged": the next full pass will see them.
     boost::asio::awaitable<WatchPoll> poll(const Watch& watch, int max_reads = 10);
+    /// Reload: reads at most `n` things at once from the next observe() on.
+    void set_concurrency(int n) { options_.concurrency = n; }
 
   private:
     template <class T>
@@ -108,10 +110,15 @@ class Observer {
     azure::BatchApi& batch_;
     azure::ArmApi& arm_;
     Options options_;
-    std::map<std::string, Cached<azure::AccountInfo>> accounts_;  ///< By local account name.
+    /// By AccountKey (the ARM identity, not the local name), so that a reload pointing a
+    /// local name at another account never reads or writes the old one.
+    std::map<std::string, Cached<azure::AccountInfo>> accounts_;
     std::map<std::string, Cached<model::ObservedImage>> images_;  ///< By ResourceKey.
     std::size_t poll_next_ = 0;  ///< Where the next capped watch poll starts.
 };
+
+/// The cache key of a Batch account: its ARM resource id, lower-cased.
+std::string AccountKey(const model::AccountSpec& spec);
 
 /// True for an Azure error that means "does not exist" (404).
 bool IsNotFound(const azure::Error& e);

@@ -92,6 +92,12 @@ class Reconciler {
                                                   TimePoint now);
 
     void invalidate_caches() { observer_.invalidate_caches(); }
+    /// Reload of reconcile.concurrency; call between passes.
+    void set_concurrency(int n) {
+        options_.concurrency = n;
+        observer_.set_concurrency(n);
+        executor_.set_concurrency(n);
+    }
 
     /// Re-reads only what a pass awaits (`CycleReport::watch`); no writes, no memory changed.
     boost::asio::awaitable<observe::WatchPoll> poll(const observe::Watch& watch) {

@@ -125,7 +125,41 @@ Sources Observability::sources(const reconcile::StatusStore& status) {
 
 Result<std::uint16_t, std::string> Observability::start(asio::any_io_executor executor,
                                                         const reconcile::StatusStore& status) {
-    auto parsed = ParseListen(listen_);
+    executor_ = executor;
+    sources_ = std::make_shared<Sources>(sources(status));
+    auto server = bind(listen_);
+    if (!server) return pw::Err{std::move(server).error()};
+    server_ = std::move(*server);
+    return server_->port();
+}
+
+Result<std::uint16_t, std::string> Observability::rebind(const std::string& listen,
+                                                         int max_connections) {
+    if (!server_) return pw::Err{std::string("listen: the endpoints are not started")};
+    auto parsed = ParseListen(listen);
+    if (!parsed) return pw::Err{parsed.error()};
+    const auto cap = static_cast<std::size_t>(std::max(1, max_connections));
+    if (auto current = ParseListen(listen_); current && *current == *parsed) {
+        listen_ = listen;  // the same address spelled differently
+        if (cap != max_connections_) server_->set_max_connections(cap);
+        max_connections_ = cap;
+        return server_->port();
+    }
+    const auto previous_cap = max_connections_;
+    max_connections_ = cap;
+    auto server = bind(listen);
+    if (!server) {
+        max_connections_ = previous_cap;
+        return pw::Err{std::move(server).error()};
+    }
+    server_->Stop();
+    server_ = std::move(*server);
+    listen_ = listen;
+    return server_->port();
+}
+
+Result<std::unique_ptr<http::Server>, std::string> Observability::bind(const std::string& listen) {
+    auto parsed = ParseListen(listen);
     if (!parsed) return pw::Err{parsed.error()};
     auto [host, port] = *parsed;
     http::ServerOptions options;
@@ -139,26 +173,24 @@ Result<std::uint16_t, std::string> Observability::start(asio::any_io_executor ex
     options.write_timeout = std::chrono::seconds(30);
     options.handler_timeout = std::chrono::seconds(10);
     options.body_limit = 64U * 1024U;
-    auto handler = [src = std::make_shared<Sources>(sources(status))](
-                       const http::Request& request) -> asio::awaitable<http::Reply> {
+    auto handler = [src = sources_](const http::Request& request) -> asio::awaitable<http::Reply> {
         co_return http::Reply{Handle(*src, request)};
     };
-    server_ = std::make_unique<http::Server>(executor, options, handler);
+    auto server = std::make_unique<http::Server>(executor_, options, handler);
     try {
-        server_->Start();
+        server->Start();
     } catch (const boost::system::system_error& e) {
-        server_.reset();
-        return pw::Err{fmt::format("listen {}: {}", listen_, e.code().message())};
+        return pw::Err{fmt::format("listen {}: {}", listen, e.code().message())};
     }
-    auto bound = server_->endpoint();
+    auto bound = server->endpoint();
     if (!bound.address().is_loopback())
         log::Write(spdlog::level::warn,
                    "observability endpoints listen on a non-loopback address; /status and "
                    "/metrics are readable by anyone who can reach it",
-                   {{"listen", listen_}});
+                   {{"listen", listen}});
     log::Write(spdlog::level::info, "observability endpoints listening",
                {{"address", fmt::format("{}:{}", bound.address().to_string(), bound.port())}});
-    return bound.port();
+    return server;
 }
 
 void Observability::stop() {

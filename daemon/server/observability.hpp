@@ -31,8 +31,8 @@ Result<std::pair<std::string, std::uint16_t>, std::string> ParseListen(std::stri
 /// clients, calls config_loaded() at every (re)load and cycle_finished() after every pass,
 /// and start() in run mode.
 ///
-/// Thread safety: start()/stop() on the daemon's thread; the recording methods and observer()
-/// may be called from any thread.
+/// Thread safety: start()/rebind()/stop() on the daemon's thread; the recording methods and
+/// observer() may be called from any thread.
 class Observability {
   public:
     /// `interval` returns the reconcile interval in force (read at every /healthz).
@@ -60,6 +60,11 @@ class Observability {
     /// bound port, or why it could not bind.
     Result<std::uint16_t, std::string> start(boost::asio::any_io_executor executor,
                                              const reconcile::StatusStore& status);
+    /// Reload: binds `listen` (when it names another address than the one in force); only once
+    /// that succeeded is the old listener stopped (its responses being written finish). On
+    /// failure the old listener keeps serving and the error says why. A changed
+    /// `max_connections` applies to connections accepted from then on. After start() only.
+    Result<std::uint16_t, std::string> rebind(const std::string& listen, int max_connections);
     /// Stops accepting; responses being written finish.
     void stop();
 
@@ -69,6 +74,10 @@ class Observability {
   private:
     std::string listen_;
     std::size_t max_connections_;
+    /// Binds and starts a server for `listen` on executor_, serving sources_.
+    Result<std::unique_ptr<http::Server>, std::string> bind(const std::string& listen);
+
+    std::string listen_;  ///< The address in force.
     std::function<std::chrono::milliseconds()> interval_;
     metrics::Metrics metrics_;
     MetricsObserver observer_;
@@ -79,6 +88,8 @@ class Observability {
     std::atomic<std::uint64_t> cycles_{0};
     mutable std::mutex mutex_;
     std::string unobserved_;  ///< Why the last pass was incomplete; guarded by mutex_.
+    boost::asio::any_io_executor executor_;  ///< Set by start().
+    std::shared_ptr<Sources> sources_;       ///< Set by start(); shared by every listener.
     std::unique_ptr<http::Server> server_;
 };
 

@@ -335,5 +335,28 @@ TEST(ExecuteConcurrencyTest, AtMostConcurrencyWritesInFlight) {
     for (const auto& o : out) EXPECT_EQ(o.status, execute::Status::Succeeded);
 }
 
+TEST(ExecuteConcurrencyTest, AReloadedConcurrencyAppliesFromTheNextRun) {
+    SlowBatch batch;
+    FakeAzure arm;
+    execute::Executor executor(batch, arm, {3});
+    model::ObservedState observed;
+    observed.accounts["eus"].endpoint = "https://x";
+    std::vector<model::Action> actions;
+    for (int i = 0; i < 6; ++i) {
+        model::Action a;
+        a.kind = ActionKind::CreatePool;
+        a.account = "eus";
+        a.pool = "p" + std::to_string(i);
+        a.spec = MakePool(a.pool, "eus", kVersion140, 1);
+        actions.push_back(a);
+    }
+    executor.set_concurrency(1);
+    (void)RunSync(executor.execute(actions, observed));
+    EXPECT_EQ(batch.max_in_flight, 1);
+    executor.set_concurrency(5);
+    (void)RunSync(executor.execute(actions, observed));
+    EXPECT_EQ(batch.max_in_flight, 5);
+}
+
 }  // namespace
 }  // namespace pw::testing

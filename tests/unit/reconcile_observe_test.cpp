@@ -67,6 +67,30 @@ TEST_F(ObserveTest, AccountsAndImagesAreCachedAndImagesRefreshHourly) {
     EXPECT_EQ(azure.count("GET image"), 1);
 }
 
+TEST_F(ObserveTest, ALocalNamePointedAtAnotherAccountReadsTheNewOneAtOnce) {
+    auto moved = MakeAccount("eus");
+    moved.account_name = "eus2batch";
+    azure.add_account(moved, "eastus2");
+    (void)Observe(t0);  // caches eusbatch under "eus"
+    azure.clear_calls();
+
+    desired.accounts[0] = moved;  // a reload: same local name, another accountName
+    auto obs = Observe(t0 + 1min);
+    EXPECT_EQ(azure.count("GET account eus2batch"), 1);
+    EXPECT_EQ(azure.count("LIST pools eus2batch"), 1);
+    EXPECT_EQ(azure.count("LIST pools eusbatch"), 0) << "the old account is no longer read";
+    ASSERT_TRUE(obs.account_complete("eus"));
+    EXPECT_EQ(obs.state.accounts.at("eus").endpoint, "https://eus2batch.eastus2.batch.azure.com");
+    EXPECT_EQ(obs.state.accounts.at("eus").location, "eastus2");
+
+    // Pointed back within the hour: read again, not served from before the first reload.
+    desired.accounts[0] = MakeAccount("eus");
+    desired.accounts[0].resource_group = "rg-other";
+    azure.clear_calls();
+    (void)Observe(t0 + 2min);
+    EXPECT_EQ(azure.count("GET account eusbatch"), 1) << "another resource group, another key";
+}
+
 TEST_F(ObserveTest, FailedListMarksOnlyThatAccountIncomplete) {
     azure.fail("LIST pools wusbatch", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"));
     auto obs = Observe(t0);

@@ -6,6 +6,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -61,6 +63,61 @@ class ObservabilityTest : public ::testing::Test {
     std::unique_ptr<Observability> obs_;
     std::string base_;
 };
+
+/// A loopback port bound (and listened on) by the test while it lives.
+struct HeldPort {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acceptor{io, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+    std::uint16_t port() const { return acceptor.local_endpoint().port(); }
+};
+
+TEST_F(ObservabilityTest, RebindMovesTheListenerOrKeepsTheOldOneWhenTheNewBindFails) {
+    Start();
+    auto rebind = [this](const std::string& listen, int max_connections = 64) {
+        std::promise<Result<std::uint16_t, std::string>> done;
+        boost::asio::post(io_, [&] { done.set_value(obs_->rebind(listen, max_connections)); });
+        return done.get_future().get();
+    };
+    const std::string old_base = base_;
+    std::uint16_t free_port = 0;
+    {
+        HeldPort free;
+        free_port = free.port();
+    }
+    auto moved = rebind("127.0.0.1:" + std::to_string(free_port));
+    ASSERT_TRUE(moved) << moved.error();
+    EXPECT_EQ(*moved, free_port);
+    base_ = "http://127.0.0.1:" + std::to_string(free_port);
+    EXPECT_EQ(Get("/healthz").status, 200);
+    EXPECT_FALSE(HttpGet(old_base + "/healthz", 2s)) << "the old listener is closed";
+
+    HeldPort taken;
+    auto failed = rebind("127.0.0.1:" + std::to_string(taken.port()));
+    ASSERT_FALSE(failed);
+    EXPECT_THAT(failed.error(), HasSubstr(std::to_string(taken.port())));
+    EXPECT_EQ(Get("/healthz").status, 200) << "the listener in force keeps serving";
+
+    auto same = rebind("localhost:" + std::to_string(free_port));
+    ASSERT_TRUE(same) << "the address in force, spelled differently: nothing to bind";
+    EXPECT_EQ(Get("/healthz").status, 200);
+
+    // A reload that only lowers listen.maxConnections applies it to the listener in force.
+    ASSERT_TRUE(rebind("127.0.0.1:" + std::to_string(free_port), 1));
+    {
+        boost::asio::io_context client;
+        boost::asio::ip::tcp::socket held(client);
+        held.connect({boost::asio::ip::make_address("127.0.0.1"), free_port});
+        std::this_thread::sleep_for(200ms);  // the server accepts it and counts it
+        EXPECT_FALSE(HttpGet(base_ + "/healthz", 2s)) << "a second connection over the cap";
+    }
+    bool served = false;
+    for (int i = 0; i < 50 && !served; ++i) {
+        auto r = HttpGet(base_ + "/healthz", 2s);
+        served = r && r->status == 200;
+        if (!served) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(served) << "served again once the held connection is closed";
+}
 
 TEST_F(ObservabilityTest, ReadyOnlyAfterConfigTokenAndAFullObservation) {
     Start();
