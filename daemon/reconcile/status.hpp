@@ -151,4 +151,10 @@ class StatusStore {
 /// The `/status` JSON document (RFC 3339 UTC times; absent values left out).
 nlohmann::json ToJson(const StatusSnapshot& snapshot);
 
+/// The `/status` body: ToJson(snapshot).dump(2) and a newline, written as text pool by pool
+/// without building the document (at 10 000 pools the document is several times the size of
+/// its text). Invalid UTF-8 in a string is written as U+FFFD instead of failing the answer.
+/// `size_hint` reserves the text's expected size (e.g. the previous answer's).
+std::string RenderStatus(const StatusSnapshot& snapshot, std::size_t size_hint = 0);
+
 }  // namespace pw::reconcile
