@@ -42,6 +42,15 @@ void StatusStore::update(const std::function<void(StatusSnapshot&)>& fn) {
     snapshot_ = std::move(next);
 }
 
+void StatusStore::replace(
+    StatusSnapshot next,
+    const std::function<void(const StatusSnapshot& current, StatusSnapshot& next)>& keep) {
+    auto published = std::make_shared<StatusSnapshot>(std::move(next));
+    std::lock_guard lock(mutex_);
+    keep(*snapshot_, *published);
+    snapshot_ = std::move(published);
+}
+
 namespace {
 
 std::string Rfc3339(TimePoint tp) {

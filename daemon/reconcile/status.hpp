@@ -142,6 +142,11 @@ class StatusStore {
     std::shared_ptr<const StatusSnapshot> get() const;
     /// Copies the current snapshot, applies `fn` and publishes the result atomically.
     void update(const std::function<void(StatusSnapshot&)>& fn);
+    /// Publishes `next` atomically after `keep(current, next)` took what it keeps of the
+    /// current snapshot (nothing else of it is copied: a cycle's pools are built anew).
+    void replace(
+        StatusSnapshot next,
+        const std::function<void(const StatusSnapshot& current, StatusSnapshot& next)>& keep);
 
   private:
     mutable std::mutex mutex_;
