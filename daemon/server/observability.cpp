@@ -4,7 +4,6 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/system/system_error.hpp>
-#include <nlohmann/json.hpp>
 
 #include "log/log.hpp"
 #include "version.hpp"

@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto stream = DecodePoolList(body);
     auto document = detail::DecodePoolListDocument(body);
     if (stream.ok() != document.ok()) __builtin_trap();
-    if (stream.ok() && (stream->pools != document->pools || stream->next_link != document->next_link))
+    if (stream.ok() &&
+        (stream->pools != document->pools || stream->next_link != document->next_link))
         __builtin_trap();
     if (!stream.ok() && stream.error() != document.error()) __builtin_trap();
     (void)DecodeImageVersion(body);

@@ -37,10 +37,10 @@ std::string Describe(const Decoded<PoolPage>& d) {
 ::testing::AssertionResult SameAsDocument(const std::string& body) {
     auto stream = DecodePoolList(body);
     auto document = detail::DecodePoolListDocument(body);
-    bool same = stream.ok() == document.ok() &&
-                (stream.ok() ? stream->pools == document->pools &&
-                                   stream->next_link == document->next_link
-                             : stream.error() == document.error());
+    bool same =
+        stream.ok() == document.ok() &&
+        (stream.ok() ? stream->pools == document->pools && stream->next_link == document->next_link
+                     : stream.error() == document.error());
     if (same) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "body: " << body << "\nstream:   " << Describe(stream)
                                          << "\ndocument: " << Describe(document);
@@ -122,7 +122,8 @@ TEST(CodecPoolList, WrongTypesNameTheFirstProblemInReadOrder) {
         // value is read before odata.nextLink.
         {R"({"odata.nextLink":1,"value":[{"id":"a"},{"id":"b","eTag":[]}]})",
          "value[1].eTag: expected string, got array"},
-        {R"({"odata.nextLink":{},"value":[]})", R"(["odata.nextLink"]: expected string, got object)"},
+        {R"({"odata.nextLink":{},"value":[]})",
+         R"(["odata.nextLink"]: expected string, got object)"},
         {R"({"value":[{"id":"a"},7,{"id":3}]})", "value[1]: expected object, got integer"},
         {R"({"value":[null]})", "value[0]: expected object, got null"},
         {R"({"value":null})", "value: required member missing"},

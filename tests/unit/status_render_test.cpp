@@ -20,11 +20,12 @@ StatusSnapshot RichSnapshot() {
         p.id = "render-" + std::to_string(i);
         p.account = "eus";
         if (i != 1) p.source_file = "pools.d/render.yaml";
-        p.conditions = {{"Ready", i == 0, "Converged", "4 nodes", t0},
-                        {"Progressing", false, "Stable", "", t0 + 1s},
-                        {"Degraded", i == 2, "RetryingAfterError",
-                         "quote \" backslash \\ tab\t newline\n bell\x07 del\x7f caf\xC3\xA9 \xF0\x9F\x98\x80",
-                         t0 + 2s}};
+        p.conditions = {
+            {"Ready", i == 0, "Converged", "4 nodes", t0},
+            {"Progressing", false, "Stable", "", t0 + 1s},
+            {"Degraded", i == 2, "RetryingAfterError",
+             "quote \" backslash \\ tab\t newline\n bell\x07 del\x7f caf\xC3\xA9 \xF0\x9F\x98\x80",
+             t0 + 2s}};
         if (i == 2) {
             p.last_action = ActionRecord{"ResizePool", "grow 1 -> 2", "failed", t0};
             p.last_error = ErrorRecord{"boom", "ServerBusy", false, t0, t0 + 30s};
@@ -44,8 +45,9 @@ StatusSnapshot RichSnapshot() {
         s.pools.push_back(std::move(p));
     }
     ImageVersionStatus v;
-    v.id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/galleries/x/images/i/"
-           "versions/1.0.0";
+    v.id =
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/galleries/x/images/i/"
+        "versions/1.0.0";
     v.provisioning_state = "Succeeded";
     v.aggregated_state = "InProgress";
     v.regions = {{"East US", 10, 1, "Replicating", 40}, {"West US", 1, 0, "Missing", 0}};
@@ -73,8 +75,9 @@ TEST(StatusRender, InvalidUtf8IsReplacedNotFatal) {
     s.config_error = std::string("bad \xC3\x28 byte \xFF and overlong \xE0\x80\x80 end");
     auto text = RenderStatus(s);
     auto j = nlohmann::json::parse(text);
-    EXPECT_EQ(j["configError"], "bad \xEF\xBF\xBD( byte \xEF\xBF\xBD and overlong "
-                                "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end");
+    EXPECT_EQ(j["configError"],
+              "bad \xEF\xBF\xBD( byte \xEF\xBF\xBD and overlong "
+              "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end");
 }
 
 }  // namespace
