@@ -355,6 +355,10 @@ def run_scenario(args, p_count, cycles, baseline_cycles):
     log(f"scenario P={p_count} A={args.accounts} I={images} in {workdir}")
     scenario.write_world(workdir, args.accounts, images, regions)
     world_file = os.path.join(workdir, "world.json")
+    if args.start_world:
+        # A world poolwarden converged before (--save-world): the "converge" figures are then
+        # those of a start on 10 000 existing pools, and the steady state is reached at once.
+        shutil.copyfile(args.start_world, world_file)
     sim = Sim(args.sim, workdir, world_file, args.time_scale)
     result = {"pools": p_count, "accounts": args.accounts, "images": images, "regions": regions,
               "target": {"reads": args.accounts * math.ceil(p_count / args.accounts / 1000)
@@ -367,8 +371,12 @@ def run_scenario(args, p_count, cycles, baseline_cycles):
         result["poolwarden"] = run_poolwarden(sim, args.poolwarden, workdir, metrics_port,
                                               cycles, args.converge_timeout)
         result["poolwarden"]["summary"] = summarize(result["poolwarden"])
+        result["poolwarden"]["startWorld"] = bool(args.start_world)
+        if args.save_world and not args.start_world:
+            with open(args.save_world, "w") as f:
+                json.dump(sim.admin("GET", "state"), f)
         if not args.no_baseline:
-            from_empty = p_count <= args.baseline_converge_max
+            from_empty = p_count <= args.baseline_converge_max and not args.start_world
             if from_empty:
                 with open(world_file) as f:
                     sim.admin("PUT", "world", json.load(f))
@@ -410,6 +418,8 @@ def markdown(results, meta):
             s = r[who]["summary"]
             conv = (f"{s['convergeWall']:.1f} | {s['convergeCalls']} ({s['convergeWrites']})"
                     if r[who].get("fromEmpty", True) else "not run | not run")
+            if r[who].get("startWorld"):
+                conv = "converged world | converged world"
             lines.append(
                 f"| {r['pools']} | {r['accounts']} | {r['images']} | {who} | {conv} | "
                 f"{fmt(s['cycleWall'], '.3f')} | {fmt(s['cycleCpu'], '.2f')} | "
@@ -526,6 +536,12 @@ def main():
     ap.add_argument("--baseline-converge-max", type=int, default=1000,
                     help="larger scenarios run the baseline on the world poolwarden converged "
                          "(its convergence from empty would take tens of minutes)")
+    ap.add_argument("--save-world", metavar="FILE",
+                    help="save the simulator's world once poolwarden converged (one scenario)")
+    ap.add_argument("--start-world", metavar="FILE",
+                    help="start from a world saved with --save-world instead of an empty one: "
+                         "steady-state figures in a minute; the converge columns then describe a "
+                         "start on the existing pools")
     ap.add_argument("--keep", action="store_true", help="keep the work directories")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other scenarios of an existing results.json")
