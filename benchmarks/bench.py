@@ -134,9 +134,23 @@ def Classify(path):
     return "arm other"
 
 
+def reset_peak_rss(pid):
+    """Resets VmHWM to the current RSS (Linux >= 4.0), so that a later read is the peak of
+    what came after."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
+def fetch(port, path):
+    """GETs an observability endpoint; returns (body bytes, wall seconds)."""
+    t0 = time.monotonic()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as r:
+        body = r.read()
+    return body, time.monotonic() - t0
+
+
 def scrape(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
-        text = r.read().decode()
+    text = fetch(port, "/metrics")[0].decode()
     vals = {}
     for line in text.splitlines():
         m = re.match(r"^(poolwarden_reconcile_cycle_duration_seconds_(?:sum|count))\s+(\S+)", line)
@@ -198,8 +212,13 @@ def run_poolwarden(sim, binary, workdir, metrics_port, cycles, converge_timeout)
             if rec.get("converged") == "true":
                 break
         converge = {"wall": time.monotonic() - t0, "cycles": n, **sim.calls()}
+        converge["peakRssKiB"] = memory_kib(d.proc.pid, "VmHWM")
         log(f"poolwarden converged in {converge['wall']:.1f}s, {n} cycles, "
-            f"{converge['reads']} reads, {converge['writes']} writes")
+            f"{converge['reads']} reads, {converge['writes']} writes, "
+            f"peak RSS {converge['peakRssKiB'] / 1024:.1f} MiB")
+        # The steady-state peak is measured on its own from here (VmHWM reset to the current
+        # RSS): K cycles plus a /metrics and a /status scrape.
+        reset_peak_rss(d.proc.pid)
         steady = []
         # One warm-up cycle (token buckets refill after convergence), then K measured cycles.
         # /metrics is scraped only before and after them (the exposition of 10 000 pools costs
@@ -226,6 +245,12 @@ def run_poolwarden(sim, binary, workdir, metrics_port, cycles, converge_timeout)
             c0, s0 = c1, s1
         time.sleep(0.3)
         m1 = scrape(metrics_port)
+        metrics_text, metrics_wall = fetch(metrics_port, "/metrics")
+        status_text, status_wall = fetch(metrics_port, "/status")
+        scrapes = {"metricsBytes": len(metrics_text), "metricsWall": metrics_wall,
+                   "statusBytes": len(status_text), "statusWall": status_wall}
+        log(f"scrapes: /metrics {len(metrics_text)} bytes in {metrics_wall:.3f}s, "
+            f"/status {len(status_text)} bytes in {status_wall:.3f}s")
         dc = m1["poolwarden_reconcile_cycle_duration_seconds_count"] - \
             m0["poolwarden_reconcile_cycle_duration_seconds_count"]
         ds = m1["poolwarden_reconcile_cycle_duration_seconds_sum"] - \
@@ -233,8 +258,9 @@ def run_poolwarden(sim, binary, workdir, metrics_port, cycles, converge_timeout)
         for s in steady:
             s["wall"] = ds / dc if dc else None
         log(f"poolwarden steady cycles: {ds / dc if dc else float('nan'):.3f}s wall (mean of {dc:g})")
-        return {"converge": converge, "steady": steady,
-                "peakRssKiB": memory_kib(d.proc.pid, "VmHWM"),
+        return {"converge": converge, "steady": steady, "scrapes": scrapes,
+                "peakRssKiB": max(converge["peakRssKiB"], memory_kib(d.proc.pid, "VmHWM")),
+                "steadyPeakRssKiB": memory_kib(d.proc.pid, "VmHWM"),
                 "rssKiB": memory_kib(d.proc.pid, "VmRSS")}
     finally:
         d.stop()
@@ -317,7 +343,9 @@ def summarize(run):
             "convergeWrites": run["converge"]["writes"],
             "cycleWall": median([s["wall"] for s in st]), "cycleCpu": median([s["cpu"] for s in st]),
             "cycleReads": max(s["reads"] for s in st), "cycleWrites": max(s["writes"] for s in st),
-            "peakRssMiB": run["peakRssKiB"] / 1024}
+            "peakRssMiB": run["peakRssKiB"] / 1024,
+            "convergePeakRssMiB": run["converge"].get("peakRssKiB", run["peakRssKiB"]) / 1024,
+            "steadyPeakRssMiB": run.get("steadyPeakRssKiB", run["peakRssKiB"]) / 1024}
 
 
 def run_scenario(args, p_count, cycles, baseline_cycles):
@@ -327,6 +355,10 @@ def run_scenario(args, p_count, cycles, baseline_cycles):
     log(f"scenario P={p_count} A={args.accounts} I={images} in {workdir}")
     scenario.write_world(workdir, args.accounts, images, regions)
     world_file = os.path.join(workdir, "world.json")
+    if args.start_world:
+        # A world poolwarden converged before (--save-world): the "converge" figures are then
+        # those of a start on 10 000 existing pools, and the steady state is reached at once.
+        shutil.copyfile(args.start_world, world_file)
     sim = Sim(args.sim, workdir, world_file, args.time_scale)
     result = {"pools": p_count, "accounts": args.accounts, "images": images, "regions": regions,
               "target": {"reads": args.accounts * math.ceil(p_count / args.accounts / 1000)
@@ -340,8 +372,12 @@ def run_scenario(args, p_count, cycles, baseline_cycles):
         result["poolwarden"] = run_poolwarden(sim, args.poolwarden, workdir, metrics_port,
                                               cycles, args.converge_timeout)
         result["poolwarden"]["summary"] = summarize(result["poolwarden"])
+        result["poolwarden"]["startWorld"] = bool(args.start_world)
+        if args.save_world and not args.start_world:
+            with open(args.save_world, "w") as f:
+                json.dump(sim.admin("GET", "state"), f)
         if not args.no_baseline:
-            from_empty = p_count <= args.baseline_converge_max
+            from_empty = p_count <= args.baseline_converge_max and not args.start_world
             if from_empty:
                 with open(world_file) as f:
                     sim.admin("PUT", "world", json.load(f))
@@ -360,6 +396,13 @@ def fmt(x, spec):
     return "-" if x is None else format(x, spec)
 
 
+def peak(run, s):
+    """Peak RSS cell: `converge / steady` when the steady phase was measured on its own."""
+    if "steadyPeakRssKiB" not in run or not run.get("fromEmpty", True):
+        return f"{s['peakRssMiB']:.1f}"
+    return f"{s['convergePeakRssMiB']:.1f} / {s['steadyPeakRssMiB']:.1f}"
+
+
 def ratio(a, b):
     return None if not a or b is None else b / a
 
@@ -367,7 +410,7 @@ def ratio(a, b):
 def markdown(results, meta):
     lines = [f"Benchmarks ({meta['date']}, {meta['host']}; {meta['note']})", "",
              "| P | A | I | who | converge wall s | converge calls (writes) | steady cycle wall s |"
-             " CPU s/cycle | reads/cycle | writes/cycle | peak RSS MiB |",
+             " CPU s/cycle | reads/cycle | writes/cycle | peak RSS MiB: converge / steady |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         for who in ("poolwarden", "baseline"):
@@ -376,10 +419,12 @@ def markdown(results, meta):
             s = r[who]["summary"]
             conv = (f"{s['convergeWall']:.1f} | {s['convergeCalls']} ({s['convergeWrites']})"
                     if r[who].get("fromEmpty", True) else "not run | not run")
+            if r[who].get("startWorld"):
+                conv = "converged world | converged world"
             lines.append(
                 f"| {r['pools']} | {r['accounts']} | {r['images']} | {who} | {conv} | "
                 f"{fmt(s['cycleWall'], '.3f')} | {fmt(s['cycleCpu'], '.2f')} | "
-                f"{s['cycleReads']} | {s['cycleWrites']} | {s['peakRssMiB']:.1f} |")
+                f"{s['cycleReads']} | {s['cycleWrites']} | {peak(r[who], s)} |")
     lines += ["", "| P | baseline/poolwarden cycle wall | baseline/poolwarden calls per cycle |"
                   " baseline/poolwarden CPU | read target (A*ceil(P/A/1000)+I) |",
               "|---|---|---|---|---|"]
@@ -391,6 +436,13 @@ def markdown(results, meta):
             f"| {r['pools']} | {fmt(ratio(a['cycleWall'], b['cycleWall']), '.1f')}x | "
             f"{fmt(ratio(a['cycleReads'] + a['cycleWrites'], b['cycleReads'] + b['cycleWrites']), '.1f')}x | "
             f"{fmt(ratio(a['cycleCpu'], b['cycleCpu']), '.1f')}x | {r['target']['reads']} |")
+    lines += ["", "Scrapes after the steady cycles (poolwarden):"]
+    for r in results:
+        sc = r["poolwarden"].get("scrapes")
+        if sc:
+            lines.append(f"- P={r['pools']}: /metrics {sc['metricsBytes'] / 1e6:.2f} MB in "
+                         f"{sc['metricsWall']:.3f} s, /status {sc['statusBytes'] / 1e6:.2f} MB in "
+                         f"{sc['statusWall']:.3f} s")
     lines += ["", "Targets:"]
     for r in results:
         s = r["poolwarden"]["summary"]
@@ -409,6 +461,11 @@ def markdown(results, meta):
         elif r["pools"] == 10000:
             checks = [("cycle < 3 s", s["cycleWall"] is not None and s["cycleWall"] < 3),
                       ("peak RSS < 150 MB", s["peakRssMiB"] * 1.048576 < 150),
+                      ("CPU per cycle <= 0.2 s",
+                       s["cycleCpu"] is not None and s["cycleCpu"] <= 0.2),
+                      ("steady peak RSS <= 48 MB", s["steadyPeakRssMiB"] * 1.048576 <= 48),
+                      ("convergence peak RSS <= 48 MB",
+                       s["convergePeakRssMiB"] * 1.048576 <= 48),
                       ("reads <= target", s["cycleReads"] <= r["target"]["reads"]),
                       ("0 writes", s["cycleWrites"] == 0)]
         if checks:
@@ -484,6 +541,12 @@ def main():
     ap.add_argument("--baseline-converge-max", type=int, default=1000,
                     help="larger scenarios run the baseline on the world poolwarden converged "
                          "(its convergence from empty would take tens of minutes)")
+    ap.add_argument("--save-world", metavar="FILE",
+                    help="save the simulator's world once poolwarden converged (one scenario)")
+    ap.add_argument("--start-world", metavar="FILE",
+                    help="start from a world saved with --save-world instead of an empty one: "
+                         "steady-state figures in a minute; the converge columns then describe a "
+                         "start on the existing pools")
     ap.add_argument("--keep", action="store_true", help="keep the work directories")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other scenarios of an existing results.json")

@@ -9,6 +9,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "app/config_state.hpp"
 #include "app/dir_watch.hpp"
@@ -81,6 +84,13 @@ std::chrono::milliseconds Interval(const Options& opt, const ConfigState& cfg) {
 }  // namespace
 
 int Run(const Options& opt) {
+#if defined(__GLIBC__)
+    // Buffers from 256 KiB up (pool-list pages, the /metrics and /status text) are mapped for
+    // each use and given back when freed. By default glibc raises this threshold to the size
+    // of the largest buffer freed, after which such buffers stay in the heap and the RSS with
+    // them.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
     auto loaded = ConfigState::Load(opt.config);
     if (!loaded) {
         for (const auto& e : loaded.error()) fmt::print(stderr, "{}\n", e.str());

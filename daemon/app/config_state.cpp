@@ -54,6 +54,9 @@ model::DesiredState ConfigState::desired() const {
     d.accounts = daemon_.accounts;
     d.policy = daemon_.policy;
     std::set<std::string> ids;
+    std::size_t count = 0;
+    for (const auto& [name, st] : files_) count += st.good.size();
+    d.pools.reserve(count);  // no copies of every spec on growth (PoolSpec's move may throw)
     for (const auto& [name, st] : files_) {
         if (!st.errors.empty()) continue;
         for (const auto& p : st.good) {

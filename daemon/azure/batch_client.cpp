@@ -99,11 +99,10 @@ net::awaitable<Result<std::vector<model::ObservedPool>>> BatchClient::list_pools
         auto result =
             co_await transport_.call(Make(verb::get, next), options("list_pools", endpoint, true));
         if (!result) co_return pw::Err{std::move(result).error()};
-        auto decoded = codec::DecodePoolList(result->response.body);
-        if (!decoded) co_return pw::Err{DecodeError("GET /pools: " + decoded.error(), 200)};
-        for (auto& pool : decoded->pools) pools.push_back(std::move(pool));
-        if (!decoded->next_link || decoded->next_link->empty()) co_return pools;
-        next = *decoded->next_link;
+        auto link = codec::AppendPoolList(result->response.body, pools);
+        if (!link) co_return pw::Err{DecodeError("GET /pools: " + link.error(), 200)};
+        if (link->empty()) co_return pools;
+        next = std::move(*link);
         // The bearer token goes only to the account's own origin.
         if (OriginOf(next) != origin)
             co_return pw::Err{DecodeError(

@@ -5,6 +5,7 @@
 #include <climits>
 #include <nlohmann/json.hpp>
 
+#include "codec/json_text.hpp"
 #include "model/duration.hpp"
 #include "model/resource_id.hpp"
 
@@ -145,23 +146,14 @@ bool IEquals(std::string_view a, std::string_view b) {
 }
 
 std::optional<Json> Parse(std::string_view body, std::string& error) {
-    auto first = body.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-        error = "empty body, expected JSON";
-        return std::nullopt;
-    }
-    if (body[first] == '<') {
-        error = "body is not JSON (looks like HTML or XML)";
+    if (auto why = detail::NotJson(body)) {
+        error = std::move(*why);
         return std::nullopt;
     }
     try {
         return Json::parse(body);
     } catch (const Json::exception& e) {
-        std::string what = e.what();
-        if (auto close = what.find("] ");
-            what.rfind("[json.exception", 0) == 0 && close != what.npos)
-            what = what.substr(close + 2);
-        error = "invalid JSON: " + what;
+        error = detail::InvalidJson(e.what());
         return std::nullopt;
     }
 }
@@ -406,7 +398,7 @@ Decoded<model::ObservedPool> DecodePool(std::string_view body) {
                                     [](Reader& r, const Json& j) { return ReadPool(r, j, ""); });
 }
 
-Decoded<PoolPage> DecodePoolList(std::string_view body) {
+Decoded<PoolPage> detail::DecodePoolListDocument(std::string_view body) {
     return Run<PoolPage>(body, [](Reader& r, const Json& j) {
         PoolPage page;
         if (!r.IsObject(j, "")) return page;

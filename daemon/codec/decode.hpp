@@ -90,8 +90,16 @@ struct AadErrorJson {
 
 /// A CloudPool (GET /pools/{id}). Requires `id`; other members default as in ObservedPool.
 Decoded<model::ObservedPool> DecodePool(std::string_view body);
-/// A CloudPoolListResult page (`value` required, `odata.nextLink` optional).
+/// A CloudPoolListResult page (`value` required, `odata.nextLink` optional), decoded as a
+/// stream (see AppendPoolList).
 Decoded<PoolPage> DecodePoolList(std::string_view body);
+/// Decodes a CloudPoolListResult page as a stream of parse events (nlohmann's SAX interface)
+/// straight into `pools`, without building a JSON document: a page of 1 000 pools costs its
+/// pools, not a tree of every member. Appends the page's pools and returns `odata.nextLink`
+/// ("" when none). Results and errors are those of reading the page as a document (the first
+/// problem in the order members are read, a syntax error anywhere first); on error `pools` is
+/// left as it was.
+Decoded<std::string> AppendPoolList(std::string_view body, std::vector<model::ObservedPool>& pools);
 /// A GalleryImageVersion (ARM GET `?$expand=ReplicationStatus`). Requires `location`.
 /// A target region without `regionalReplicaCount` gets the version's `replicaCount` (else 1).
 Decoded<model::ObservedImageVersion> DecodeImageVersion(std::string_view body);
@@ -115,5 +123,11 @@ Decoded<AadErrorJson> DecodeAadError(std::string_view body);
 /// definition id>": GalleryImage}}`. Map keys become model::ResourceKey()s; a version or image
 /// body without `id` takes its key as id. All three top-level members are optional.
 Decoded<model::ObservedState> DecodeSnapshot(std::string_view body);
+
+namespace detail {
+/// DecodePoolList through a whole JSON document: the reference the streaming decoder is
+/// tested against (unit tests and the fuzzer).
+Decoded<PoolPage> DecodePoolListDocument(std::string_view body);
+}  // namespace detail
 
 }  // namespace pw::codec

@@ -14,6 +14,7 @@ namespace pw::model {
 struct ResizeError {
     std::string code;
     std::string message;
+    friend bool operator==(const ResizeError&, const ResizeError&) = default;
 };
 
 /// A Batch pool as `GET /pools` returns it (the fields poolwarden reads).
@@ -39,6 +40,7 @@ struct ObservedPool {
     int task_slots_per_node = 1;
     std::optional<StartTask> start_task;
     std::map<std::string, std::string> metadata;
+    friend bool operator==(const ObservedPool&, const ObservedPool&) = default;
 };
 
 /// A Batch account's observation. `pools` is complete: a pool missing from it does not exist.

@@ -327,13 +327,15 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
     cs.converged = report.converged();
     cs.requeue_after = report.requeue_after;
 
-    status_.update([&](StatusSnapshot& s) {
-        s.updated = now;
-        s.last_cycle = cs;
-        s.pools = std::move(next.pools);
-        s.image_versions = std::move(next.image_versions);
-        s.accounts = std::move(next.accounts);
-        s.findings = report.plan.findings;
+    next.updated = now;
+    next.last_cycle = cs;
+    next.findings = report.plan.findings;
+    // The previous snapshot is not copied (at 10 000 pools that was a copy of every pool's
+    // status per cycle): only the config files' state is carried over.
+    prev.reset();
+    status_.replace(std::move(next), [](const StatusSnapshot& current, StatusSnapshot& out) {
+        out.config_files = current.config_files;
+        out.config_error = current.config_error;
     });
 }
 

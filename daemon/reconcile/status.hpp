@@ -142,6 +142,11 @@ class StatusStore {
     std::shared_ptr<const StatusSnapshot> get() const;
     /// Copies the current snapshot, applies `fn` and publishes the result atomically.
     void update(const std::function<void(StatusSnapshot&)>& fn);
+    /// Publishes `next` atomically after `keep(current, next)` took what it keeps of the
+    /// current snapshot (nothing else of it is copied: a cycle's pools are built anew).
+    void replace(
+        StatusSnapshot next,
+        const std::function<void(const StatusSnapshot& current, StatusSnapshot& next)>& keep);
 
   private:
     mutable std::mutex mutex_;
@@ -150,5 +155,11 @@ class StatusStore {
 
 /// The `/status` JSON document (RFC 3339 UTC times; absent values left out).
 nlohmann::json ToJson(const StatusSnapshot& snapshot);
+
+/// The `/status` body: ToJson(snapshot).dump(2) and a newline, written as text pool by pool
+/// without building the document (at 10 000 pools the document is several times the size of
+/// its text). Invalid UTF-8 in a string is written as U+FFFD instead of failing the answer.
+/// `size_hint` reserves the text's expected size (e.g. the previous answer's).
+std::string RenderStatus(const StatusSnapshot& snapshot, std::size_t size_hint = 0);
 
 }  // namespace pw::reconcile

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/system/system_error.hpp>
-#include <nlohmann/json.hpp>
 
 #include "log/log.hpp"
 #include "version.hpp"
@@ -88,7 +87,11 @@ Sources Observability::sources(const reconcile::StatusStore& status) {
         UpdateMetrics(*status.get(), metrics_);
         return metrics_.serialize();
     };
-    s.status = [&status] { return reconcile::ToJson(*status.get()).dump(2) + "\n"; };
+    s.status = [&status, last = std::make_shared<std::size_t>(0)] {
+        auto text = reconcile::RenderStatus(*status.get(), *last + *last / 8);
+        *last = text.size();
+        return text;
+    };
     s.health.started = started_;
     s.health.interval = interval_;
     s.health.last_cycle = [this]() -> std::optional<SteadyTime> {

@@ -1,0 +1,84 @@
+// RenderStatus (the /status body written as text) against the JSON document it replaced.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "reconcile/status.hpp"
+
+namespace pw::reconcile {
+namespace {
+
+using namespace std::chrono_literals;
+
+StatusSnapshot RichSnapshot() {
+    const TimePoint t0{std::chrono::sys_days{std::chrono::year{2026} / 12 / 6}};
+    StatusSnapshot s;
+    s.updated = t0 + 3661s;
+    s.last_cycle = CycleSummary{18446744073709551615ull, t0, t0 + 2s, 3, 2, 1, false, 15s};
+    for (int i = 0; i < 3; ++i) {
+        PoolStatus p;
+        p.id = "render-" + std::to_string(i);
+        p.account = "eus";
+        if (i != 1) p.source_file = "pools.d/render.yaml";
+        p.conditions = {
+            {"Ready", i == 0, "Converged", "4 nodes", t0},
+            {"Progressing", false, "Stable", "", t0 + 1s},
+            {"Degraded", i == 2, "RetryingAfterError",
+             "quote \" backslash \\ tab\t newline\n bell\x07 del\x7f caf\xC3\xA9 \xF0\x9F\x98\x80",
+             t0 + 2s}};
+        if (i == 2) {
+            p.last_action = ActionRecord{"ResizePool", "grow 1 -> 2", "failed", t0};
+            p.last_error = ErrorRecord{"boom", "ServerBusy", false, t0, t0 + 30s};
+            p.findings.push_back(
+                {model::Severity::Warning, "ReplicaCapReached", "eus", p.id, "/sub/x", "capped"});
+            p.findings.push_back({model::Severity::Error, "NotOwned", "", p.id, "", "not ours"});
+            p.resize_errors = {{"AllocationFailed", 2}, {"AccountCoreQuotaReached", 1}};
+        }
+        if (i != 1) {
+            p.target_nodes = 4;
+            p.current_nodes = 3;
+            p.allocation_state = "resizing";
+            p.observed_target = PoolStatus::NodeCounts{3, 1};
+            p.observed_current = PoolStatus::NodeCounts{2, 1};
+        }
+        if (i == 0) p.desired_nodes = PoolStatus::NodeCounts{4, 0};
+        s.pools.push_back(std::move(p));
+    }
+    ImageVersionStatus v;
+    v.id =
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/galleries/x/images/i/"
+        "versions/1.0.0";
+    v.provisioning_state = "Succeeded";
+    v.aggregated_state = "InProgress";
+    v.regions = {{"East US", 10, 1, "Replicating", 40}, {"West US", 1, 0, "Missing", 0}};
+    v.last_error = ErrorRecord{"nope", "", true, t0, std::nullopt};
+    s.image_versions.push_back(v);
+    s.image_versions.push_back(ImageVersionStatus{"/v/2", "", "", {}, std::nullopt, std::nullopt});
+    s.accounts = {{"eus", true, "", "eastus", 2}, {"wus", false, "pool list: Timeout", "", 0}};
+    s.config_files = {{"poolwarden.yaml", true, false, {}},
+                      {"pools.d/bad.yaml", false, true, {"bad.yaml:3:1: x: y", "second"}}};
+    s.config_error = "poolwarden.yaml:1:1: listen: bad";
+    return s;
+}
+
+TEST(StatusRender, SameTextAsTheJsonDocument) {
+    const auto s = RichSnapshot();
+    EXPECT_EQ(RenderStatus(s), ToJson(s).dump(2) + "\n");
+    EXPECT_EQ(RenderStatus(StatusSnapshot{}), ToJson(StatusSnapshot{}).dump(2) + "\n");
+    StatusSnapshot bare;
+    bare.pools.push_back(PoolStatus{});
+    EXPECT_EQ(RenderStatus(bare, 1 << 20), ToJson(bare).dump(2) + "\n");
+}
+
+TEST(StatusRender, InvalidUtf8IsReplacedNotFatal) {
+    StatusSnapshot s;
+    s.config_error = std::string("bad \xC3\x28 byte \xFF and overlong \xE0\x80\x80 end");
+    auto text = RenderStatus(s);
+    auto j = nlohmann::json::parse(text);
+    EXPECT_EQ(j["configError"],
+              "bad \xEF\xBF\xBD( byte \xEF\xBF\xBD and overlong "
+              "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end");
+}
+
+}  // namespace
+}  // namespace pw::reconcile
