@@ -1,29 +1,44 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for FUZZ_SECONDS (default
-# 30) starting from the committed seed corpus in tests/fuzz/corpus/<name>. Any crash fails the
-# run and leaves its input in build/fuzz/crashes/: turn it into a regression test.
-# Usage: scripts/fuzz.sh [target...]
+# Builds the libFuzzer targets (preset fuzz: clang, ASan+UBSan, -O1) and runs each for
+# FUZZ_SECONDS (default 30) from the committed seed corpus in tests/fuzz/corpus/<name>, as many
+# targets at once as there are cores. Any crash fails the run and leaves its input in
+# build/fuzz/crashes/: turn it into a regression test.
+# Usage: scripts/fuzz.sh [--no-build] [target...]   (--no-build: the targets are built already)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-30}"
+build=1
+if [ "${1:-}" = "--no-build" ]; then build=0; shift; fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(duration resource_id codec config http_response)
-cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-      -DPW_FUZZ=ON -DPW_BUILD_TESTS=OFF >/dev/null
-cmake --build build/fuzz --target "${targets[@]/#/fuzz_}" -- -j"$(nproc)"
+if [ "$build" = 1 ]; then
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz --target "${targets[@]/#/fuzz_}" -- -j"$(nproc)"
+fi
+dir=build/fuzz/tests/fuzz
 mkdir -p build/fuzz/crashes
-status=0
-for t in "${targets[@]}"; do
+
+run_one() {
+  local t="$1" work
   work=$(mktemp -d)
   cp -r "tests/fuzz/corpus/$t/." "$work/"
-  echo "== fuzz_$t for ${seconds}s"
-  if ! build/fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if ! "$dir/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix=build/fuzz/crashes/"$t"- -print_final_stats=1 "$work" \
-        > "build/fuzz/$t.log" 2>&1; then
-    echo "FAIL: fuzz_$t crashed"; tail -40 "build/fuzz/$t.log"; status=1
-  else
-    grep -E 'stat::number_of_executed_runs|cov:' "build/fuzz/$t.log" | tail -2
+        > "$dir/fuzz_$t.log" 2>&1; then
+    echo "FAIL: fuzz_$t crashed"; tail -40 "$dir/fuzz_$t.log"; rm -rf "$work"; return 1
   fi
+  echo "== fuzz_$t ${seconds}s:" \
+       "$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/fuzz_$t.log") runs," \
+       "$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/fuzz_$t.log")/s," \
+       "$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$dir/fuzz_$t.log" | tail -1)"
   rm -rf "$work"
+}
+
+pids=()
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 0.2; done
+  run_one "$t" & pids+=($!)
 done
+status=0
+for p in "${pids[@]}"; do wait "$p" || status=1; done
 exit $status

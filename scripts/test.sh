@@ -1,15 +1,38 @@
 #!/usr/bin/env bash
 # README command (2), and what CI runs: installs what the build and the tests need, checks
 # formatting, builds everything with warnings as errors and runs every test (ctest), fuzzes
-# each libFuzzer target briefly, then rebuilds the unit and component tests under ASan+UBSan,
-# and the multi-threaded ones under TSan, and runs them again. Any failure or sanitizer report
-# fails the run.
+# each libFuzzer target briefly, then runs the unit and component tests again under
+# ASan+UBSan, and the multi-threaded ones under TSan. Any failure or sanitizer report fails the
+# run.
+# The fuzz, ASan and TSan builds are compiled while ctest runs, at the idle scheduling class
+# (SCHED_IDLE: they only get CPU time the tests leave unused, so test timing is as on an idle
+# machine); the fuzz targets run side by side, one per core. Each phase prints its wall time
+# and the CPU time (user+sys) of the commands it ran.
 # Usage: scripts/test.sh [ctest args for the main run...]
 # Environment: PW_SKIP_FUZZ=1, PW_SKIP_SANITIZERS=1, FUZZ_SECONDS (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
-phase() { echo; echo "== $* ($(date +%T))"; }
+
+# Wall and CPU time per phase: CPU is the user+sys time of this shell's waited-for children
+# (/proc/<pid>/stat fields 16 and 17, in clock ticks).
+tick="$(getconf CLK_TCK)"
+cpu_ticks() { local s; read -r s < /proc/$$/stat; s=${s##*) }; set -- $s; echo $(( ${14} + ${15} )); }
+phase_name=""; phase_t0=$SECONDS; phase_c0=$(cpu_ticks); run_t0=$SECONDS
+phase_end() {
+  [ -n "$phase_name" ] || return 0
+  local c; c=$(cpu_ticks)
+  printf -- '-- %s: %d s wall, %d s CPU\n' "$phase_name" $(( SECONDS - phase_t0 )) \
+    $(( (c - phase_c0) / tick ))
+}
+phase() {
+  phase_end
+  phase_name="$*"; phase_t0=$SECONDS; phase_c0=$(cpu_ticks)
+  echo; echo "== $* ($(date +%T))"
+}
+
+bg_build=""
+trap '[ -z "$bg_build" ] || kill -- -"$bg_build" 2>/dev/null || true' EXIT
 
 phase "install dependencies"
 scripts/install-deps.sh
@@ -21,12 +44,59 @@ phase "configure and build (preset ci)"
 cmake --preset ci >/dev/null
 cmake --build --preset ci -- -j"${jobs}"
 
+fuzz_targets=()
+san_targets=()
+threaded=()
+if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
+  fuzz_targets=(duration resource_id codec config http_response)
+  cmake --preset fuzz >/dev/null
+fi
+if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
+  # ASan+UBSan: every unit and component test, from the executables the ci build registered,
+  # and the daemon itself shut down during a stalled write (e2e shutdown_test).
+  mapfile -t asan_tests < <(ctest --test-dir build/ci -N -L 'unit|component' --show-only=json-v1 |
+    /usr/bin/python3 -c 'import json, os, sys
+print("\n".join(sorted({os.path.basename(t["command"][0])
+                        for t in json.load(sys.stdin)["tests"] if t.get("command")})))')
+  san_targets+=("${asan_tests[@]}" poolwarden-sim poolwarden shutdown_test)
+  # TSan: the test executables that run code on more than one thread (pw_add_gtest THREADS:
+  # HTTP servers on a thread of their own). The daemon runs one io_context on one thread; the
+  # single-threaded tests cannot show TSan a race.
+  cmake --preset tsan >/dev/null
+  mapfile -t threaded < build/tsan/threaded-tests.txt
+fi
+if [ ${#san_targets[@]} -gt 0 ] || [ ${#fuzz_targets[@]} -gt 0 ]; then
+  log=build/sanitizer-build.log
+  set -m
+  ( exec > "$log" 2>&1
+    if [ ${#fuzz_targets[@]} -gt 0 ]; then
+      chrt --idle 0 cmake --build --preset fuzz --target "${fuzz_targets[@]/#/fuzz_}" -- -j"${jobs}"
+    fi
+    if [ ${#san_targets[@]} -gt 0 ]; then
+      cmake --preset asan >/dev/null
+      chrt --idle 0 cmake --build --preset asan --target "${san_targets[@]}" -- -j"${jobs}"
+    fi
+    if [ ${#threaded[@]} -gt 0 ]; then
+      chrt --idle 0 cmake --build --preset tsan --target "${threaded[@]##*/}" -- -j"${jobs}"
+    fi ) &
+  bg_build=$!
+  set +m
+  echo "sanitizer and fuzz builds started in the background (SCHED_IDLE, log: $log)"
+fi
+
 phase "tests (preset ci)"
 ctest --preset ci -j"${jobs}" --timeout 900 "$@"
 
+if [ -n "$bg_build" ]; then
+  phase "sanitizer and fuzz builds: the rest after the tests (log: build/sanitizer-build.log)"
+  if ! wait "$bg_build"; then bg_build=""; tail -60 build/sanitizer-build.log; exit 1; fi
+  bg_build=""
+  echo "built in $(( SECONDS - run_t0 )) s since the start"
+fi
+
 if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
-  phase "fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target)"
-  FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh
+  phase "fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target, ${jobs} at a time)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh --no-build "${fuzz_targets[@]}"
 fi
 
 if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
@@ -34,29 +104,16 @@ if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
-  # ASan+UBSan: every unit and component test, from the executables the ci build registered,
-  # and the daemon itself shut down during a stalled write (e2e shutdown_test).
-  mapfile -t targets < <(ctest --test-dir build/ci -N -L 'unit|component' --show-only=json-v1 |
-    /usr/bin/python3 -c 'import json, os, sys
-print("\n".join(sorted({os.path.basename(t["command"][0])
-                        for t in json.load(sys.stdin)["tests"] if t.get("command")})))')
-  targets+=(poolwarden-sim poolwarden shutdown_test)
   phase "unit and component tests under asan"
-  cmake --preset asan >/dev/null
-  cmake --build --preset asan --target "${targets[@]}" -- -j"${jobs}"
   ctest --preset asan -L 'unit|component' -j"${jobs}" --timeout 900
   ctest --preset asan -R '^E2EShutdown\.' --timeout 300
 
-  # TSan: the test executables that run code on more than one thread (pw_add_gtest THREADS:
-  # HTTP servers on a thread of their own). The daemon runs one io_context on one thread; the
-  # single-threaded tests cannot show TSan a race.
   phase "multi-threaded tests under tsan"
-  cmake --preset tsan >/dev/null
-  mapfile -t threaded < build/tsan/threaded-tests.txt
-  cmake --build --preset tsan --target "${threaded[@]##*/}" -- -j"${jobs}"
   for t in "${threaded[@]}"; do
     echo "-- ${t##*/}"
     "$t" --gtest_brief=1
   done
 fi
 phase "done"
+phase_end
+echo "total: $(( SECONDS - run_t0 )) s"
