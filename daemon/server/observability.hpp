@@ -72,12 +72,11 @@ class Observability {
     Sources sources(const reconcile::StatusStore& status);
 
   private:
-    std::string listen_;
-    std::size_t max_connections_;
     /// Binds and starts a server for `listen` on executor_, serving sources_.
     Result<std::unique_ptr<http::Server>, std::string> bind(const std::string& listen);
 
-    std::string listen_;  ///< The address in force.
+    std::string listen_;           ///< The address in force.
+    std::size_t max_connections_;  ///< The connection cap in force.
     std::function<std::chrono::milliseconds()> interval_;
     metrics::Metrics metrics_;
     MetricsObserver observer_;
