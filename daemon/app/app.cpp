@@ -249,7 +249,8 @@ int Run(const Options& opt) {
             applied.emplace_back("clients (auth, cloud, tls)");
         }
         if (d.listen != cfg.daemon().listen) {
-            if (auto port = obs.rebind(d.listen, d.listen_max_connections); !port) return cannot_apply(port.error());
+            if (auto port = obs.rebind(d.listen, d.listen_max_connections); !port)
+                return cannot_apply(port.error());
             applied.push_back("listen " + d.listen);
         }
         if (d.reconcile.concurrency != cfg.daemon().reconcile.concurrency)
