@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -88,20 +89,25 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     // Never plan on partial data: pools whose account or image could not be read are left
     // out, and then no replica count may be lowered either (their share would be missing):
     // the planner then keeps every region's count in every action's list.
-    model::DesiredState usable = desired;
-    usable.pools.clear();
-    for (const auto& pool : desired.pools) {
-        if (!obs.account_complete(pool.account) || obs.failed_versions.count(pool.image.key()) ||
-            obs.failed_images.count(model::ResourceKey(pool.image.image_definition_id()))) {
-            report.incomplete = true;
-            continue;
-        }
-        usable.pools.push_back(pool);
-    }
+    // A complete observation plans on the desired state itself (no copy of every spec).
+    const auto unusable = [&](const model::PoolSpec& pool) {
+        return !obs.account_complete(pool.account) || obs.failed_versions.count(pool.image.key()) ||
+               obs.failed_images.count(model::ResourceKey(pool.image.image_definition_id()));
+    };
     for (const auto& [name, health] : obs.accounts)
         if (!health.complete) report.incomplete = true;
-
-    if (report.incomplete) usable.policy.lower_replicas = false;
+    if (!report.incomplete)
+        report.incomplete = std::any_of(desired.pools.begin(), desired.pools.end(), unusable);
+    std::optional<model::DesiredState> filtered;
+    if (report.incomplete) {
+        filtered.emplace();
+        filtered->accounts = desired.accounts;
+        filtered->policy = desired.policy;
+        filtered->policy.lower_replicas = false;
+        for (const auto& pool : desired.pools)
+            if (!unusable(pool)) filtered->pools.push_back(pool);
+    }
+    const model::DesiredState& usable = filtered ? *filtered : desired;
     report.plan = plan_(usable, obs.state, now);
 
     // Resize errors of steady pools: shown as findings; AllocationTimedout is retried with
