@@ -83,7 +83,6 @@ asio::awaitable<Observation> Observer::observe(const model::DesiredState& desire
             co_await observe_version(id, out);
         });
     }
-    std::erase_if(accounts_, [&](const auto& a) { return !desired.find_account(a.first); });
     std::erase_if(images_, [&](const auto& i) { return definitions.count(i.first) == 0; });
     for (const auto& [key, def] : definitions) {
         tasks.push_back([this, &def = def, now, &out]() -> asio::awaitable<void> {
