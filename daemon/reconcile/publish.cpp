@@ -150,6 +150,7 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
 
     for (const auto& spec : desired.pools) {
         PoolStatus ps;
+        ps.conditions.reserve(3);  // Degraded, Progressing, Ready: no regrowth per pool
         ps.id = spec.id;
         ps.account = spec.account;
         ps.source_file = spec.source_file;

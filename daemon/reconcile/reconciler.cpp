@@ -118,7 +118,10 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
         if (!p || p->allocation_state != "steady") continue;
         auto key = PoolKey(spec.account, spec.id);
         if (p->resize_errors.empty()) {
-            if (!read_only) items_[key].alloc_timeout_etag.clear();
+            // Only an existing record has anything to clear: creating one per steady pool
+            // cost an Item for each of them at every cycle.
+            if (auto it = items_.find(key); !read_only && it != items_.end())
+                it->second.alloc_timeout_etag.clear();
             continue;
         }
         // The planner reports resize errors as findings; here AllocationTimedout is retried
@@ -331,9 +334,18 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
     if (report.plan.requeue_after) requeue(*report.plan.requeue_after);
     if (report.waiting) requeue(options_.wait_requeue);
     if (report.writes > report.failed) requeue(options_.wait_requeue);
-    const PoolIndex pools(report.observation.state);
-    for (const auto& spec : desired.pools) {
-        const auto* p = pools.find(spec.account, spec.id);
+    // The index is only needed when some observed pool is moving (not so in a steady state).
+    const auto moving = [](const model::ObservedPool& p) {
+        return p.allocation_state != "steady" || p.state == "deleting";
+    };
+    bool any_moving = false;
+    for (const auto& [name, account] : report.observation.state.accounts)
+        any_moving = any_moving || std::any_of(account.pools.begin(), account.pools.end(), moving);
+    std::optional<PoolIndex> pools;
+    if (any_moving) pools.emplace(report.observation.state);
+    for (std::size_t i = 0; any_moving && i < desired.pools.size(); ++i) {
+        const auto& spec = desired.pools[i];
+        const auto* p = pools->find(spec.account, spec.id);
         if (p && (p->allocation_state != "steady" || p->state == "deleting")) {
             report.waiting = true;
             requeue(options_.wait_requeue);
