@@ -161,9 +161,9 @@ int Run(const Options& opt) {
             ctx,
             [&]() -> asio::awaitable<void> {
                 auto now = std::chrono::system_clock::now();
-                const model::DesiredState desired = cfg.desired();
+                const auto desired = cfg.desired();
                 if (opt.mode == Mode::PlanLive) {
-                    auto r = co_await rec.plan_once(desired, now);
+                    auto r = co_await rec.plan_once(*desired, now);
                     for (const auto& [name, h] : r.observation.accounts)
                         if (!h.complete)
                             fmt::print(stderr,
@@ -173,7 +173,7 @@ int Run(const Options& opt) {
                     if (opt.print_plan) opt.print_plan(r.plan);
                     exit_code = r.ok() && !cfg.has_file_errors() ? 0 : 2;
                 } else {
-                    auto r = co_await rec.reconcile_once(desired, now, &stop);
+                    auto r = co_await rec.reconcile_once(*desired, now, &stop);
                     if (opt.on_cycle) opt.on_cycle(r, status);
                     exit_code = r.ok() && !cfg.has_file_errors() ? 0 : 2;
                     fmt::print("{}: {} action(s), {} write(s), {} failed{}{}\n",
@@ -215,6 +215,9 @@ int Run(const Options& opt) {
         service.progress();
         service.cycle_finished(
             StatusLine(*status.get(), std::chrono::duration<double>(r.duration).count()));
+        // The pass's observation, plan and previous status are freed by now: give the free
+        // heap pages back, so that the steady state's RSS is what the daemon holds.
+        malloc_trim(0);
     });
 
     DirWatcher watcher(ctx.get_executor(), cfg.daemon().pools_dir);
@@ -265,7 +268,7 @@ int Run(const Options& opt) {
         for (const auto& a : applied) changes += (changes.empty() ? "" : ", ") + a;
         log::Write(spdlog::level::info, "configuration reloaded",
                    {{"trigger", why},
-                    {"pools", std::to_string(cfg.desired().pools.size())},
+                    {"pools", std::to_string(cfg.desired()->pools.size())},
                     {"applied", changes.empty() ? "files" : "files, " + changes}});
         LogFileErrors(cfg);
         PublishConfig(status, cfg, "");
@@ -309,7 +312,7 @@ int Run(const Options& opt) {
     asio::co_spawn(ctx, watcher.run([&] { reload("poolsDir changed"); }), asio::detached);
     log::Write(spdlog::level::info, "poolwarden running",
                {{"config", opt.config.string()},
-                {"pools", std::to_string(cfg.desired().pools.size())},
+                {"pools", std::to_string(cfg.desired()->pools.size())},
                 {"accounts", std::to_string(cfg.daemon().accounts.size())}});
     asio::co_spawn(ctx, loop.run(), [&](std::exception_ptr e) {
         log::Write(spdlog::level::info, "stopped");

@@ -47,10 +47,12 @@ void ConfigState::absorb(config::LoadedConfig loaded) {
         }
     }
     files_ = std::move(next);
+    desired_ = build_desired();
 }
 
-model::DesiredState ConfigState::desired() const {
-    model::DesiredState d;
+std::shared_ptr<const model::DesiredState> ConfigState::build_desired() const {
+    auto state = std::make_shared<model::DesiredState>();
+    auto& d = *state;
     d.accounts = daemon_.accounts;
     d.policy = daemon_.policy;
     std::set<std::string> ids;
@@ -74,7 +76,7 @@ model::DesiredState ConfigState::desired() const {
             d.pools.push_back(p);
         }
     }
-    return d;
+    return state;
 }
 
 std::vector<reconcile::ConfigFileStatus> ConfigState::files() const {

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,9 @@ class ConfigState {
     void commit(config::LoadedConfig loaded);
 
     /// Accounts, policy and the pools in force (fresh valid files, then last-good versions of
-    /// broken files whose pool ids no valid file now declares).
-    model::DesiredState desired() const;
+    /// broken files whose pool ids no valid file now declares). Built once per load or commit
+    /// and shared: a pass keeps the state it started with while a reload installs a new one.
+    std::shared_ptr<const model::DesiredState> desired() const { return desired_; }
     const config::DaemonConfig& daemon() const { return daemon_; }
     /// Per pool file: valid, or broken (using its last good version or not) with its errors.
     std::vector<reconcile::ConfigFileStatus> files() const;
@@ -49,10 +51,13 @@ class ConfigState {
         std::vector<config::ConfigError> errors;
     };
     void absorb(config::LoadedConfig loaded);
+    std::shared_ptr<const model::DesiredState> build_desired() const;
 
     std::filesystem::path path_;
     config::DaemonConfig daemon_;
     std::map<std::string, FileState> files_;
+    std::shared_ptr<const model::DesiredState> desired_ =
+        std::make_shared<const model::DesiredState>();
 };
 
 }  // namespace pw::app

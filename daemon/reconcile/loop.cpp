@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <stdexcept>
 
 #include "log/log.hpp"
 
@@ -44,10 +45,12 @@ asio::awaitable<void> Loop::run() {
         observe::Watch watch;
         in_pass_ = true;
         try {
-            // A named copy: the desired state must outlive every suspension of the pass.
-            const model::DesiredState desired = desired_();
+            // Held for the whole pass: it must outlive every suspension, whatever a reload
+            // installs meanwhile.
+            const std::shared_ptr<const model::DesiredState> desired = desired_();
+            if (!desired) throw std::logic_error("no desired state");
             auto report = co_await reconciler_.reconcile_once(
-                desired, std::chrono::system_clock::now(), &stop_);
+                *desired, std::chrono::system_clock::now(), &stop_);
             requeue = report.requeue_after;
             watch = report.watch;
             if (on_cycle_) on_cycle_(report);

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 
@@ -28,7 +29,8 @@ class Loop {
         double jitter = 0.1;
         std::chrono::milliseconds watch_interval{5000};
     };
-    using DesiredFn = std::function<model::DesiredState()>;
+    /// The desired state for a pass, shared and immutable (the loop holds it for the pass).
+    using DesiredFn = std::function<std::shared_ptr<const model::DesiredState>()>;
     using CycleFn = std::function<void(const CycleReport&)>;
 
     Loop(Reconciler& reconciler, DesiredFn desired, Options options,

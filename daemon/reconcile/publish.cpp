@@ -51,16 +51,26 @@ std::string ConditionText(const PoolStatus& p, std::string_view type) {
     return std::string(c->status ? "True" : "False") + "/" + c->reason;
 }
 
-// One line whenever a pool's conditions or node counts change (not every cycle).
+bool SameCondition(const PoolStatus& a, const PoolStatus& b, std::string_view type) {
+    const auto* x = a.condition(type);
+    const auto* y = b.condition(type);
+    if (!x || !y) return x == y;
+    return x->status == y->status && x->reason == y->reason;
+}
+
+// One line whenever a pool's conditions or node counts change (not every cycle). The
+// comparison builds no strings: it runs for every pool at every cycle.
 void LogPoolChange(const PoolStatus* before, const PoolStatus& now) {
     auto nodes = [](const PoolStatus& p) {
         if (!p.current_nodes) return std::string("-");
         return fmt::format("{}/{}", *p.current_nodes, *p.target_nodes);
     };
-    if (before && nodes(*before) == nodes(now) &&
-        ConditionText(*before, "Ready") == ConditionText(now, "Ready") &&
-        ConditionText(*before, "Progressing") == ConditionText(now, "Progressing") &&
-        ConditionText(*before, "Degraded") == ConditionText(now, "Degraded"))
+    auto same_nodes = [](const PoolStatus& a, const PoolStatus& b) {
+        if (!a.current_nodes || !b.current_nodes) return !a.current_nodes && !b.current_nodes;
+        return *a.current_nodes == *b.current_nodes && a.target_nodes == b.target_nodes;
+    };
+    if (before && same_nodes(*before, now) && SameCondition(*before, now, "Ready") &&
+        SameCondition(*before, now, "Progressing") && SameCondition(*before, now, "Degraded"))
         return;
     log::Write(spdlog::level::info, "pool",
                {{"pool", now.id},
@@ -121,8 +131,26 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
             version_actions[model::ResourceKey(a.image_version)].push_back(i);
     }
 
+    // The region of each account, normalized, looked up once per account rather than per pool.
+    struct Region {
+        std::string name;        ///< As observed or configured.
+        std::string normalized;  ///< model::NormalizeRegion(name).
+    };
+    std::unordered_map<std::string, Region> account_regions;
+    const auto region_of = [&](const std::string& account) -> const Region& {
+        auto it = account_regions.find(account);
+        if (it == account_regions.end()) {
+            auto name = AccountRegion(desired, o, account);
+            auto normalized = model::NormalizeRegion(name);
+            it = account_regions.emplace(account, Region{std::move(name), std::move(normalized)})
+                     .first;
+        }
+        return it->second;
+    };
+
     for (const auto& spec : desired.pools) {
         PoolStatus ps;
+        ps.conditions.reserve(3);  // Degraded, Progressing, Ready: no regrowth per pool
         ps.id = spec.id;
         ps.account = spec.account;
         ps.source_file = spec.source_file;
@@ -147,10 +175,10 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
         if (auto it = findings_by_pool.find(pool_key); it != findings_by_pool.end())
             for (const auto* f : it->second)
                 if (f->account.empty() || f->account == spec.account) ps.findings.push_back(*f);
-        auto region = model::NormalizeRegion(AccountRegion(desired, o, spec.account));
+        const auto& region = region_of(spec.account).normalized;
+        const auto item_key = PoolKey(spec.account, spec.id);
         std::vector<std::size_t> mine_at;
-        if (auto it = pool_actions.find(PoolKey(spec.account, spec.id)); it != pool_actions.end())
-            mine_at = it->second;
+        if (auto it = pool_actions.find(item_key); it != pool_actions.end()) mine_at = it->second;
         if (auto it = version_actions.find(spec.image.key()); it != version_actions.end())
             for (auto i : it->second)
                 if (actions[i].region.empty() ||
@@ -159,7 +187,7 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
         std::sort(mine_at.begin(), mine_at.end());
         std::vector<const model::Action*> mine;
         for (auto i : mine_at) mine.push_back(&actions[i]);
-        auto item_it = items_.find(PoolKey(spec.account, spec.id));
+        auto item_it = items_.find(item_key);
         const Item* item = item_it == items_.end() ? nullptr : &item_it->second;
         if (item) {
             ps.last_action = item->last_action;
@@ -262,11 +290,12 @@ void Reconciler::publish(const CycleReport& report, const model::DesiredState& d
     std::map<std::string, std::map<std::string, RegionDemand>> required;
     std::map<std::string, std::string> version_ids;
     for (const auto& spec : desired.pools) {
-        auto region = AccountRegion(desired, o, spec.account);
-        version_ids.emplace(spec.image.key(), spec.image.str());
-        if (region.empty()) continue;
-        auto& entry = required[spec.image.key()][model::NormalizeRegion(region)];
-        entry.name = region;
+        const auto& region = region_of(spec.account);
+        auto key = spec.image.key();
+        if (!version_ids.count(key)) version_ids.emplace(key, spec.image.str());
+        if (region.name.empty()) continue;
+        auto& entry = required[key][region.normalized];
+        entry.name = region.name;
         entry.nodes.push_back(spec.sized_nodes());
     }
     for (const auto& [key, id] : version_ids) {

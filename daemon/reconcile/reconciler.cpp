@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -88,20 +89,25 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     // Never plan on partial data: pools whose account or image could not be read are left
     // out, and then no replica count may be lowered either (their share would be missing):
     // the planner then keeps every region's count in every action's list.
-    model::DesiredState usable = desired;
-    usable.pools.clear();
-    for (const auto& pool : desired.pools) {
-        if (!obs.account_complete(pool.account) || obs.failed_versions.count(pool.image.key()) ||
-            obs.failed_images.count(model::ResourceKey(pool.image.image_definition_id()))) {
-            report.incomplete = true;
-            continue;
-        }
-        usable.pools.push_back(pool);
-    }
+    // A complete observation plans on the desired state itself (no copy of every spec).
+    const auto unusable = [&](const model::PoolSpec& pool) {
+        return !obs.account_complete(pool.account) || obs.failed_versions.count(pool.image.key()) ||
+               obs.failed_images.count(model::ResourceKey(pool.image.image_definition_id()));
+    };
     for (const auto& [name, health] : obs.accounts)
         if (!health.complete) report.incomplete = true;
-
-    if (report.incomplete) usable.policy.lower_replicas = false;
+    if (!report.incomplete)
+        report.incomplete = std::any_of(desired.pools.begin(), desired.pools.end(), unusable);
+    std::optional<model::DesiredState> filtered;
+    if (report.incomplete) {
+        filtered.emplace();
+        filtered->accounts = desired.accounts;
+        filtered->policy = desired.policy;
+        filtered->policy.lower_replicas = false;
+        for (const auto& pool : desired.pools)
+            if (!unusable(pool)) filtered->pools.push_back(pool);
+    }
+    const model::DesiredState& usable = filtered ? *filtered : desired;
     report.plan = plan_(usable, obs.state, now);
 
     // Resize errors of steady pools: shown as findings; AllocationTimedout is retried with
@@ -112,7 +118,10 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
         if (!p || p->allocation_state != "steady") continue;
         auto key = PoolKey(spec.account, spec.id);
         if (p->resize_errors.empty()) {
-            if (!read_only) items_[key].alloc_timeout_etag.clear();
+            // Only an existing record has anything to clear: creating one per steady pool
+            // cost an Item for each of them at every cycle.
+            if (auto it = items_.find(key); !read_only && it != items_.end())
+                it->second.alloc_timeout_etag.clear();
             continue;
         }
         // The planner reports resize errors as findings; here AllocationTimedout is retried
@@ -325,9 +334,18 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
     if (report.plan.requeue_after) requeue(*report.plan.requeue_after);
     if (report.waiting) requeue(options_.wait_requeue);
     if (report.writes > report.failed) requeue(options_.wait_requeue);
-    const PoolIndex pools(report.observation.state);
-    for (const auto& spec : desired.pools) {
-        const auto* p = pools.find(spec.account, spec.id);
+    // The index is only needed when some observed pool is moving (not so in a steady state).
+    const auto moving = [](const model::ObservedPool& p) {
+        return p.allocation_state != "steady" || p.state == "deleting";
+    };
+    bool any_moving = false;
+    for (const auto& [name, account] : report.observation.state.accounts)
+        any_moving = any_moving || std::any_of(account.pools.begin(), account.pools.end(), moving);
+    std::optional<PoolIndex> pools;
+    if (any_moving) pools.emplace(report.observation.state);
+    for (std::size_t i = 0; any_moving && i < desired.pools.size(); ++i) {
+        const auto& spec = desired.pools[i];
+        const auto* p = pools->find(spec.account, spec.id);
         if (p && (p->allocation_state != "steady" || p->state == "deleting")) {
             report.waiting = true;
             requeue(options_.wait_requeue);

@@ -48,13 +48,30 @@ class ConfigStateTest : public ::testing::Test {
     }
     std::vector<std::string> Ids(const ConfigState& s) {
         std::vector<std::string> out;
-        for (const auto& p : s.desired().pools)
+        for (const auto& p : s.desired()->pools)
             out.push_back(p.id + "=" + std::to_string(p.sized_nodes()));
         std::sort(out.begin(), out.end());
         return out;
     }
     fs::path dir;
 };
+
+TEST_F(ConfigStateTest, APassKeepsTheDesiredStateItStartedWithAcrossAReload) {
+    Write("pools.d/a.yaml", Pool("a", 10));
+    auto loaded = ConfigState::Load(dir / "poolwarden.yaml");
+    ASSERT_TRUE(loaded);
+    auto& s = *loaded;
+    const auto pass = s.desired();
+    ASSERT_NE(pass, nullptr);
+    EXPECT_EQ(s.desired(), pass) << "one state per load, shared by the passes";
+
+    Write("pools.d/a.yaml", Pool("a", 15));
+    Write("pools.d/b.yaml", Pool("b", 20));
+    ASSERT_TRUE(s.reload());
+    EXPECT_EQ(Ids(s), (std::vector<std::string>{"a=15", "b=20"}));
+    ASSERT_EQ(pass->pools.size(), 1u) << "the running pass still sees what it started with";
+    EXPECT_EQ(pass->pools[0].sized_nodes(), 10);
+}
 
 TEST_F(ConfigStateTest, BrokenPoolFileKeepsItsLastGoodVersionOthersApply) {
     Write("pools.d/a.yaml", Pool("a", 10));

@@ -66,7 +66,7 @@ TEST(LoopTest, TriggerRunsAPassAtOnceAndStopEndsTheLoop) {
     model::DesiredState desired;
     desired.accounts = {MakeAccount("eus")};
     reconcile::Loop loop(
-        rec, [&] { return desired; }, {3600s, 0.1}, 1);
+        rec, [&] { return std::make_shared<const model::DesiredState>(desired); }, {3600s, 0.1}, 1);
     int passes = 0;
     loop.on_cycle([&](const reconcile::CycleReport&) { ++passes; });
 
@@ -103,7 +103,8 @@ TEST(LoopTest, WhileReplicationRunsOnlyTheVersionIsPolledAndCompletionStartsAPas
     // An hour-long interval and full passes every 30 s while waiting: only the watch polls
     // (every 100 ms here) can start a pass within the windows below.
     reconcile::Loop loop(
-        rec, [&] { return desired; }, {3600s, 0.0, 100ms}, 1);
+        rec, [&] { return std::make_shared<const model::DesiredState>(desired); },
+        {3600s, 0.0, 100ms}, 1);
     std::vector<reconcile::CycleReport> passes;
     loop.on_cycle([&](const reconcile::CycleReport& r) { passes.push_back(r); });
 
@@ -165,7 +166,7 @@ TEST(LoopTest, StopLetsTheInFlightWriteFinishAndStartsNoOther) {
     for (const char* id : {"p1", "p2", "p3"})
         desired.pools.push_back(MakePool(id, "eus", kVersion140, 1));
     reconcile::Loop loop(
-        rec, [&] { return desired; }, {3600s, 0.1}, 1);
+        rec, [&] { return std::make_shared<const model::DesiredState>(desired); }, {3600s, 0.1}, 1);
     std::optional<reconcile::CycleReport> report;
     loop.on_cycle([&](const reconcile::CycleReport& r) { report = r; });
 
