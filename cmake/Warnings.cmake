@@ -15,12 +15,17 @@ endif()
 # clang 14's -fsanitize=function cannot compile coroutines ("Cannot represent a difference
 # across sections" in daemon/http/client.cpp), so that one UBSan check is left out under clang.
 set(pw_no_function_check "")
+set(pw_no_vptr_check "")
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     set(pw_no_function_check -fno-sanitize=function)
+    # clang 14's vptr check reads the vtable only after probing its memory through a pipe(): in
+    # a process with no free descriptor (http_server_test's accept back-off test) every virtual
+    # call then reports "invalid vptr", and suppressions cannot match an unread type.
+    set(pw_no_vptr_check -fno-sanitize=vptr)
 endif()
 if(PW_SANITIZE STREQUAL "address")
     add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
-                        ${pw_no_function_check} -fno-omit-frame-pointer)
+                        ${pw_no_function_check} ${pw_no_vptr_check} -fno-omit-frame-pointer)
     add_link_options(-fsanitize=address,undefined)
 elseif(PW_SANITIZE STREQUAL "thread")
     add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
