@@ -12,7 +12,7 @@ build_pkgs=(
   libsystemd-dev prometheus-cpp-dev libgtest-dev libgmock-dev
 )
 test_pkgs=(
-  clang-format clang libclang-rt-14-dev lintian dpkg-dev
+  clang-format clang libclang-rt-14-dev lld lintian dpkg-dev
   prometheus python3-azure azure-cli
   openssl curl procps systemd gnuplot-nox
 )

@@ -4,7 +4,8 @@
 # each libFuzzer target briefly, then runs the unit and component tests again under
 # ASan+UBSan, and the multi-threaded ones under TSan. Any failure or sanitizer report fails the
 # run.
-# The fuzz, ASan and TSan builds are compiled while ctest runs, at the idle scheduling class
+# The fuzz, ASan and TSan builds (clang, linked with lld: both faster than GCC and ld.bfd here,
+# see README) are compiled while ctest runs, at the idle scheduling class
 # (SCHED_IDLE: they only get CPU time the tests leave unused, so test timing is as on an idle
 # machine); the fuzz targets run side by side, one per core. Each phase prints its wall time
 # and the CPU time (user+sys) of the commands it ran.

@@ -435,7 +435,7 @@ class Planner {
             a.image_version = version_id;
             a.region = d.region;
             a.to = req.required;
-            auto it = std::find_if(regions.begin(), regions.end(), [&](const auto& r) {
+            auto it = std::find_if(regions.begin(), regions.end(), [&key = key](const auto& r) {
                 return model::NormalizeRegion(r.name) == key.second;
             });
             if (it == regions.end()) {
