@@ -299,6 +299,16 @@ class E2E {
                p.value("currentDedicatedNodes", -1) == p.value("targetDedicatedNodes", -2) &&
                p.value("currentLowPriorityNodes", -1) == p.value("targetLowPriorityNodes", -2);
     }
+    /// Waits until the pool is steady with `nodes` dedicated nodes.
+    bool WaitForSteadySize(const std::string& account, const std::string& pool, int nodes,
+                           std::chrono::milliseconds timeout) {
+        return WaitFor(
+            [&] {
+                auto p = Pool(account, pool);
+                return Steady(p) && p["currentDedicatedNodes"] == nodes;
+            },
+            timeout);
+    }
     /// Polls `pred` until true or `timeout`.
     static bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
         auto end = std::chrono::steady_clock::now() + timeout;

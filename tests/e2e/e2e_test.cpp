@@ -185,13 +185,7 @@ TEST(E2E, GrowthRaisesReplicasBeforeTheResize) {
     E2E e(world, kFast);
     e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 2500));
     auto& d = e.Start();
-    ASSERT_TRUE(E2E::WaitFor(
-        [&] {
-            auto p = e.Pool("renderbatch", "render");
-            return E2E::Steady(p) && p["currentDedicatedNodes"] == 2500;
-        },
-        kConverge))
-        << d.Log();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "render", 2500, kConverge)) << d.Log();
     auto writes = e.Writes();
     int patch = IndexOf(writes, "PATCH", "/versions/1.4.0");
     int resize = IndexOf(writes, "POST", "/pools/render/resize");
@@ -212,13 +206,7 @@ TEST(E2E, ShrinkDoesNotWaitForReplicas) {
     E2E e(world, kFast);
     e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 500));
     auto& d = e.Start();
-    ASSERT_TRUE(E2E::WaitFor(
-        [&] {
-            auto p = e.Pool("renderbatch", "render");
-            return E2E::Steady(p) && p["currentDedicatedNodes"] == 500;
-        },
-        kConverge))
-        << d.Log();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "render", 500, kConverge)) << d.Log();
     auto writes = e.Writes();
     EXPECT_EQ(E2E::CountWrites(writes, "PATCH", "/versions/"), 0) << "no replica change";
     ASSERT_EQ(E2E::CountWrites(writes, "POST", "/resize"), 1);
@@ -316,13 +304,7 @@ TEST(E2E, SighupAndPoolsDirChangesReload) {
     std::ofstream(daemon_file) << good;
     e.WritePoolFile("a.yaml", "pools:\n" + PoolYaml("a", "renderbatch", 200));
     d.Signal(SIGHUP);
-    ASSERT_TRUE(E2E::WaitFor(
-        [&] {
-            auto p = e.Pool("renderbatch", "a");
-            return E2E::Steady(p) && p["currentDedicatedNodes"] == 200;
-        },
-        kConverge))
-        << d.Log();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "a", 200, kConverge)) << d.Log();
     EXPECT_EQ(d.Stop(), 0);
 }
 
@@ -352,13 +334,7 @@ TEST(E2E, PoolsDirSwappedUnderItsNameIsStillWatched) {
     std::filesystem::create_directories(pools);
     std::this_thread::sleep_for(1s);
     e.WritePoolFile("a.yaml", "pools:\n" + PoolYaml("a", "renderbatch", 200));
-    ASSERT_TRUE(E2E::WaitFor(
-        [&] {
-            auto p = e.Pool("renderbatch", "a");
-            return E2E::Steady(p) && p["currentDedicatedNodes"] == 200;
-        },
-        kConverge))
-        << d.Log();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "a", 200, kConverge)) << d.Log();
     EXPECT_EQ(d.Stop(), 0);
 }
 
@@ -416,13 +392,7 @@ TEST(E2E, ReloadAppliesAuthListenAndConcurrencyOrIsRejectedWhole) {
     d.Signal(SIGHUP);
     ASSERT_TRUE(E2E::WaitFor([&] { return TryGet(new_port, "/healthz") == 200; }, 15s)) << d.Log();
     EXPECT_EQ(TryGet(first_port, "/healthz"), 0) << "the old listener is closed";
-    ASSERT_TRUE(E2E::WaitFor(
-        [&] {
-            auto p = e.Pool("renderbatch", "a");
-            return E2E::Steady(p) && p["currentDedicatedNodes"] == 200;
-        },
-        kConverge))
-        << d.Log();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "a", 200, kConverge)) << d.Log();
     EXPECT_GT(TokenRequests(e, "imds"), 0) << "new clients fetch their tokens from IMDS";
     const std::string log = d.Log();
     EXPECT_NE(log.find("clients (auth, cloud, tls)"), std::string::npos) << log;

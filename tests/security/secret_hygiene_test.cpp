@@ -158,6 +158,21 @@ class SecretHygiene : public ::testing::Test {
 
     std::uint16_t DaemonPort() { return e2e::ListeningPort(*daemon_); }
 
+    static std::string Url(std::uint16_t port) {
+        return "http://127.0.0.1:" + std::to_string(port);
+    }
+    /// The endpoints' bodies and the CLI's outputs (status, plan, validate) of a running daemon.
+    std::map<std::string, std::string> Outputs(std::uint16_t port) const {
+        std::map<std::string, std::string> out;
+        for (const char* path : {"/metrics", "/status", "/healthz", "/readyz"})
+            out[std::string("GET ") + path] = Send(port, "GET", path).body;
+        const std::string bin = PW_DAEMON_BINARY;
+        out["poolwarden status"] = Capture(bin + " status --url " + Url(port));
+        out["poolwarden plan"] = Capture(bin + " plan -o json --config " + Config());
+        out["poolwarden validate"] = Capture(bin + " validate --config " + Config());
+        return out;
+    }
+
     /// Waits for the pool to converge, then gathers every output of a full reconcile.
     std::map<std::string, std::string> RunAndCollect(const std::string& format) {
         StartDaemon(format, "poolwarden-" + format + ".log");
@@ -173,15 +188,9 @@ class SecretHygiene : public ::testing::Test {
             90s);
         EXPECT_TRUE(converged) << "no full reconcile happened";
         std::this_thread::sleep_for(9s);  // past a token lifetime: refreshes are logged too
-        std::map<std::string, std::string> out;
-        const std::string url = "http://127.0.0.1:" + std::to_string(port);
-        for (const char* path : {"/metrics", "/status", "/healthz", "/readyz"})
-            out[std::string("GET ") + path] = Send(port, "GET", path).body;
-        const std::string bin = PW_DAEMON_BINARY;
-        out["poolwarden status"] = Capture(bin + " status --url " + url);
-        out["poolwarden status -o json"] = Capture(bin + " status -o json --url " + url);
-        out["poolwarden plan"] = Capture(bin + " plan -o json --config " + Config());
-        out["poolwarden validate"] = Capture(bin + " validate --config " + Config());
+        auto out = Outputs(port);
+        out["poolwarden status -o json"] =
+            Capture(std::string(PW_DAEMON_BINARY) + " status -o json --url " + Url(port));
         EXPECT_EQ(daemon_->Stop(), 0);
         out["stderr (" + format + ")"] = daemon_->Log();
         out["stdout (" + format + ")"] = daemon_->Stdout();
@@ -265,14 +274,7 @@ TEST_F(SecretHygiene, ASecretPastedAsTheSecretFileIsNeverEchoed) {
         },
         30s))
         << daemon_->Log();
-    std::map<std::string, std::string> out;
-    const std::string url = "http://127.0.0.1:" + std::to_string(port);
-    for (const char* path : {"/metrics", "/status", "/healthz", "/readyz"})
-        out[std::string("GET ") + path] = Send(port, "GET", path).body;
-    const std::string bin = PW_DAEMON_BINARY;
-    out["poolwarden status"] = Capture(bin + " status --url " + url);
-    out["poolwarden validate"] = Capture(bin + " validate --config " + Config());
-    out["poolwarden plan"] = Capture(bin + " plan -o json --config " + Config());
+    auto out = Outputs(port);
     EXPECT_EQ(daemon_->Stop(), 0);
     out["stderr (json)"] = daemon_->Log();
     out["stdout (json)"] = daemon_->Stdout();

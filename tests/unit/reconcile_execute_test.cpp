@@ -314,14 +314,10 @@ class SlowBatch final : public azure::BatchApi {
     }
 };
 
-TEST(ExecuteConcurrencyTest, AtMostConcurrencyWritesInFlight) {
-    SlowBatch batch;
-    FakeAzure arm;
-    execute::Executor executor(batch, arm, {3});
-    model::ObservedState observed;
-    observed.accounts["eus"].endpoint = "https://x";
+/// `n` pool creations p0..p{n-1} in account eus.
+std::vector<model::Action> CreateActions(int n) {
     std::vector<model::Action> actions;
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < n; ++i) {
         model::Action a;
         a.kind = ActionKind::CreatePool;
         a.account = "eus";
@@ -329,6 +325,16 @@ TEST(ExecuteConcurrencyTest, AtMostConcurrencyWritesInFlight) {
         a.spec = MakePool(a.pool, "eus", kVersion140, 1);
         actions.push_back(a);
     }
+    return actions;
+}
+
+TEST(ExecuteConcurrencyTest, AtMostConcurrencyWritesInFlight) {
+    SlowBatch batch;
+    FakeAzure arm;
+    execute::Executor executor(batch, arm, {3});
+    model::ObservedState observed;
+    observed.accounts["eus"].endpoint = "https://x";
+    const auto actions = CreateActions(10);
     auto out = RunSync(executor.execute(actions, observed));
     EXPECT_EQ(batch.adds, 10);
     EXPECT_EQ(batch.max_in_flight, 3);
@@ -341,15 +347,7 @@ TEST(ExecuteConcurrencyTest, AReloadedConcurrencyAppliesFromTheNextRun) {
     execute::Executor executor(batch, arm, {3});
     model::ObservedState observed;
     observed.accounts["eus"].endpoint = "https://x";
-    std::vector<model::Action> actions;
-    for (int i = 0; i < 6; ++i) {
-        model::Action a;
-        a.kind = ActionKind::CreatePool;
-        a.account = "eus";
-        a.pool = "p" + std::to_string(i);
-        a.spec = MakePool(a.pool, "eus", kVersion140, 1);
-        actions.push_back(a);
-    }
+    const auto actions = CreateActions(6);
     executor.set_concurrency(1);
     (void)RunSync(executor.execute(actions, observed));
     EXPECT_EQ(batch.max_in_flight, 1);
