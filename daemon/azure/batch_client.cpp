@@ -5,6 +5,7 @@
 
 #include "codec/decode.hpp"
 #include "codec/encode.hpp"
+#include "config/secret_file.hpp"
 #include "http/http_date.hpp"
 #include "http/url.hpp"
 
@@ -129,7 +130,14 @@ net::awaitable<Result<Unit>> BatchClient::add_pool(const std::string& endpoint,
     auto target = url(endpoint, "/pools");
     // One client-request-id for every attempt: the add is idempotent by design (see below).
     auto http_request = Make(verb::post, target);
-    SetJsonBody(http_request, codec::EncodePoolAdd(request.spec, request.resize_timeout));
+    // Secrets named by ...File keys are read here, only for this write.
+    auto body =
+        codec::EncodePoolAdd(request.spec, request.resize_timeout,
+                             [](const model::PropValue& f) { return config::ReadSecretFile(f); });
+    if (!body)
+        co_return pw::Err{
+            MakeError(ErrorKind::Client, "pool " + request.spec.id + ": " + body.error())};
+    SetJsonBody(http_request, std::move(body).value());
     auto result =
         co_await transport_.call(std::move(http_request), options("add_pool", endpoint, true));
     if (result) co_return Unit{};
@@ -190,7 +198,12 @@ net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint
     auto target = url(endpoint, PoolPath(pool_id));
     auto http_request = Make(verb::patch, target);
     if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
-    SetJsonBody(http_request, codec::EncodePoolPatch(request.start_task, request.metadata));
+    auto body =
+        codec::EncodePoolPatch(request.start_task, request.metadata,
+                               [](const model::PropValue& f) { return config::ReadSecretFile(f); });
+    if (!body)
+        co_return pw::Err{MakeError(ErrorKind::Client, "pool " + pool_id + ": " + body.error())};
+    SetJsonBody(http_request, std::move(body).value());
     auto result = co_await transport_.call(std::move(http_request),
                                            options("patch_pool", endpoint, !if_match.empty()));
     if (!result) co_return pw::Err{std::move(result).error()};

@@ -14,7 +14,85 @@ Json NameValues(const std::map<std::string, std::string>& values) {
     return out;
 }
 
-Json StartTaskJson(const model::StartTask& task) {
+using model::FieldKind;
+using model::PropValue;
+using Encoded = Result<Json, std::string>;
+
+Json AnyJson(const PropValue& v) {
+    switch (v.kind) {
+        case PropValue::Kind::Bool:
+            return v.boolean;
+        case PropValue::Kind::Int:
+            return v.integer;
+        case PropValue::Kind::List: {
+            Json out = Json::array();
+            for (const auto& item : v.items) out.push_back(AnyJson(item));
+            return out;
+        }
+        case PropValue::Kind::Object: {
+            Json out = Json::object();
+            for (const auto& m : v.members) out[m.key] = AnyJson(m.value);
+            return out;
+        }
+        default:
+            return v.text;
+    }
+}
+
+Encoded Props(const PropValue& value, const model::ObjectSpec& spec, const SecretReader& secrets);
+
+Encoded Member(const PropValue& v, const model::FieldSpec& f, const SecretReader& secrets) {
+    switch (f.kind) {
+        case FieldKind::Object:
+            return Props(v, *f.object, secrets);
+        case FieldKind::ObjectList: {
+            Json out = Json::array();
+            for (const auto& item : v.items) {
+                auto e = Props(item, *f.object, secrets);
+                if (!e) return e;
+                out.push_back(std::move(e).value());
+            }
+            return out;
+        }
+        case FieldKind::SecretFile:
+        case FieldKind::JsonSecretFile: {
+            if (!secrets) return pw::Err{"no secret reader for " + std::string(f.key)};
+            auto bytes = secrets(v);
+            if (!bytes) return pw::Err{std::move(bytes).error()};
+            if (f.kind == FieldKind::SecretFile) return Json(std::move(bytes).value());
+            auto parsed = Json::parse(*bytes, nullptr, false);
+            if (!parsed.is_object())
+                return pw::Err{std::string(f.key) + " " + v.text + ": not a JSON object"};
+            return parsed;
+        }
+        default:
+            return AnyJson(v);
+    }
+}
+
+Encoded Props(const PropValue& value, const model::ObjectSpec& spec, const SecretReader& secrets) {
+    Json out = Json::object();
+    for (const auto& m : value.members) {
+        const model::FieldSpec* f = spec.find(m.key);
+        if (!f) continue;  // the loader only stores declared keys
+        auto e = Member(m.value, *f, secrets);
+        if (!e) return e;
+        out[std::string(f->rest_name())] = std::move(e).value();
+    }
+    return out;
+}
+
+/// Adds the members of `props` to `out` (objects already in `out` are merged into).
+void Merge(Json& out, Json props) {
+    for (auto& [key, value] : props.items()) {
+        if (value.is_object() && out.contains(key) && out[key].is_object())
+            Merge(out[key], std::move(value));
+        else
+            out[key] = std::move(value);
+    }
+}
+
+Encoded StartTaskJson(const model::StartTask& task, const SecretReader& secrets) {
     Json out = {{"commandLine", task.command_line}};
     if (!task.environment.empty()) out["environmentSettings"] = NameValues(task.environment);
     if (task.elevated) {
@@ -22,13 +100,17 @@ Json StartTaskJson(const model::StartTask& task) {
     }
     out["maxTaskRetryCount"] = task.max_task_retry_count;
     out["waitForSuccess"] = task.wait_for_success;
+    auto props = Props(task.properties, model::StartTaskFields(), secrets);
+    if (!props) return props;
+    Merge(out, std::move(props).value());
     return out;
 }
 
 }  // namespace
 
-std::string EncodePoolAdd(const model::PoolSpec& spec,
-                          const std::optional<model::Seconds>& resize_timeout) {
+Result<std::string, std::string> EncodePoolAdd(const model::PoolSpec& spec,
+                                               const std::optional<model::Seconds>& resize_timeout,
+                                               const SecretReader& secrets) {
     Json body = {{"id", spec.id}, {"vmSize", spec.vm_size}};
     body["virtualMachineConfiguration"] = {
         {"imageReference", {{"virtualMachineImageId", spec.image.str()}}},
@@ -46,8 +128,15 @@ std::string EncodePoolAdd(const model::PoolSpec& spec,
         body["enableAutoScale"] = false;
     }
     body["taskSlotsPerNode"] = spec.task_slots_per_node;
-    if (spec.start_task) body["startTask"] = StartTaskJson(*spec.start_task);
+    if (spec.start_task) {
+        auto task = StartTaskJson(*spec.start_task, secrets);
+        if (!task) return pw::Err{std::move(task).error()};
+        body["startTask"] = std::move(task).value();
+    }
     if (!spec.metadata.empty()) body["metadata"] = NameValues(spec.metadata);
+    auto props = Props(spec.properties, model::PoolFields(), secrets);
+    if (!props) return pw::Err{std::move(props).error()};
+    Merge(body, std::move(props).value());
     return body.dump();
 }
 
@@ -62,10 +151,16 @@ std::string EncodePoolResize(int target_dedicated_nodes, int target_low_priority
     return body.dump();
 }
 
-std::string EncodePoolPatch(const std::optional<model::StartTask>& start_task,
-                            const std::optional<std::map<std::string, std::string>>& metadata) {
+Result<std::string, std::string> EncodePoolPatch(
+    const std::optional<model::StartTask>& start_task,
+    const std::optional<std::map<std::string, std::string>>& metadata,
+    const SecretReader& secrets) {
     Json body = Json::object();
-    if (start_task) body["startTask"] = StartTaskJson(*start_task);
+    if (start_task) {
+        auto task = StartTaskJson(*start_task, secrets);
+        if (!task) return pw::Err{std::move(task).error()};
+        body["startTask"] = std::move(task).value();
+    }
     if (metadata) body["metadata"] = NameValues(*metadata);
     return body.dump();
 }

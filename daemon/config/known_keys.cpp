@@ -1,6 +1,16 @@
 #include "config/known_keys.hpp"
 
+#include "model/pool_fields.hpp"
+
 namespace pw::config {
+
+namespace {
+std::vector<std::string_view> WithTable(std::vector<std::string_view> keys,
+                                        const model::ObjectSpec& table) {
+    for (const auto& f : table.fields) keys.push_back(f.key);
+    return keys;
+}
+}  // namespace
 
 const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
     static const std::map<std::string, std::vector<std::string_view>> keys = {
@@ -24,12 +34,14 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
           "lowerReplicas"}},
         {"poolFile", {"pools"}},
         {"pool",
-         {"id", "account", "vmSize", "image", "nodeAgentSkuId", "scale", "resizeTimeout",
-          "nodeDeallocationOption", "taskSlotsPerNode", "startTask", "metadata", "adopt"}},
+         WithTable({"id", "account", "vmSize", "image", "nodeAgentSkuId", "scale", "resizeTimeout",
+                    "nodeDeallocationOption", "taskSlotsPerNode", "startTask", "metadata", "adopt"},
+                   model::PoolFields())},
         {"pool.scale", {"targetDedicatedNodes", "targetLowPriorityNodes", "autoScale"}},
         {"pool.scale.autoScale", {"formula", "evaluationInterval", "maxNodes"}},
-        {"pool.startTask",
-         {"commandLine", "waitForSuccess", "elevated", "maxTaskRetryCount", "environment"}},
+        {"pool.startTask", WithTable({"commandLine", "waitForSuccess", "elevated",
+                                      "maxTaskRetryCount", "environment"},
+                                     model::StartTaskFields())},
     };
     return keys;
 }

@@ -4,6 +4,7 @@
 
 #include "config/known_keys.hpp"
 #include "config/load_detail.hpp"
+#include "config/pool_props.hpp"
 
 namespace pw::config {
 namespace fs = std::filesystem;
@@ -12,7 +13,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::optional<model::StartTask> ParseStartTask(Checker& c, const YamlNode& node) {
+std::optional<model::StartTask> ParseStartTask(Checker& c, const YamlNode& node,
+                                               const fs::path& base_dir) {
     if (!c.IsMap(node)) return std::nullopt;
     c.CheckKeys(node, "pool.startTask");
     model::StartTask t;
@@ -27,6 +29,7 @@ std::optional<model::StartTask> ParseStartTask(Checker& c, const YamlNode& node)
             if (auto v = c.String(&value)) t.environment[key.value] = *v;
         }
     }
+    t.properties = ParseProps(c, node, model::StartTaskFields(), base_dir, false);
     return t;
 }
 
@@ -151,9 +154,14 @@ std::optional<model::PoolSpec> ParsePool(Checker& c, const YamlNode& node,
         pool.node_deallocation_option = *e;
     if (auto v = c.Int(node.find("taskSlotsPerNode"), 1, 256))
         pool.task_slots_per_node = static_cast<int>(*v);
-    if (const YamlNode* st = node.find("startTask")) pool.start_task = ParseStartTask(c, *st);
+    const fs::path base_dir =
+        daemon.file.empty() ? fs::path() : fs::absolute(fs::path(daemon.file)).parent_path();
+    if (const YamlNode* st = node.find("startTask"))
+        pool.start_task = ParseStartTask(c, *st, base_dir);
     if (const YamlNode* md = node.find("metadata")) ParseMetadata(c, *md, pool);
     if (auto b = c.Bool(node.find("adopt"))) pool.adopt = *b;
+    pool.properties = ParseProps(c, node, model::PoolFields(), base_dir, false);
+    if (c.errors().size() == errors_before) CheckPoolRules(c, node, pool);
     if (c.errors().size() != errors_before) return std::nullopt;
     return pool;
 }

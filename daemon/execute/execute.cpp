@@ -41,6 +41,20 @@ class Hasher {
         byte(0xff);
     }
     void add(long long v) { add(std::to_string(v)); }
+    /// A table-declared property tree (secrets by file path; their bytes are not read here).
+    void add(const model::PropValue& v) {
+        add(static_cast<long long>(v.kind));
+        add(v.kind == model::PropValue::Kind::Int    ? std::to_string(v.integer)
+            : v.kind == model::PropValue::Kind::Bool ? std::string(v.boolean ? "1" : "0")
+                                                     : v.text);
+        add(static_cast<long long>(v.items.size()));
+        for (const auto& item : v.items) add(item);
+        add(static_cast<long long>(v.members.size()));
+        for (const auto& m : v.members) {
+            add(m.key);
+            add(m.value);
+        }
+    }
     std::string hex() const { return fmt::format("{:016x}", h_); }
 
   private:
@@ -85,6 +99,12 @@ std::string SpecHash(const model::PoolSpec& s) {
             h.add(k);
             h.add(v);
         }
+        // Only when set, so that pools declared before these properties keep their hash.
+        if (!s.start_task->properties.members.empty()) h.add(s.start_task->properties);
+    }
+    if (!s.properties.members.empty()) {
+        h.add("properties");
+        h.add(s.properties);
     }
     h.add("metadata");
     for (const auto& [k, v] : s.metadata) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/duration.hpp"
+#include "model/pool_fields.hpp"
 #include "model/resource_id.hpp"
 
 namespace pw::model {
@@ -45,6 +46,9 @@ struct StartTask {
     bool elevated = false;  ///< Runs as the pool-scoped auto user with admin elevation.
     int max_task_retry_count = 0;
     std::map<std::string, std::string> environment;
+    /// Table-declared members (StartTaskFields(): resourceFiles, containerSettings,
+    /// userIdentity), an Object.
+    PropValue properties;
     friend bool operator==(const StartTask&, const StartTask&) = default;
 };
 
@@ -82,6 +86,9 @@ struct PoolSpec {
     std::optional<StartTask> start_task;
     std::map<std::string, std::string> metadata;  ///< User metadata (no poolwarden.io/ keys).
     bool adopt = false;
+    /// Table-declared members (PoolFields(): networkConfiguration, mountConfiguration,
+    /// virtualMachineConfiguration, ...), an Object; secrets as file paths only.
+    PropValue properties;
 
     std::string source_file;  ///< Pool file the spec came from (for status and errors).
     int source_line = 0;

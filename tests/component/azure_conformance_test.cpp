@@ -66,24 +66,24 @@ class ConformanceTest : public ::testing::Test {
 };
 
 TEST_F(ConformanceTest, BodiesTheClientsSendAreAcceptedByTheSdkModels) {
-    Write("batch.PoolAddParameter.fixed", EncodePoolAdd(RenderPool(), std::chrono::minutes(45)));
+    Write("batch.PoolAddParameter.fixed", *EncodePoolAdd(RenderPool(), std::chrono::minutes(45)));
     auto autoscale = RenderPool();
     autoscale.fixed.reset();
     autoscale.autoscale = model::AutoScale{"$TargetDedicatedNodes=1;", std::chrono::minutes(8), 50};
     autoscale.start_task->elevated = false;
-    Write("batch.PoolAddParameter.autoscale", EncodePoolAdd(autoscale, std::nullopt));
+    Write("batch.PoolAddParameter.autoscale", *EncodePoolAdd(autoscale, std::nullopt));
     auto minimal = RenderPool();
     minimal.start_task.reset();
     minimal.metadata.clear();
-    Write("batch.PoolAddParameter.minimal", EncodePoolAdd(minimal, std::chrono::minutes(15)));
+    Write("batch.PoolAddParameter.minimal", *EncodePoolAdd(minimal, std::chrono::minutes(15)));
     Write("batch.PoolResizeParameter.resize",
           EncodePoolResize(2000, 1000, std::chrono::minutes(45), "requeue"));
     Write("batch.PoolResizeParameter.default",
           EncodePoolResize(1, 0, std::chrono::minutes(15), ""));
     Write("batch.PoolPatchParameter.both",
-          EncodePoolPatch(RenderPool().start_task, RenderPool().metadata));
+          *EncodePoolPatch(RenderPool().start_task, RenderPool().metadata));
     Write("batch.PoolPatchParameter.metadata",
-          EncodePoolPatch(std::nullopt, std::map<std::string, std::string>{}));
+          *EncodePoolPatch(std::nullopt, std::map<std::string, std::string>{}));
     Write("compute.GalleryImageVersionUpdate.regions",
           EncodeTargetRegionsPatch({{"East US", 10, "Standard_LRS", ""},
                                     {"West Europe", 1, "Standard_ZRS", ""},
@@ -93,7 +93,7 @@ TEST_F(ConformanceTest, BodiesTheClientsSendAreAcceptedByTheSdkModels) {
 }
 
 TEST_F(ConformanceTest, TheCheckRejectsUnknownAndMistypedMembers) {
-    auto body = nlohmann::json::parse(EncodePoolAdd(RenderPool(), std::chrono::minutes(45)));
+    auto body = nlohmann::json::parse(*EncodePoolAdd(RenderPool(), std::chrono::minutes(45)));
     body["targetDedicatedNodes"] = "2000";
     body["startTask"]["userIdentity"]["autoUser"]["elevationLevel"] = "root";
     body["nodeAgentSkuId"] = "batch.node.ubuntu 22.04";

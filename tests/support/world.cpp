@@ -36,7 +36,7 @@ model::PoolSpec MakePool(const std::string& id, const std::string& account,
     p.node_agent_sku_id = "batch.node.ubuntu 22.04";
     p.fixed = model::FixedScale{dedicated, low_priority};
     p.task_slots_per_node = 4;
-    p.start_task = model::StartTask{"/bin/sh -c 'echo ready'", true, true, 0, {}};
+    p.start_task = model::StartTask{"/bin/sh -c 'echo ready'", true, true, 0, {}, {}};
     p.metadata = {{"team", "vfx"}};
     p.source_file = "pools.d/" + id + ".yaml";
     return p;

@@ -31,7 +31,7 @@ model::PoolSpec RenderPool() {
 }
 
 TEST(EncodeTest, PoolAddFixedScale) {
-    auto body = json::parse(EncodePoolAdd(RenderPool(), std::chrono::minutes(45)));
+    auto body = json::parse(*EncodePoolAdd(RenderPool(), std::chrono::minutes(45)));
     EXPECT_EQ(body["id"], "render-linux");
     EXPECT_EQ(body["vmSize"], "Standard_D4s_v3");
     EXPECT_EQ(body["virtualMachineConfiguration"]["imageReference"]["virtualMachineImageId"],
@@ -62,7 +62,7 @@ TEST(EncodeTest, PoolAddAutoscaleHasNoTargets) {
     spec.fixed.reset();
     spec.autoscale = model::AutoScale{"$TargetDedicatedNodes=1;", std::chrono::minutes(8), 50};
     spec.start_task->elevated = false;
-    auto body = json::parse(EncodePoolAdd(spec, std::nullopt));
+    auto body = json::parse(*EncodePoolAdd(spec, std::nullopt));
     EXPECT_EQ(body["enableAutoScale"], true);
     EXPECT_EQ(body["autoScaleFormula"], "$TargetDedicatedNodes=1;");
     EXPECT_EQ(body["autoScaleEvaluationInterval"], "PT8M");
@@ -81,8 +81,8 @@ TEST(EncodeTest, Resize) {
 }
 
 TEST(EncodeTest, PatchOnlyWhatIsGiven) {
-    EXPECT_EQ(EncodePoolPatch(std::nullopt, std::nullopt), "{}");
-    auto body = json::parse(EncodePoolPatch(std::nullopt, std::map<std::string, std::string>{}));
+    EXPECT_EQ(*EncodePoolPatch(std::nullopt, std::nullopt), "{}");
+    auto body = json::parse(*EncodePoolPatch(std::nullopt, std::map<std::string, std::string>{}));
     EXPECT_EQ(body, json::parse(R"({"metadata":[]})"));
 }
 

@@ -126,7 +126,11 @@ INSTANTIATE_TEST_SUITE_P(
                  Pool("    colour: blue\n"),
                  {F + "8:5: pools[0].colour: unknown key; expected one of: id, account, vmSize, "
                       "image, nodeAgentSkuId, scale, resizeTimeout, nodeDeallocationOption, "
-                      "taskSlotsPerNode, startTask, metadata, adopt"}},
+                      "taskSlotsPerNode, startTask, metadata, adopt, displayName, "
+                      "virtualMachineConfiguration, networkConfiguration, mountConfiguration, "
+                      "userAccounts, applicationPackageReferences, taskSchedulingPolicy, "
+                      "enableInterNodeCommunication, targetNodeCommunicationMode, resourceTags, "
+                      "upgradePolicy"}},
         PoolCase{"UnknownTopLevelKey",
                  "pool:\n  - id: x\n",
                  {F + "1:1: pool: unknown key (did you mean 'pools'?)",

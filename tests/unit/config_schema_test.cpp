@@ -16,6 +16,7 @@
 #include "config/known_keys.hpp"
 #include "config/load.hpp"
 #include "config/yaml_tree.hpp"
+#include "model/pool_fields.hpp"
 
 namespace pw::config {
 namespace {
@@ -140,6 +141,12 @@ class MiniValidator {
             } else if (key == "minLength") {
                 if (v.is_string() && v.get<std::string>().size() < sub.get<std::size_t>())
                     errors_.push_back(at + ": too short");
+            } else if (key == "maxLength") {
+                if (v.is_string() && v.get<std::string>().size() > sub.get<std::size_t>())
+                    errors_.push_back(at + ": too long");
+            } else if (key == "maxItems") {
+                if (v.is_array() && v.size() > sub.get<std::size_t>())
+                    errors_.push_back(at + ": too many items");
             } else if (key == "minimum") {
                 if (v.is_number() && v.get<double>() < sub.get<double>())
                     errors_.push_back(at + ": below minimum");
@@ -242,6 +249,110 @@ TEST(ConfigSchema, KeysMatchTheValidatorAtEveryLevel) {
         }
         EXPECT_EQ(schema_keys, Keys(KnownKeys().at(level.name)));
     }
+}
+
+/// The JSON Schema of one table field (model/pool_fields.hpp), as the schema file must hold it.
+json FieldSchema(const model::FieldSpec& f) {
+    using K = model::FieldKind;
+    auto string_schema = [] {
+        // A SAS token (sig=) is refused anywhere in the table-declared properties.
+        return json{
+            {"type", "string"}, {"minLength", 1}, {"not", {{"pattern", "[?&][Ss][Ii][Gg]="}}}};
+    };
+    auto ref = [](const model::ObjectSpec* o) {
+        return json{{"$ref", "#/$defs/" + std::string(o->name)}};
+    };
+    auto values = [&] { return json(std::vector<std::string>(f.values.begin(), f.values.end())); };
+    json out;
+    switch (f.kind) {
+        case K::Bool:
+            out = {{"type", "boolean"}};
+            break;
+        case K::Int:
+            out = {{"type", "integer"}, {"minimum", f.min}, {"maximum", f.max}};
+            break;
+        case K::String:
+            out = string_schema();
+            if (f.max > 0 && f.max < 2147483647LL) out["maxLength"] = f.max;
+            break;
+        case K::Enum:
+            out = {{"type", "string"}, {"enum", values()}};
+            break;
+        case K::Object:
+            out = ref(f.object);
+            break;
+        case K::ObjectList:
+            out = {{"type", "array"}, {"items", ref(f.object)}};
+            break;
+        case K::StringList:
+            out = {{"type", "array"}, {"items", string_schema()}};
+            break;
+        case K::EnumList:
+            out = {{"type", "array"}, {"items", {{"enum", values()}}}};
+            break;
+        case K::StringMap:
+            out = {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}};
+            break;
+        case K::Json:
+            out = {{"type", "object"}};
+            break;
+        case K::SecretFile:
+        case K::JsonSecretFile:
+            out = {{"type", "string"}, {"minLength", 1}};
+            break;
+    }
+    if (f.max_items > 0) out["maxItems"] = f.max_items;
+    std::string doc(f.doc);
+    if (f.secret())
+        doc += " (Batch's " + std::string(f.rest_name()) + "; the secret itself is refused)";
+    else if (f.rest_name() != f.key)
+        doc += " (Batch's " + std::string(f.rest_name()) + ")";
+    out["description"] = doc;
+    return out;
+}
+
+json ObjectSchema(const model::ObjectSpec& o) {
+    json out = {{"type", "object"}, {"additionalProperties", false}};
+    json required = json::array();
+    json props = json::object();
+    for (const auto& f : o.fields) {
+        if (f.required) required.push_back(std::string(f.key));
+        props[std::string(f.key)] = FieldSchema(f);
+    }
+    if (!required.empty()) out["required"] = required;
+    out["properties"] = props;
+    out["description"] =
+        "Batch " + std::string(o.rest_type) + " (BatchService.json 2025-06-01.21.0).";
+    return out;
+}
+
+// The table-declared pool properties: every object of the tables is a $defs entry generated
+// from the table, and the pool and startTask levels hold each table field's schema.
+// PW_UPDATE_SCHEMA=1 rewrites them in config/pool-file.schema.json (review the diff).
+TEST(ConfigSchema, TableDeclaredPropertiesMatchTheTables) {
+    nlohmann::ordered_json file;
+    {
+        std::ifstream in(kPoolSchema);
+        file = nlohmann::ordered_json::parse(in);
+    }
+    const bool update = std::getenv("PW_UPDATE_SCHEMA") != nullptr;
+    auto check = [&](const std::string& pointer, const json& expected) {
+        SCOPED_TRACE(pointer);
+        auto ptr = nlohmann::ordered_json::json_pointer(pointer);
+        if (update) file[ptr] = nlohmann::ordered_json::parse(expected.dump());
+        ASSERT_TRUE(file.contains(ptr)) << "missing in the schema";
+        EXPECT_EQ(json::parse(file.at(ptr).dump()), expected);
+    };
+    for (const auto* o : model::AllPoolObjects()) {
+        if (o == &model::PoolFields() || o == &model::StartTaskFields()) {
+            const std::string level = o == &model::PoolFields() ? "pool" : "startTask";
+            for (const auto& f : o->fields)
+                check("/$defs/" + level + "/properties/" + std::string(f.key), FieldSchema(f));
+            continue;
+        }
+        check("/$defs/" + std::string(o->name), ObjectSchema(*o));
+    }
+    if (update) std::ofstream(kPoolSchema) << file.dump(2) << "\n";
 }
 
 TEST(ConfigSchema, EnumsMatchTheValidator) {

@@ -33,7 +33,7 @@ model::PoolSpec Spec(std::string id, int dedicated, int low = 0,
     s.node_agent_sku_id = "batch.node.ubuntu 22.04";
     s.fixed = model::FixedScale{dedicated, low};
     s.task_slots_per_node = 4;
-    s.start_task = model::StartTask{"/bin/sh -c 'echo ready'", true, true, 0, {}};
+    s.start_task = model::StartTask{"/bin/sh -c 'echo ready'", true, true, 0, {}, {}};
     s.metadata = {{"team", "vfx"}};
     return s;
 }
