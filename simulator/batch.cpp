@@ -4,6 +4,7 @@
 
 #include "autoscale.hpp"
 #include "internal.hpp"
+#include "pool_schema.hpp"
 
 namespace pw::sim {
 
@@ -223,7 +224,7 @@ Reply Simulator::Batch(Ctx& c, Account& a, const std::string& sub_path, const st
 namespace {
 
 Json RenderPool(const Pool& p, const std::string& base, const std::string& api) {
-    Json j = PoolToJson(p);
+    Json j = PoolForGet(PoolToJson(p));
     j["url"] = base + "/pools/" + p.id;
     if (OldBatchApi(api)) {
         Json f = Json::object();
@@ -472,6 +473,10 @@ Reply Simulator::AddPool(Ctx& c, Account& a, const Json& body, const std::string
     if (bad || *interval < 300 || *interval > 168 * 3600) {
         return invalid("autoScaleEvaluationInterval",
                        "The value must be between 5 minutes and 168 hours.");
+    }
+    if (auto problem = CheckPoolBody(body)) {
+        if (problem->code == "MissingRequiredProperty") return missing(problem->property);
+        return invalid(problem->property, problem->reason);
     }
     Pool p;
     p.id = id;

@@ -214,6 +214,16 @@ void EndpointsAcrossPool(Checker& c, const YamlNode& pool_node, const model::Poo
     const PropValue* endpoints = net ? net->find("endpointConfiguration") : nullptr;
     const PropValue* nat = endpoints ? endpoints->find("inboundNATPools") : nullptr;
     if (!list || !nat) return;
+    // BatchPoolEndpointConfiguration.inboundNATPools: "This cannot be specified if the
+    // IPAddressProvisioningType is NoPublicIPAddresses."
+    const PropValue* ip = net->find("publicIPAddressConfiguration");
+    const PropValue* provision = ip ? ip->find("provision") : nullptr;
+    if (provision && provision->text == "nopublicipaddresses") {
+        c.Error(*Path(&pool_node, {"networkConfiguration", "endpointConfiguration"}),
+                "inbound NAT pools need public IP addresses; publicIPAddressConfiguration."
+                "provision is nopublicipaddresses");
+        return;
+    }
     Unique(c, list, nat, "name", "inbound NAT pool name");
     Unique(c, list, nat, "backendPort", "backendPort");
     std::set<std::int64_t> priorities;
