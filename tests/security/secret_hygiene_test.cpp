@@ -2,8 +2,8 @@
 // poolwarden-sim at trace level (text and JSON logs) with faults and short-lived tokens, then
 // every output a user or a scraper can see (stderr, stdout, /metrics, /status, /healthz,
 // /readyz, `poolwarden status`, `poolwarden plan`, `poolwarden validate`, the output of a
-// crash) is searched for the client secret, the federated assertion and every access token
-// the simulator issued.
+// crash) is searched for the client secret, the federated assertion, every access token
+// the simulator issued, and every secret a pool file names by ...File.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -280,6 +280,61 @@ TEST_F(SecretHygiene, ASecretPastedAsTheSecretFileIsNeverEchoed) {
     out["stdout (json)"] = daemon_->Stdout();
     EXPECT_THAT(out["poolwarden validate"], ::testing::HasSubstr("not a readable file"));
     ExpectClean(out, {{"the client secret", simtest::kSecret}});
+}
+
+TEST_F(SecretHygiene, PoolSecretsFromFilesNeverInAnyOutput) {
+    // Every secret a pool file can name by ...File, each with distinct bytes.
+    const std::map<std::string, std::string> secrets = {
+        {"registry-password", "pw-registry-secret-9f2c41"},
+        {"task-registry-password", "pw-task-registry-secret-0d77e3"},
+        {"blob-key", "pw-blob-account-key-71ad55"},
+        {"blob-sas", "sv=2024-05-04&sr=c&sig=pw-blob-sas-secret-3c9a"},
+        {"cifs-password", "pw-cifs-secret-4b1e08"},
+        {"share-key", "pw-share-account-key-e2f6aa"},
+        {"user-password", "pw-user-secret-58c0d1"},
+        {"ssh-key", "-----BEGIN OPENSSH PRIVATE KEY-----\npw-ssh-secret-a6b3\n-----END"},
+        {"protected.json", R"({"storageAccountKey": "pw-ext-protected-5be0f9"})"},
+    };
+    for (const auto& [file, value] : secrets) std::ofstream(dir_ / file) << value << "\n";
+    const std::string extra = R"(    virtualMachineConfiguration:
+      containerConfiguration:
+        type: dockerCompatible
+        containerRegistries:
+          - {registryServer: cr.example, username: pull, passwordFile: registry-password}
+      extensions:
+        - {name: agent, publisher: p, type: t, protectedSettingsFile: protected.json}
+    mountConfiguration:
+      - azureBlobFileSystemConfiguration: {accountName: a, containerName: c, relativeMountPath: k, accountKeyFile: blob-key}
+      - azureBlobFileSystemConfiguration: {accountName: a, containerName: d, relativeMountPath: s, sasKeyFile: blob-sas}
+      - cifsMountConfiguration: {username: u, source: //h/s, relativeMountPath: cifs, passwordFile: cifs-password}
+      - azureFileShareConfiguration: {accountName: a, azureFileUrl: https://a.file.core.windows.net/s, relativeMountPath: share, accountKeyFile: share-key}
+    userAccounts:
+      - name: runner
+        passwordFile: user-password
+        linuxUserConfiguration: {uid: 1000, gid: 1000, sshPrivateKeyFile: ssh-key}
+    startTask:
+      commandLine: /bin/true
+      containerSettings:
+        imageName: cr.example/tool:1
+        registry: {registryServer: cr.example, username: pull, passwordFile: task-registry-password}
+)";
+    std::ofstream(dir_ / "pools.d" / "secret.yaml")
+        << "pools:\n" + e2e::PoolYaml("secret-pool", "renderbatch", 2, 0, e2e::kRender140, extra);
+    UseClientSecretFile();
+    auto outputs = RunAndCollect("json");
+    // The secrets were sent: the simulator's own state (not a poolwarden output) holds them.
+    const std::string state = Send(sim_->port(), "GET", "/_sim/state").body;
+    ASSERT_THAT(state, ::testing::HasSubstr("pw-registry-secret-9f2c41"))
+        << "secret-pool was not created with its secrets";
+    ASSERT_THAT(state, ::testing::HasSubstr("pw-ext-protected-5be0f9"));
+    outputs["poolwarden plan (text)"] =
+        Capture(std::string(PW_DAEMON_BINARY) + " plan --config " + Config());
+    std::vector<Needle> needles = ClientSecretNeedles();
+    for (const auto& [file, value] : secrets) needles.push_back({"pool secret " + file, value});
+    needles.push_back({"a piece of the SAS", "pw-blob-sas-secret-3c9a"});
+    needles.push_back({"a piece of the SSH key", "pw-ssh-secret-a6b3"});
+    needles.push_back({"a protected setting", "pw-ext-protected-5be0f9"});
+    ExpectClean(outputs, Needles(sim_->port(), needles));
 }
 
 TEST_F(SecretHygiene, CrashOutputHoldsNoSecret) {
