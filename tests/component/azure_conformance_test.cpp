@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "codec/encode.hpp"
+#include "config/load.hpp"
+#include "model/pool_fields.hpp"
 
 // The request bodies the clients send, checked by Microsoft's own SDK models (Debian
 // python3-azure: azure.batch.models and azure.mgmt.compute) via tests/tools/validate_bodies.py.
@@ -110,6 +113,145 @@ TEST_F(ConformanceTest, TheCheckRejectsUnknownAndMistypedMembers) {
           "targetRegions[0].replicationMode: not a member of TargetRegion"}) {
         EXPECT_NE(output_.find(expected), std::string::npos) << expected << "\n" << output_;
     }
+}
+
+/// A value for every kind of table field: the first enum value, a number within the range, one
+/// list item, one map entry, a secret file reference.
+model::PropValue Sample(const model::FieldSpec& f);
+
+/// An object with every field its table declares, recursively.
+model::PropValue Every(const model::ObjectSpec& spec) {
+    model::PropValue out;
+    for (const auto& f : spec.fields) out.members.push_back({std::string(f.key), Sample(f)});
+    return out;
+}
+
+model::PropValue Sample(const model::FieldSpec& f) {
+    using K = model::FieldKind;
+    using V = model::PropValue::Kind;
+    model::PropValue v;
+    auto text = [](std::string s) {
+        model::PropValue t;
+        t.kind = V::String;
+        t.text = std::move(s);
+        return t;
+    };
+    switch (f.kind) {
+        case K::Bool:
+            v.kind = V::Bool;
+            v.boolean = true;
+            return v;
+        case K::Int:
+            v.kind = V::Int;
+            v.integer = std::clamp<std::int64_t>(1, f.min, f.max);
+            return v;
+        case K::String:
+            return text("s");
+        case K::Enum:
+            return text(std::string(f.values.front()));
+        case K::Object:
+            return Every(*f.object);
+        case K::ObjectList:
+            v.kind = V::List;
+            v.items.push_back(Every(*f.object));
+            return v;
+        case K::StringList:
+            v.kind = V::List;
+            v.items.push_back(text("s"));
+            return v;
+        case K::EnumList:
+            v.kind = V::List;
+            v.items.push_back(text(std::string(f.values.front())));
+            return v;
+        case K::StringMap:
+        case K::Json:
+            v.members.push_back({"k", text("v")});
+            return v;
+        case K::SecretFile:
+        case K::JsonSecretFile:
+            v.kind = V::SecretFile;
+            v.text = v.resolved = "secret-file";
+            return v;
+    }
+    return v;
+}
+
+std::string SpecFile() {
+    const char* dir = std::getenv("PW_AZURE_SPECS");
+    return (dir ? std::string(dir) : std::string(PW_SOURCE_DIR) + "/../shared/azure-specs") +
+           "/batch-data-plane/data-plane/Azure.Batch/stable/2025-06-01.21.0/BatchService.json";
+}
+
+class PoolConformance : public ConformanceTest {
+  protected:
+    /// The production example and a pool with every table-declared field, as poolwarden
+    /// encodes them.
+    void WriteBodies() {
+        auto reader = [](const model::PropValue&) {
+            return Result<std::string, std::string>(std::string(R"({"k": "v"})"));
+        };
+        auto every = RenderPool();
+        every.properties = Every(model::PoolFields());
+        every.start_task->elevated = false;
+        every.start_task->properties = Every(model::StartTaskFields());
+        auto body = EncodePoolAdd(every, std::chrono::minutes(15), reader);
+        ASSERT_TRUE(body.ok()) << body.error();
+        Write("every-field", *body);
+
+        fs::create_directories(dir_ / "cfg/pools.d");
+        const fs::path examples = fs::path(PW_SOURCE_DIR) / "config/examples";
+        fs::copy(examples / "poolwarden.yaml", dir_ / "cfg/poolwarden.yaml");
+        fs::copy(examples / "client-secret", dir_ / "cfg/client-secret");
+        fs::copy(examples / "production/sim-hpc.yaml", dir_ / "cfg/pools.d/sim-hpc.yaml");
+        auto loaded = config::LoadConfig(dir_ / "cfg/poolwarden.yaml");
+        ASSERT_TRUE(loaded.ok());
+        ASSERT_EQ(loaded->desired().pools.size(), 1u);
+        body = EncodePoolAdd(loaded->desired().pools[0], std::chrono::minutes(15), reader);
+        ASSERT_TRUE(body.ok()) << body.error();
+        Write("production", *body);
+    }
+    int Check() {
+        if (!fs::exists(SpecFile())) {
+            output_ = "the Batch spec is not at " + SpecFile() + " (set PW_AZURE_SPECS)";
+            return -1;
+        }
+        const std::string cmd = std::string("/usr/bin/python3 ") + PW_SOURCE_DIR +
+                                "/tests/tools/check_pool_conformance.py " + SpecFile() + " " +
+                                dir_.string() + " 2>&1";
+        FILE* pipe = ::popen(cmd.c_str(), "r");
+        if (!pipe) return -1;
+        char buf[512];
+        output_.clear();
+        while (std::fgets(buf, sizeof buf, pipe)) output_ += buf;
+        const int status = ::pclose(pipe);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+};
+
+TEST_F(PoolConformance, EveryFieldRoundTripsThroughTheSdkOrIsDefinedByTheNewerSpec) {
+    WriteBodies();
+    EXPECT_EQ(Check(), 0) << output_;
+    EXPECT_NE(output_.find("2 bodies, 0 problems"), std::string::npos) << output_;
+    // Members azure.batch 13.0.1 predates, found and checked against the 2025 spec.
+    for (const char* newer :
+         {"resourceTags", "upgradePolicy", "virtualMachineConfiguration.securityProfile",
+          "networkConfiguration.enableAcceleratedNetworking"})
+        EXPECT_NE(output_.find(newer), std::string::npos) << newer << "\n" << output_;
+}
+
+TEST_F(PoolConformance, AKeyNeitherTheSdkNorTheSpecDefinesFails) {
+    WriteBodies();
+    auto body = nlohmann::json::parse(std::ifstream(dir_ / "every-field.json"));
+    body["virtualMachineConfiguration"]["osDisk"]["cachingMode"] = "readonly";
+    body["startTask"]["resourceFiles"][0]["sasToken"] = "x";
+    Write("every-field", body.dump());
+    EXPECT_EQ(Check(), 1) << output_;
+    for (const char* expected :
+         {"virtualMachineConfiguration.osDisk.cachingMode: not defined by the 2025-06-01.21.0 spec",
+          "virtualMachineConfiguration.osDisk.cachingMode: unknown to azure.batch 13.0.1 and not "
+          "in the spec",
+          "startTask.resourceFiles[0].sasToken: not defined by the 2025-06-01.21.0 spec"})
+        EXPECT_NE(output_.find(expected), std::string::npos) << expected << "\n" << output_;
 }
 
 }  // namespace
