@@ -9,13 +9,17 @@
 # steady state with zero writes per cycle. Ctrl-C stops both cleanly.
 # Environment: PW_PRESET (default release), PW_SIM_PORT (18080), PW_TIME_SCALE (60),
 # PW_DEMO_SECONDS (run for that long, then stop; default: until Ctrl-C),
-# PW_LOG_FORMAT (text|json).
+# PW_LOG_FORMAT (text|json), PW_DEMO_CONFIG (default config/examples/poolwarden.yaml;
+# config/examples/production/poolwarden.yaml creates the production pool example: subnet, no
+# public IP, ephemeral OS disk, data disk, containers from a private registry, blobfuse, Trusted
+# Launch, a start task with resource files; secrets read from production/secrets/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 preset="${PW_PRESET:-release}"
 port="${PW_SIM_PORT:-18080}"
 scale="${PW_TIME_SCALE:-60}"
+config="${PW_DEMO_CONFIG:-config/examples/poolwarden.yaml}"
 build="build/${preset}"
 
 echo "== installing build dependencies (Debian packages; skipped when present)"
@@ -30,7 +34,7 @@ build_log="$(mktemp -t poolwarden-build.XXXXXX.log)"
   || { cat "${build_log}" >&2; exit 1; }
 
 if [ "${port}" != "18080" ]; then
-  echo "note: config/examples/poolwarden.yaml points at port 18080" >&2
+  echo "note: ${config} points at port 18080" >&2
 fi
 
 sim_pid=""
@@ -55,8 +59,8 @@ for _ in $(seq 50); do
 done
 grep -q "listening on" "${sim_log}" || { echo "simulator did not start" >&2; cat "${sim_log}" >&2; exit 1; }
 
-echo "== poolwarden run --config config/examples/poolwarden.yaml   (Ctrl-C to stop)"
-"${build}/daemon/poolwarden" run --config config/examples/poolwarden.yaml \
+echo "== poolwarden run --config ${config}   (Ctrl-C to stop)"
+"${build}/daemon/poolwarden" run --config "${config}" \
   --log-format "${PW_LOG_FORMAT:-text}" &
 daemon_pid=$!
 

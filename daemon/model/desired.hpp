@@ -52,6 +52,13 @@ struct StartTask {
     friend bool operator==(const StartTask&, const StartTask&) = default;
 };
 
+/// True when `have` (a start task as decoded from Batch) matches `want` (the spec) in what
+/// Batch returns and poolwarden decodes: command line, waitForSuccess, retries, environment and
+/// the admin elevation (`elevated: true`, or userIdentity.autoUser.elevationLevel admin). The
+/// table-declared members (resourceFiles, containerSettings, userIdentity.userName) are not
+/// compared: the observed model does not carry them yet. Pure.
+bool SameStartTask(const StartTask& want, const StartTask& have);
+
 /// a + b for node counts, saturated at the int range: Azure and the config give each count as
 /// a 32-bit integer, so their sum must not overflow. Pure.
 int AddNodeCounts(int a, int b);

@@ -16,6 +16,19 @@ bool IEquals(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
+bool SameStartTask(const StartTask& want, const StartTask& have) {
+    bool admin = want.elevated;
+    if (const PropValue* identity = want.properties.find("userIdentity")) {
+        const PropValue* auto_user = identity->find("autoUser");
+        const PropValue* level = auto_user ? auto_user->find("elevationLevel") : nullptr;
+        admin = level && level->text == "admin";
+    }
+    return want.command_line == have.command_line &&
+           want.wait_for_success == have.wait_for_success &&
+           want.max_task_retry_count == have.max_task_retry_count &&
+           want.environment == have.environment && admin == have.elevated;
+}
+
 int AddNodeCounts(int a, int b) {
     const long long sum = static_cast<long long>(a) + b;
     return static_cast<int>(std::clamp<long long>(sum, INT_MIN, INT_MAX));

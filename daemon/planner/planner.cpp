@@ -178,7 +178,8 @@ class Planner {
         }
         w.contributes = usable;
         if (!owned) w.patch_reasons.push_back("adopt: add the ownership marker");
-        if (spec.start_task && spec.start_task != pool.start_task)
+        if (spec.start_task &&
+            (!pool.start_task || !model::SameStartTask(*spec.start_task, *pool.start_task)))
             w.patch_reasons.push_back("startTask differs");
         if (spec.metadata != UserMetadata(pool.metadata))
             w.patch_reasons.push_back("metadata differs");

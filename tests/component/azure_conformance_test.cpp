@@ -198,12 +198,8 @@ class PoolConformance : public ConformanceTest {
         ASSERT_TRUE(body.ok()) << body.error();
         Write("every-field", *body);
 
-        fs::create_directories(dir_ / "cfg/pools.d");
-        const fs::path examples = fs::path(PW_SOURCE_DIR) / "config/examples";
-        fs::copy(examples / "poolwarden.yaml", dir_ / "cfg/poolwarden.yaml");
-        fs::copy(examples / "client-secret", dir_ / "cfg/client-secret");
-        fs::copy(examples / "production/sim-hpc.yaml", dir_ / "cfg/pools.d/sim-hpc.yaml");
-        auto loaded = config::LoadConfig(dir_ / "cfg/poolwarden.yaml");
+        auto loaded = config::LoadConfig(fs::path(PW_SOURCE_DIR) /
+                                         "config/examples/production/poolwarden.yaml");
         ASSERT_TRUE(loaded.ok());
         ASSERT_EQ(loaded->desired().pools.size(), 1u);
         body = EncodePoolAdd(loaded->desired().pools[0], std::chrono::minutes(15), reader);

@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "codec/encode.hpp"
 #include "config/load.hpp"
@@ -24,15 +23,8 @@ class SimPoolModel : public ::testing::Test {
     SimPoolModel() : sim_({"--state", ExampleWorld(), "--seed", "7"}) {}
     void SetUp() override {
         token_ = "Bearer " + Token(sim_.port(), "https://batch.core.windows.net//.default");
-        std::random_device rd;
-        dir_ = fs::path(::testing::TempDir()) / ("pw-simpool-" + std::to_string(rd()));
-        const fs::path examples = fs::path(PW_SOURCE_DIR) / "config/examples";
-        fs::create_directories(dir_ / "pools.d");
-        fs::copy(examples / "poolwarden.yaml", dir_ / "poolwarden.yaml");
-        fs::copy(examples / "client-secret", dir_ / "client-secret");
-        fs::copy(examples / "production", dir_ / "production", fs::copy_options::recursive);
-        fs::copy(examples / "production/sim-hpc.yaml", dir_ / "pools.d/sim-hpc.yaml");
-        auto loaded = config::LoadConfig(dir_ / "poolwarden.yaml");
+        auto loaded = config::LoadConfig(fs::path(PW_SOURCE_DIR) /
+                                         "config/examples/production/poolwarden.yaml");
         ASSERT_TRUE(loaded.ok());
         ASSERT_TRUE(loaded->all_errors().empty()) << loaded->all_errors()[0].str();
         auto pools = loaded->desired().pools;
@@ -42,10 +34,6 @@ class SimPoolModel : public ::testing::Test {
             [](const model::PropValue& f) { return config::ReadSecretFile(f); });
         ASSERT_TRUE(body.ok()) << body.error();
         body_ = Json::parse(*body);
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
     }
     HttpResult Batch(const std::string& method, const std::string& target,
                      const std::string& body = {}) {
@@ -61,7 +49,6 @@ class SimPoolModel : public ::testing::Test {
 
     SimProcess sim_;
     std::string token_;
-    fs::path dir_;
     Json body_;
 };
 

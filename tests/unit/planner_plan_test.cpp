@@ -487,6 +487,38 @@ TEST(Planner, ImmutableDriftIsReportedAndNothingDestructiveHappens) {
     EXPECT_TRUE(Plan(Desired({spec}), o).findings.empty());
 }
 
+TEST(Planner, AStartTaskWithTableMembersMatchesWhatBatchReturns) {
+    // A spec start task running as the admin auto user through userIdentity, with resource
+    // files; Batch returns it decoded as elevated, without the members the decoder skips.
+    auto spec = Spec("render-linux", 300);
+    spec.start_task->elevated = false;
+    model::PropValue level;
+    level.kind = model::PropValue::Kind::String;
+    level.text = "admin";
+    model::PropValue auto_user;
+    auto_user.members.push_back({"elevationLevel", level});
+    model::PropValue identity;
+    identity.members.push_back({"autoUser", auto_user});
+    model::PropValue files;
+    files.kind = model::PropValue::Kind::List;
+    files.items.emplace_back();
+    spec.start_task->properties.members = {{"resourceFiles", files}, {"userIdentity", identity}};
+    auto o = World(10);
+    auto live = Live(spec);
+    live.start_task->properties = {};
+    live.start_task->elevated = true;
+    o.accounts["render-eus"].pools.push_back(live);
+    EXPECT_TRUE(Plan(Desired({spec}), o).actions.empty());
+    // A non-admin identity against an elevated live task is a difference.
+    level.text = "nonadmin";
+    auto_user.members = {{"elevationLevel", level}};
+    identity.members = {{"autoUser", auto_user}};
+    spec.start_task->properties.members = {{"userIdentity", identity}};
+    auto plan = Plan(Desired({spec}), o);
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("PatchPool"));
+    EXPECT_EQ(plan.actions[0].reason, "startTask differs");
+}
+
 TEST(Planner, MutableDifferencesArePatched) {
     auto spec = Spec("render-linux", 300);
     auto o = World(10);

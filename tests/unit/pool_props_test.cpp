@@ -226,15 +226,12 @@ INSTANTIATE_TEST_SUITE_P(
 
 const fs::path kSource = PW_SOURCE_DIR;
 
-/// The production example, loaded with the example daemon file.
+/// The production example (config/examples/production), copied into `dir` and loaded.
 model::PoolSpec ProductionExample(const TempDir& dir) {
-    fs::copy(kSource / "config/examples/poolwarden.yaml", dir.path() / "poolwarden.yaml");
     fs::copy(kSource / "config/examples/client-secret", dir.path() / "client-secret");
     fs::copy(kSource / "config/examples/production", dir.path() / "production",
              fs::copy_options::recursive);
-    fs::copy(kSource / "config/examples/production/sim-hpc.yaml",
-             dir.path() / "pools.d/sim-hpc.yaml");
-    auto loaded = LoadConfig(dir.path() / "poolwarden.yaml");
+    auto loaded = LoadConfig(dir.path() / "production/poolwarden.yaml");
     EXPECT_TRUE(loaded.ok());
     EXPECT_THAT(loaded->all_errors(), ::testing::IsEmpty());
     auto pools = loaded->desired().pools;
@@ -253,8 +250,7 @@ TEST(PoolAddBody, CarriesEveryDeclaredPropertyUnderItsRestNameWithSecretsFromFil
     auto encoded = codec::EncodePoolAdd(spec, std::chrono::minutes(15), reader);
     ASSERT_TRUE(encoded.ok()) << encoded.error();
     auto body = json::parse(*encoded);
-    EXPECT_THAT(read, ::testing::ElementsAre("production/secrets/registry-password",
-                                             "production/secrets/storage-key"));
+    EXPECT_THAT(read, ::testing::ElementsAre("secrets/registry-password", "secrets/storage-key"));
     const auto& vm = body["virtualMachineConfiguration"];
     EXPECT_EQ(vm["nodeAgentSKUId"], "batch.node.ubuntu 22.04");
     EXPECT_TRUE(vm["imageReference"].contains("virtualMachineImageId"));
@@ -289,8 +285,7 @@ TEST(PoolAddBody, AnUnreadableSecretFailsTheWriteNamingTheFileOnly) {
         return ReadSecretFile(f, [](const char*) { return std::string(); });
     });
     ASSERT_FALSE(encoded.ok());
-    EXPECT_THAT(encoded.error(),
-                ::testing::StartsWith("secret file production/secrets/storage-key: "));
+    EXPECT_THAT(encoded.error(), ::testing::StartsWith("secret file secrets/storage-key: "));
     EXPECT_THAT(encoded.error(), ::testing::Not(::testing::HasSubstr("demo-registry")));
 }
 
