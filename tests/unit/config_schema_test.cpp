@@ -355,6 +355,106 @@ TEST(ConfigSchema, TableDeclaredPropertiesMatchTheTables) {
     if (update) std::ofstream(kPoolSchema) << file.dump(2) << "\n";
 }
 
+/// README rows for the fields of `o` under `prefix`, nested objects after their parent.
+void ReadmeRows(const model::ObjectSpec& o, const std::string& prefix, std::string_view update,
+                std::string& out) {
+    using K = model::FieldKind;
+    for (const auto& f : o.fields) {
+        const std::string key = prefix + std::string(f.key);
+        std::string type;
+        switch (f.kind) {
+            case K::Bool:
+                type = "bool";
+                break;
+            case K::Int:
+                type = "int";
+                break;
+            case K::String:
+                type = "string";
+                break;
+            case K::Enum:
+                type = "enum";
+                break;
+            case K::Object:
+                type = "map";
+                break;
+            case K::ObjectList:
+                type = "list of maps";
+                break;
+            case K::StringList:
+                type = "list of strings";
+                break;
+            case K::EnumList:
+                type = "list of enum";
+                break;
+            case K::StringMap:
+                type = "map of strings";
+                break;
+            case K::Json:
+                type = "any map";
+                break;
+            case K::SecretFile:
+                type = "secret file";
+                break;
+            case K::JsonSecretFile:
+                type = "secret JSON file";
+                break;
+        }
+        std::vector<std::string> rule;
+        if (f.required) rule.push_back("required");
+        if (f.kind == K::Int) {
+            if (f.min != -2147483648LL || f.max != 2147483647LL)
+                rule.push_back(
+                    std::to_string(f.min) + " to " +
+                    (f.max == 2147483647LL ? std::string("2147483647") : std::to_string(f.max)));
+        }
+        if (f.kind == K::String && f.max < 2147483647LL)
+            rule.push_back("at most " + std::to_string(f.max) + " characters");
+        if (!f.values.empty()) {
+            std::string v;
+            for (auto e : f.values)
+                v += (v.empty() ? "" : ", ") + std::string("`") + std::string(e) + "`";
+            rule.push_back(v);
+        }
+        if (f.max_items > 0) rule.push_back("at most " + std::to_string(f.max_items) + " items");
+        rule.push_back(std::string(f.doc));
+        std::string joined;
+        for (const auto& r : rule) joined += (joined.empty() ? "" : "; ") + r;
+        const std::string_view cls = f.update == model::UpdateClass::Patchable   ? "patchable"
+                                     : f.update == model::UpdateClass::EmptyOnly ? "empty-only"
+                                     : f.update == model::UpdateClass::Fixed     ? "fixed"
+                                                                                 : update;
+        out += "| `" + key + "` | `" + std::string(f.rest_name()) + "` | " + type + " | " + joined +
+               " | " + std::string(cls) + " |\n";
+        if (f.object) {
+            const std::string sub = key + (f.kind == K::ObjectList ? "[]." : ".");
+            ReadmeRows(*f.object, sub, cls, out);
+        }
+    }
+}
+
+// README.md's pool property table is generated from the tables (PW_UPDATE_SCHEMA=1 rewrites it).
+TEST(ConfigSchema, ReadmeTableMatchesTheTables) {
+    std::string rows = "| key | REST name | type | rule | update |\n|---|---|---|---|---|\n";
+    ReadmeRows(model::PoolFields(), "", "", rows);
+    ReadmeRows(model::StartTaskFields(), "startTask.", "patchable", rows);
+    const fs::path readme = kSource / "README.md";
+    std::string text = ReadText(readme);
+    const std::string begin = "<!-- pool-properties:begin -->\n";
+    const std::string end = "<!-- pool-properties:end -->";
+    auto b = text.find(begin);
+    auto e = text.find(end);
+    ASSERT_NE(b, std::string::npos);
+    ASSERT_NE(e, std::string::npos);
+    b += begin.size();
+    if (std::getenv("PW_UPDATE_SCHEMA")) {
+        text.replace(b, e - b, rows);
+        std::ofstream(readme) << text;
+        e = b + rows.size();
+    }
+    EXPECT_EQ(text.substr(b, e - b), rows);
+}
+
 TEST(ConfigSchema, EnumsMatchTheValidator) {
     json daemon = ReadJson(kDaemonSchema);
     json pool = ReadJson(kPoolSchema);
