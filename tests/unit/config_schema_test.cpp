@@ -579,7 +579,30 @@ INSTANTIATE_TEST_SUITE_P(
                kPoolHead + "    scale: {targetDedicatedNodes: 1}\n    resizeTimeout: 20 min\n"},
         Broken{"TaskSlotsTooHigh", false,
                kPoolHead + "    scale: {targetDedicatedNodes: 1}\n    taskSlotsPerNode: 300\n"},
-        Broken{"NegativeNodes", false, kPoolHead + "    scale: {targetDedicatedNodes: -1}\n"}),
+        Broken{"NegativeNodes", false, kPoolHead + "    scale: {targetDedicatedNodes: -1}\n"},
+        Broken{"LunOutOfRange", false,
+               kPoolHead + "    scale: {targetDedicatedNodes: 1}\n    virtualMachineConfiguration:"
+                           " {dataDisks: [{lun: 64, diskSizeGB: 1}]}\n"},
+        Broken{"LiteralRegistryPassword", false,
+               kPoolHead + "    scale: {targetDedicatedNodes: 1}\n    virtualMachineConfiguration:"
+                           " {containerConfiguration: {type: dockerCompatible, "
+                           "containerRegistries: [{username: u, password: p}]}}\n"},
+        Broken{"SasInResourceFile", false,
+               kPoolHead + "    scale: {targetDedicatedNodes: 1}\n    startTask: {commandLine: x, "
+                           "resourceFiles: [{httpUrl: 'https://a/b?sv=1&sig=x', filePath: b}]}\n"},
+        Broken{"CachingTypo", false,
+               kPoolHead + "    scale: {targetDedicatedNodes: 1}\n    virtualMachineConfiguration:"
+                           " {osDisk: {caching: ReadOnly}}\n"},
+        Broken{"ContainerTypeMissing", false,
+               kPoolHead + "    scale: {targetDedicatedNodes: 1}\n    virtualMachineConfiguration:"
+                           " {containerConfiguration: {containerImageNames: [i]}}\n"},
+        Broken{"TooManyPackages", false,
+               kPoolHead +
+                   "    scale: {targetDedicatedNodes: 1}\n    applicationPackageReferences: "
+                   "[{applicationId: a}, {applicationId: a}, {applicationId: a}, "
+                   "{applicationId: a}, {applicationId: a}, {applicationId: a}, "
+                   "{applicationId: a}, {applicationId: a}, {applicationId: a}, "
+                   "{applicationId: a}, {applicationId: a}]\n"}),
     [](const ::testing::TestParamInfo<Broken>& param_info) { return param_info.param.name; });
 
 }  // namespace
