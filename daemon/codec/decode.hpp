@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/observed.hpp"
+#include "model/pool_fields.hpp"
 #include "model/result.hpp"
 
 /// Pure decoders from Azure's own JSON shapes (Batch data plane, ARM, Entra ID) to the model.
@@ -23,6 +24,16 @@ inline constexpr const char* kPoolSelect =
     "targetLowPriorityNodes,currentDedicatedNodes,currentLowPriorityNodes,enableAutoScale,"
     "autoScaleFormula,autoScaleEvaluationInterval,resizeTimeout,resizeErrors,taskSlotsPerNode,"
     "startTask,metadata";
+
+/// The table-declared properties of a pool as Batch returns it (a `GET /pools/{id}` body):
+/// model::PoolFields() walked from REST names back to pool-file keys, the form
+/// model::DiffProperties compares. Secret members are never read (Batch does not return them);
+/// members the table does not declare are ignored; a member of the wrong JSON type is an error
+/// naming its path.
+Decoded<model::PropValue> DecodePoolProperties(std::string_view pool_body);
+/// The same for the pool's `startTask` (model::StartTaskFields()); an empty object when the
+/// pool has no start task.
+Decoded<model::PropValue> DecodeStartTaskProperties(std::string_view pool_body);
 
 /// One page of `GET /pools`: the pools and `odata.nextLink` when more pages follow.
 ///
