@@ -9,7 +9,7 @@ install(FILES systemd/poolwarden.service DESTINATION /lib/systemd/system COMPONE
 install(FILES config/poolwarden.yaml DESTINATION /etc/poolwarden COMPONENT poolwarden)
 install(DIRECTORY DESTINATION /etc/poolwarden/pools.d COMPONENT poolwarden)
 install(DIRECTORY config/examples/ DESTINATION ${CMAKE_INSTALL_DATADIR}/poolwarden/examples
-        COMPONENT poolwarden PATTERN "client-secret" EXCLUDE)
+        COMPONENT poolwarden PATTERN "client-secret" EXCLUDE PATTERN "secrets" EXCLUDE)
 install(FILES config/poolwarden.schema.json config/pool-file.schema.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/poolwarden COMPONENT poolwarden OPTIONAL)
 install(DIRECTORY deploy/ DESTINATION ${CMAKE_INSTALL_DATADIR}/poolwarden/deploy
