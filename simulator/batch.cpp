@@ -644,6 +644,17 @@ Reply Simulator::BatchPool(Ctx& c, Account& a, const std::string& id, const std:
                              "This property can be updated only when the pool is empty."}}));
                 }
             }
+            if (auto problem = CheckPoolPatchMembers(body)) {
+                const bool missing = problem->code == "MissingRequiredProperty";
+                return BatchError(
+                    c, base, 400, problem->code,
+                    missing ? "A required property was not specified in the request body."
+                            : "The value provided for one of the properties in the request body "
+                              "is invalid.",
+                    missing
+                        ? KV({{"PropertyName", problem->property}})
+                        : KV({{"PropertyName", problem->property}, {"Reason", problem->reason}}));
+            }
             for (const auto& [k, v] : body.items()) {
                 if ((v.is_array() && v.empty()) || v.is_null()) {
                     p.spec.erase(k);

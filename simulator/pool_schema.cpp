@@ -166,6 +166,16 @@ std::optional<PoolBodyProblem> CheckPoolBody(const Json& body) {
     return CheckObject(body, "BatchPoolCreateOptions", "");
 }
 
+std::optional<PoolBodyProblem> CheckPoolPatchMembers(const Json& body) {
+    if (!body.is_object()) return Invalid("", "The request body must be a JSON object.");
+    const Json& members = Schema().at("BatchPoolCreateOptions");
+    for (const auto& [key, v] : body.items()) {
+        if (!members.contains(key) || v.is_null()) continue;
+        if (auto p = CheckMember(v, members[key], "BatchPoolCreateOptions", key, key)) return p;
+    }
+    return std::nullopt;
+}
+
 Json PoolForGet(Json pool) {
     StripSecrets(pool, "BatchPoolCreateOptions");
     // Server defaults stated in the spec's descriptions (BatchService.json 2025-06-01.21.0).

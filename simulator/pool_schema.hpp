@@ -23,6 +23,12 @@ struct PoolBodyProblem {
 /// Thread safety: reentrant.
 std::optional<PoolBodyProblem> CheckPoolBody(const nlohmann::json& body);
 
+/// Checks the members of a pool PATCH body (BatchPoolUpdateOptions shares the Pool-Add member
+/// shapes) the same way, without requiring the Pool-Add body's required members.
+///
+/// Thread safety: reentrant.
+std::optional<PoolBodyProblem> CheckPoolPatchMembers(const nlohmann::json& body);
+
 /// The pool as GET returns it: secret members (the spec's `format: password` ones and
 /// extensions' protectedSettings) removed, and Batch's documented server defaults filled where
 /// the body left them out.

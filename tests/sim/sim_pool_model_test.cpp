@@ -81,6 +81,28 @@ TEST_F(SimPoolModel, StoresAndReturnsEveryPropertyWithDefaultsAndNoSecrets) {
     EXPECT_EQ(list.body.find("demo-registry-password"), std::string::npos);
 }
 
+TEST_F(SimPoolModel, PatchesAreCheckedAndTheirSecretsNotReturned) {
+    ASSERT_EQ(Batch("POST", "/pools?" + kApi, body_.dump()).status, 201);
+    auto bad = Batch("PATCH", "/pools/sim-hpc?" + kApi,
+                     R"({"startTask": {"commandLine": "x", "resourceFiles": [{"filePath": 1}]}})");
+    ASSERT_EQ(bad.status, 400) << bad.body;
+    EXPECT_EQ(bad.json()["code"], "InvalidPropertyValue");
+    EXPECT_EQ(Value(bad.json(), "PropertyName"), "startTask.resourceFiles[0].filePath");
+    auto missing =
+        Batch("PATCH", "/pools/sim-hpc?" + kApi, R"({"startTask": {"waitForSuccess": true}})");
+    ASSERT_EQ(missing.status, 400) << missing.body;
+    EXPECT_EQ(missing.json()["code"], "MissingRequiredProperty");
+    EXPECT_EQ(Value(missing.json(), "PropertyName"), "startTask.commandLine");
+    Json task = body_["startTask"];
+    task["containerSettings"]["registry"] = {
+        {"registryServer", "cr.example"}, {"username", "u"}, {"password", "patched-secret-77"}};
+    auto ok = Batch("PATCH", "/pools/sim-hpc?" + kApi, Json{{"startTask", task}}.dump());
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    auto get = Batch("GET", "/pools/sim-hpc?" + kApi);
+    EXPECT_EQ(get.json()["startTask"]["containerSettings"]["registry"]["username"], "u");
+    EXPECT_EQ(get.body.find("patched-secret-77"), std::string::npos);
+}
+
 struct BadBody {
     std::string name;
     std::string pointer;  ///< JSON pointer into the production body.
