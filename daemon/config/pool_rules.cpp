@@ -43,8 +43,8 @@ void ExactlyOne(Checker& c, const YamlNode& node, const PropValue& v,
     if (n > 1) c.Error(node, "set only one of " + Names(keys) + ", not several");
 }
 
-// MountConfiguration: "Each mount configuration must specify exactly one file system type"
-// (the four members are alternatives of one mount).
+// MountConfiguration ("The file system to mount on each node"): each of the four members "is
+// mutually exclusive with all other properties"; one is needed for there to be a mount.
 void MountHasOneFileSystem(Checker& c, const YamlNode& node, const PropValue& v) {
     ExactlyOne(c, node, v,
                {"azureBlobFileSystemConfiguration", "nfsMountConfiguration",
@@ -76,7 +76,8 @@ void UserIdentityHasOne(Checker& c, const YamlNode& node, const PropValue& v) {
 }
 
 // ContainerRegistryReference: username and password log in; identityReference is used
-// "instead of username and password".
+// "instead of username and password" (requiring them together is a guess: the spec marks
+// neither required).
 void RegistryCredentialsTogether(Checker& c, const YamlNode& node, const PropValue& v) {
     bool user = v.find("username"), password = v.find("passwordFile");
     if (v.find("identityReference") && (user || password))
@@ -94,8 +95,9 @@ void UefiNeedsSecurityType(Checker& c, const YamlNode& node, const PropValue& v)
         c.ErrorAt(node, JoinPath(node.path, "securityType"), "required with uefiSettings");
 }
 
-// BatchPublicIpAddressConfiguration.ipAddressIds: the user's own public IPs, i.e. provision
-// usermanaged (the other provisioning types take none).
+// BatchPublicIpAddressConfiguration.ipAddressIds: "The list of public IPs which the Batch
+// service will use when provisioning Compute Nodes", i.e. provision usermanaged (guess: the
+// spec does not tie the two explicitly).
 void IpAddressIdsNeedUserManaged(Checker& c, const YamlNode& node, const PropValue& v) {
     const PropValue* provision = v.find("provision");
     bool user = provision && provision->text == "usermanaged";
@@ -152,7 +154,9 @@ void Unique(Checker& c, const YamlNode* list, const PropValue* value, std::strin
 }
 
 // DataDisk.lun: "If attaching multiple disks, each should have a distinct logicalUnitNumber";
-// VMExtension names are unique and provisionAfterExtensions names extensions of the pool.
+// VMExtension.provisionAfterExtensions is a "Collection of extension names after which this
+// extension needs to be provisioned", so it names extensions of the pool, and extension names
+// are unique (guess: the spec does not say so).
 void VmConfigurationLists(Checker& c, const YamlNode& node, const PropValue& v) {
     Unique(c, node.find("dataDisks"), v.find("dataDisks"), "lun", "lun");
     Unique(c, node.find("extensions"), v.find("extensions"), "name", "extension name");
