@@ -6,6 +6,11 @@ target_compile_options(pw_warnings INTERFACE
 # new (a false positive on C++20 coroutine frames, fixed in later GCC releases).
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     target_compile_options(pw_warnings INTERFACE -Wno-mismatched-new-delete)
+    # In a unity build every .cpp is #included into one unit, so GCC takes a class defined in a
+    # .cpp for one defined in a header and warns when it uses a type of the anonymous namespace.
+    if(CMAKE_UNITY_BUILD)
+        target_compile_options(pw_warnings INTERFACE -Wno-subobject-linkage)
+    endif()
 endif()
 if(PW_WERROR)
     target_compile_options(pw_warnings INTERFACE -Werror)
@@ -39,10 +44,10 @@ elseif(NOT PW_SANITIZE STREQUAL "")
     message(FATAL_ERROR "PW_SANITIZE must be empty, 'address' or 'thread'")
 endif()
 
-# libFuzzer build (clang): instrument everything for coverage plus ASan/UBSan (without the
-# function check, as above).
-if(PW_FUZZ)
-    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined ${pw_no_function_check}
-                        -fno-omit-frame-pointer)
-    add_link_options(-fsanitize=address,undefined)
+# libFuzzer targets (clang, PW_SANITIZE=address): the fuzz targets live in the ASan+UBSan
+# build, so one build serves the ASan tests and the fuzzers. Only the libraries a fuzzer
+# exercises get libFuzzer's coverage instrumentation (pw_fuzz_instrument, called from
+# tests/fuzz); the ASan runtime supplies the coverage callbacks when tests link them.
+if(PW_FUZZ AND NOT (CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND PW_SANITIZE STREQUAL "address"))
+    message(FATAL_ERROR "PW_FUZZ needs clang and PW_SANITIZE=address (preset asan)")
 endif()

@@ -4,11 +4,13 @@
 # each libFuzzer target briefly, then runs the unit and component tests again under
 # ASan+UBSan, and the multi-threaded ones under TSan. Any failure or sanitizer report fails the
 # run.
-# The fuzz, ASan and TSan builds (clang, linked with lld: both faster than GCC and ld.bfd here,
-# see README) are compiled while ctest runs, at the idle scheduling class
-# (SCHED_IDLE: they only get CPU time the tests leave unused, so test timing is as on an idle
-# machine); the fuzz targets run side by side, one per core. Each phase prints its wall time
-# and the CPU time (user+sys) of the commands it ran.
+# Every build is a unity build (one unit per target's sources, see README). The ASan build
+# (which holds the fuzz targets too) and the TSan build (clang, linked with lld: both faster
+# than GCC and ld.bfd here, see README) are compiled while ctest runs, at the idle scheduling
+# class (SCHED_IDLE: they only get CPU time the tests leave unused, so test timing is as on an
+# idle machine). ctest runs twice as many tests as there are cores: most of them wait on
+# processes and timers. The fuzz targets then run one at a time beside the ASan tests. Each
+# phase prints its wall time and the CPU time (user+sys) of the commands it ran.
 # Usage: scripts/test.sh [ctest args for the main run...]
 # Environment: PW_SKIP_FUZZ=1, PW_SKIP_SANITIZERS=1, FUZZ_SECONDS (default 20).
 set -euo pipefail
@@ -50,7 +52,7 @@ san_targets=()
 threaded=()
 if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
   fuzz_targets=(duration resource_id codec config http_response)
-  cmake --preset fuzz >/dev/null
+  san_targets+=("${fuzz_targets[@]/#/fuzz_}")
 fi
 if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
   # ASan+UBSan: every unit and component test, from the executables the ci build registered,
@@ -70,9 +72,6 @@ if [ ${#san_targets[@]} -gt 0 ] || [ ${#fuzz_targets[@]} -gt 0 ]; then
   log=build/sanitizer-build.log
   set -m
   ( exec > "$log" 2>&1
-    if [ ${#fuzz_targets[@]} -gt 0 ]; then
-      chrt --idle 0 cmake --build --preset fuzz --target "${fuzz_targets[@]/#/fuzz_}" -- -j"${jobs}"
-    fi
     if [ ${#san_targets[@]} -gt 0 ]; then
       cmake --preset asan >/dev/null
       chrt --idle 0 cmake --build --preset asan --target "${san_targets[@]}" -- -j"${jobs}"
@@ -86,7 +85,7 @@ if [ ${#san_targets[@]} -gt 0 ] || [ ${#fuzz_targets[@]} -gt 0 ]; then
 fi
 
 phase "tests (preset ci)"
-ctest --preset ci -j"${jobs}" --timeout 900 "$@"
+ctest --preset ci -j"$(( jobs * 2 ))" --timeout 900 "$@"
 
 if [ -n "$bg_build" ]; then
   phase "sanitizer and fuzz builds: the rest after the tests (log: build/sanitizer-build.log)"
@@ -95,20 +94,30 @@ if [ -n "$bg_build" ]; then
   echo "built in $(( SECONDS - run_t0 )) s since the start"
 fi
 
+# The fuzzers (one at a time: each runs for a fixed time) and the ASan tests side by side.
+phase "fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target) beside the unit and component tests under asan"
+fuzz_pid=""
 if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
-  phase "fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target, ${jobs} at a time)"
-  FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh --no-build "${fuzz_targets[@]}"
+  ( FUZZ_JOBS=1 FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh --no-build "${fuzz_targets[@]}" \
+      > build/fuzz.log 2>&1 ) &
+  fuzz_pid=$!
 fi
 
 if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=1"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-
-  phase "unit and component tests under asan"
   ctest --preset asan -L 'unit|component' -j"${jobs}" --timeout 900
   ctest --preset asan -R '^E2EShutdown\.' --timeout 300
+fi
+if [ -n "$fuzz_pid" ]; then
+  fuzz_status=0
+  wait "$fuzz_pid" || fuzz_status=$?
+  cat build/fuzz.log
+  [ "$fuzz_status" = 0 ] || exit 1
+fi
 
+if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
   phase "multi-threaded tests under tsan"
   for t in "${threaded[@]}"; do
     echo "-- ${t##*/}"

@@ -18,10 +18,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-Error DecodeError(std::string message, int status) {
-    return MakeError(ErrorKind::Decode, std::move(message), status);
-}
-
 std::string SubscriptionOf(const std::string& resource_id) {
     constexpr std::string_view kKey = "/subscriptions/";
     if (resource_id.size() <= kKey.size()) return {};
@@ -31,12 +27,7 @@ std::string SubscriptionOf(const std::string& resource_id) {
     return lower.substr(kKey.size(), end == std::string::npos ? end : end - kKey.size());
 }
 
-std::string OriginOf(const std::string& url) {
-    auto parsed = http::ParseUrl(url);
-    return parsed ? parsed->origin() : std::string();
-}
-
-http::ClientRequest Make(verb method, std::string url) {
+http::ClientRequest MakeArmRequest(verb method, std::string url) {
     http::ClientRequest request;
     request.method = method;
     request.url = std::move(url);
@@ -91,8 +82,8 @@ net::awaitable<Result<AccountInfo>> ArmClient::get_batch_account(
                            "/providers/Microsoft.Batch/batchAccounts/" +
                            http::UrlEncode(account.account_name);
     auto target = url(id, options_.batch_api_version);
-    auto result =
-        co_await transport_.call(Make(verb::get, target), options("get_batch_account", id, false));
+    auto result = co_await transport_.call(MakeArmRequest(verb::get, target),
+                                           options("get_batch_account", id, false));
     if (!result) co_return pw::Err{std::move(result).error()};
     auto decoded = codec::DecodeBatchAccount(result->response.body);
     if (!decoded)
@@ -112,7 +103,7 @@ net::awaitable<Result<AccountInfo>> ArmClient::get_batch_account(
 net::awaitable<Result<model::ObservedImage>> ArmClient::get_image(
     const std::string& image_definition_id) {
     auto target = url(image_definition_id, options_.gallery_api_version);
-    auto result = co_await transport_.call(Make(verb::get, target),
+    auto result = co_await transport_.call(MakeArmRequest(verb::get, target),
                                            options("get_image", image_definition_id, false));
     if (!result) co_return pw::Err{std::move(result).error()};
     auto decoded = codec::DecodeImage(result->response.body);
@@ -125,7 +116,7 @@ net::awaitable<Result<model::ObservedImage>> ArmClient::get_image(
 net::awaitable<Result<model::ObservedImageVersion>> ArmClient::get_image_version(
     const std::string& image_version_id) {
     auto target = url(image_version_id, options_.gallery_api_version, "$expand=ReplicationStatus");
-    auto result = co_await transport_.call(Make(verb::get, target),
+    auto result = co_await transport_.call(MakeArmRequest(verb::get, target),
                                            options("get_image_version", image_version_id, false));
     if (!result) co_return pw::Err{std::move(result).error()};
     auto decoded = codec::DecodeImageVersion(result->response.body);
@@ -138,7 +129,7 @@ net::awaitable<Result<model::ObservedImageVersion>> ArmClient::get_image_version
 net::awaitable<Result<model::ObservedImageVersion>> ArmClient::update_target_regions(
     const std::string& image_version_id, const std::vector<model::TargetRegion>& regions) {
     auto target = url(image_version_id, options_.gallery_api_version);
-    auto request = Make(verb::patch, target);
+    auto request = MakeArmRequest(verb::patch, target);
     request.headers.emplace_back("Content-Type", "application/json");
     request.body = codec::EncodeTargetRegionsPatch(regions);
     auto call = options("update_target_regions", image_version_id, true);
@@ -152,7 +143,7 @@ net::awaitable<Result<model::ObservedImageVersion>> ArmClient::update_target_reg
 net::awaitable<Result<Unit>> ArmClient::poll(const std::string& image_version_id,
                                              const CallResult& initial) {
     const auto deadline = SteadyClock::now() + options_.lro_deadline;
-    const std::string origin = OriginOf(options_.resource_manager + "/");
+    const std::string origin = http::OriginOf(options_.resource_manager + "/");
     std::string async = initial.response.header("Azure-AsyncOperation");
     std::string location = initial.response.header("Location");
     auto retry_after = http::ParseRetryAfter(initial.response.header("Retry-After"),
@@ -168,10 +159,10 @@ net::awaitable<Result<Unit>> ArmClient::poll(const std::string& image_version_id
         }
     }
     for (const std::string* link : {&async, &location}) {
-        if (!link->empty() && OriginOf(*link) != origin)
-            co_return pw::Err{MakeError(ErrorKind::Decode,
-                                        "operation URL outside " + origin + ": " + OriginOf(*link),
-                                        initial.response.status, "ForeignOperationUrl")};
+        if (!link->empty() && http::OriginOf(*link) != origin)
+            co_return pw::Err{MakeError(
+                ErrorKind::Decode, "operation URL outside " + origin + ": " + http::OriginOf(*link),
+                initial.response.status, "ForeignOperationUrl")};
     }
     auto& stop = transport_.client().stop_signal();
     for (;;) {
@@ -192,8 +183,9 @@ net::awaitable<Result<Unit>> ArmClient::poll(const std::string& image_version_id
         std::string message;
         if (!async.empty() || !location.empty()) {
             const std::string& link = !async.empty() ? async : location;
-            auto result = co_await transport_.call(
-                Make(verb::get, link), options("poll_operation", image_version_id, false));
+            auto result =
+                co_await transport_.call(MakeArmRequest(verb::get, link),
+                                         options("poll_operation", image_version_id, false));
             if (!result) co_return pw::Err{std::move(result).error()};
             const auto& response = result->response;
             retry_after = http::ParseRetryAfter(response.header("Retry-After"),

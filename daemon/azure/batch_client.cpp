@@ -25,19 +25,6 @@ std::string NormalizeBatchEndpoint(std::string_view endpoint, bool plain_http_lo
     return "https://" + out;
 }
 
-namespace {
-
-Error DecodeError(std::string message, int status) {
-    return MakeError(ErrorKind::Decode, std::move(message), status);
-}
-
-std::string OriginOf(const std::string& url) {
-    auto parsed = http::ParseUrl(url);
-    return parsed ? parsed->origin() : std::string();
-}
-
-}  // namespace
-
 BatchClient::BatchClient(Transport& transport, BatchClientOptions options)
     : transport_(transport), options_(std::move(options)) {}
 
@@ -66,7 +53,7 @@ CallOptions BatchClient::options(std::string operation, const std::string& endpo
 
 namespace {
 
-http::ClientRequest Make(verb method, std::string url) {
+http::ClientRequest MakeBatchRequest(verb method, std::string url) {
     http::ClientRequest request;
     request.method = method;
     request.url = std::move(url);
@@ -92,22 +79,23 @@ net::awaitable<Result<std::vector<model::ObservedPool>>> BatchClient::list_pools
     std::string next = url(endpoint, "/pools",
                            "$select=" + http::UrlEncode(codec::kPoolSelect) +
                                "&maxresults=" + std::to_string(options_.page_size));
-    const std::string origin = OriginOf(next);
+    const std::string origin = http::OriginOf(next);
     std::set<std::string> seen;
     for (int page = 0; page < options_.max_pages; ++page) {
         if (!seen.insert(next).second)
             co_return pw::Err{DecodeError("odata.nextLink repeats a page: " + next, 200)};
-        auto result =
-            co_await transport_.call(Make(verb::get, next), options("list_pools", endpoint, true));
+        auto result = co_await transport_.call(MakeBatchRequest(verb::get, next),
+                                               options("list_pools", endpoint, true));
         if (!result) co_return pw::Err{std::move(result).error()};
         auto link = codec::AppendPoolList(result->response.body, pools);
         if (!link) co_return pw::Err{DecodeError("GET /pools: " + link.error(), 200)};
         if (link->empty()) co_return pools;
         next = std::move(*link);
         // The bearer token goes only to the account's own origin.
-        if (OriginOf(next) != origin)
+        if (http::OriginOf(next) != origin)
             co_return pw::Err{DecodeError(
-                "odata.nextLink points outside the account endpoint: " + OriginOf(next), 200)};
+                "odata.nextLink points outside the account endpoint: " + http::OriginOf(next),
+                200)};
     }
     co_return pw::Err{DecodeError("GET /pools: more than max_pages pages", 200)};
 }
@@ -116,8 +104,8 @@ net::awaitable<Result<model::ObservedPool>> BatchClient::get_pool(const std::str
                                                                   const std::string& pool_id) {
     auto target =
         url(endpoint, PoolPath(pool_id), "$select=" + http::UrlEncode(codec::kPoolSelect));
-    auto result =
-        co_await transport_.call(Make(verb::get, target), options("get_pool", endpoint, true));
+    auto result = co_await transport_.call(MakeBatchRequest(verb::get, target),
+                                           options("get_pool", endpoint, true));
     if (!result) co_return pw::Err{std::move(result).error()};
     auto decoded = codec::DecodePool(result->response.body);
     if (!decoded)
@@ -129,7 +117,7 @@ net::awaitable<Result<Unit>> BatchClient::add_pool(const std::string& endpoint,
                                                    const PoolAddRequest& request) {
     auto target = url(endpoint, "/pools");
     // One client-request-id for every attempt: the add is idempotent by design (see below).
-    auto http_request = Make(verb::post, target);
+    auto http_request = MakeBatchRequest(verb::post, target);
     // Secrets named by ...File keys are read here, only for this write.
     auto body =
         codec::EncodePoolAdd(request.spec, request.resize_timeout,
@@ -162,7 +150,7 @@ net::awaitable<Result<Unit>> BatchClient::resize_pool(const std::string& endpoin
                                                       const PoolResizeRequest& request,
                                                       const std::string& if_match) {
     auto target = url(endpoint, PoolPath(pool_id) + "/resize");
-    auto http_request = Make(verb::post, target);
+    auto http_request = MakeBatchRequest(verb::post, target);
     if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
     SetJsonBody(http_request, codec::EncodePoolResize(
                                   request.target_dedicated_nodes, request.target_low_priority_nodes,
@@ -185,8 +173,8 @@ net::awaitable<Result<Unit>> BatchClient::resize_pool(const std::string& endpoin
 net::awaitable<Result<Unit>> BatchClient::stop_resize(const std::string& endpoint,
                                                       const std::string& pool_id) {
     auto target = url(endpoint, PoolPath(pool_id) + "/stopresize");
-    auto result =
-        co_await transport_.call(Make(verb::post, target), options("stop_resize", endpoint, false));
+    auto result = co_await transport_.call(MakeBatchRequest(verb::post, target),
+                                           options("stop_resize", endpoint, false));
     if (!result) co_return pw::Err{std::move(result).error()};
     co_return Unit{};
 }
@@ -196,7 +184,7 @@ net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint
                                                      const PoolPatchRequest& request,
                                                      const std::string& if_match) {
     auto target = url(endpoint, PoolPath(pool_id));
-    auto http_request = Make(verb::patch, target);
+    auto http_request = MakeBatchRequest(verb::patch, target);
     if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
     auto body =
         codec::EncodePoolPatch(request.start_task, request.metadata,
@@ -213,7 +201,7 @@ net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint
 net::awaitable<Result<Unit>> BatchClient::delete_pool(const std::string& endpoint,
                                                       const std::string& pool_id) {
     auto target = url(endpoint, PoolPath(pool_id));
-    auto result = co_await transport_.call(Make(verb::delete_, target),
+    auto result = co_await transport_.call(MakeBatchRequest(verb::delete_, target),
                                            options("delete_pool", endpoint, true));
     if (!result) co_return pw::Err{std::move(result).error()};
     co_return Unit{};
@@ -223,9 +211,9 @@ net::awaitable<Result<std::vector<SupportedImage>>> BatchClient::list_supported_
     const std::string& endpoint) {
     std::vector<SupportedImage> images;
     std::string next = url(endpoint, "/supportedimages", "maxresults=1000");
-    const std::string origin = OriginOf(next);
+    const std::string origin = http::OriginOf(next);
     for (int page = 0; page < options_.max_pages; ++page) {
-        auto result = co_await transport_.call(Make(verb::get, next),
+        auto result = co_await transport_.call(MakeBatchRequest(verb::get, next),
                                                options("list_supported_images", endpoint, true));
         if (!result) co_return pw::Err{std::move(result).error()};
         auto j = nlohmann::json::parse(result->response.body, nullptr, false);
@@ -252,9 +240,10 @@ net::awaitable<Result<std::vector<SupportedImage>>> BatchClient::list_supported_
         if (link == j.end() || !link->is_string() || link->get<std::string>().empty())
             co_return images;
         next = link->get<std::string>();
-        if (OriginOf(next) != origin)
+        if (http::OriginOf(next) != origin)
             co_return pw::Err{DecodeError(
-                "odata.nextLink points outside the account endpoint: " + OriginOf(next), 200)};
+                "odata.nextLink points outside the account endpoint: " + http::OriginOf(next),
+                200)};
     }
     co_return pw::Err{DecodeError("GET /supportedimages: more than max_pages pages", 200)};
 }

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <string>
+#include <utility>
 
 #include "azure/api.hpp"
 #include "http/client.hpp"
@@ -25,6 +27,11 @@ Error ErrorFromResponse(const http::ClientResponse& response, ErrorFormat format
 /// Builds an Error (designated initializers would have to name every member).
 Error MakeError(ErrorKind kind, std::string message, int http_status = 0, std::string code = {},
                 bool request_sent = true);
+
+/// An Error of kind Decode: a response that is not what the API defines.
+inline Error DecodeError(std::string message, int http_status) {
+    return MakeError(ErrorKind::Decode, std::move(message), http_status);
+}
 
 /// The error of a transport failure (no response). Pure.
 Error ErrorFromFailure(const http::Failure& failure);

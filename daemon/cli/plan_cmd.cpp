@@ -25,17 +25,11 @@ struct PlanOptions {
     std::string output = "text";
 };
 
-std::string ShortVersion(const std::string& id) {
-    auto parsed = model::ParseImageVersionId(id);
-    if (!parsed) return id;
-    return parsed->gallery + "/" + parsed->image + "/" + parsed->version;
-}
-
 std::string Opt(const std::optional<int>& v) { return v ? std::to_string(*v) : "?"; }
 
 std::string DescribeAction(const model::Action& a) {
     const std::string pool = "pool " + a.account + "/" + a.pool;
-    const std::string version = ShortVersion(a.image_version);
+    const std::string version = model::ShortImageVersion(a.image_version);
     switch (a.kind) {
         case model::ActionKind::AddTargetRegion:
             return version + " add region " + a.region + " with " + Opt(a.to) + " replicas";
@@ -80,8 +74,8 @@ std::string PlanText(const model::Plan& plan) {
     if (!plan.findings.empty()) {
         out += fmt::format("{} finding(s):\n", plan.findings.size());
         for (const auto& f : plan.findings) {
-            std::string subject =
-                f.pool.empty() ? ShortVersion(f.image_version) : "pool " + f.account + "/" + f.pool;
+            std::string subject = f.pool.empty() ? model::ShortImageVersion(f.image_version)
+                                                 : "pool " + f.account + "/" + f.pool;
             out += fmt::format("  {:<7} {:<18} {}: {}\n", model::ToString(f.severity), f.code,
                                subject, f.message);
         }

@@ -28,12 +28,6 @@ std::string Str(const json& j, const char* key, std::string fallback = "") {
     return it->dump();
 }
 
-std::string ShortVersion(const std::string& id) {
-    auto parsed = model::ParseImageVersionId(id);
-    if (!parsed) return id;
-    return parsed->gallery + "/" + parsed->image + "/" + parsed->version;
-}
-
 /// Left-aligned columns separated by two spaces; the last column is not padded.
 std::string Table(const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> width;
@@ -109,7 +103,7 @@ std::string FormatStatus(const json& s) {
             std::string state = Str(r, "replicationState");
             if (state == "Replicating") state += fmt::format(" {}%", Str(r, "progress", "0"));
             versions.push_back(
-                {ShortVersion(Str(v, "id")), Str(r, "region"),
+                {model::ShortImageVersion(Str(v, "id")), Str(r, "region"),
                  fmt::format("{}/{}", Str(r, "currentReplicas"), Str(r, "requiredReplicas")), state,
                  LastAction(v)});
         }

@@ -138,13 +138,6 @@ class Reader {
     std::string error_;
 };
 
-bool IEquals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 std::optional<Json> Parse(std::string_view body, std::string& error) {
     if (auto why = detail::NotJson(body)) {
         error = std::move(*why);
@@ -203,7 +196,7 @@ std::optional<model::StartTask> ReadStartTask(Reader& r, const Json& pool,
         auto uip = Field(p, "userIdentity");
         if (const Json* au = r.Object(*ui, "autoUser", uip)) {
             auto level = r.String(*au, "elevationLevel", Field(uip, "autoUser"));
-            task.elevated = level && IEquals(*level, "admin");
+            task.elevated = level && model::IEquals(*level, "admin");
         }
     }
     return task;

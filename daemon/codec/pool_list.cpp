@@ -9,6 +9,7 @@
 #include "codec/decode.hpp"
 #include "codec/json_text.hpp"
 #include "model/duration.hpp"
+#include "model/resource_id.hpp"
 
 namespace pw::codec {
 namespace {
@@ -145,13 +146,6 @@ std::string_view MemberName(Shape shape, int member) {
 bool IsArray(Shape shape) {
     return shape == Shape::Pools || shape == Shape::ResizeErrors || shape == Shape::Environment ||
            shape == Shape::Metadata;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 /// One parse event's value, as the document decoder would see the member.
@@ -472,7 +466,8 @@ class PageReader {
             case Shape::AutoUser: {
                 std::string level;
                 read_string(v, level);
-                pool().start_task->elevated = v.type == Scalar::String && IEquals(level, "admin");
+                pool().start_task->elevated =
+                    v.type == Scalar::String && model::IEquals(level, "admin");
                 return true;
             }
             case Shape::NameValue:

@@ -19,6 +19,11 @@ std::string Lower(std::string_view s) {
 
 std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
 
+std::string OriginOf(std::string_view url) {
+    auto parsed = ParseUrl(url);
+    return parsed ? parsed->origin() : std::string();
+}
+
 bool IsLoopbackHost(std::string_view host) {
     std::string h = Lower(host);
     if (h == "localhost" || h == "localhost.") return true;

@@ -38,6 +38,9 @@ enum class PlainHttp {
 pw::Result<Url, std::string> ParseUrl(std::string_view text,
                                       PlainHttp plain = PlainHttp::kLoopback);
 
+/// The origin (`scheme://host:port`) of an absolute URL, or "" when it does not parse.
+std::string OriginOf(std::string_view url);
+
 /// True for `localhost`, 127.0.0.0/8 and ::1.
 bool IsLoopbackHost(std::string_view host);
 

@@ -5,17 +5,9 @@
 #include "model/desired.hpp"
 #include "model/observed.hpp"
 #include "model/plan.hpp"
+#include "model/resource_id.hpp"
 
 namespace pw::model {
-namespace {
-bool IEquals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-}  // namespace
-
 bool SameStartTask(const StartTask& want, const StartTask& have) {
     bool admin = want.elevated;
     if (const PropValue* identity = want.properties.find("userIdentity")) {

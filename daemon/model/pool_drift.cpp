@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "model/resource_id.hpp"
+
 namespace pw::model {
 namespace {
-
-bool IEquals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 /// The REST default as a PropValue of the field's kind ("" when none or not a scalar).
 bool EqualsDefault(const PropValue& v, const FieldSpec& f) {

@@ -17,8 +17,6 @@ std::string Lower(std::string_view s) {
     return out;
 }
 
-bool IEquals(std::string_view a, std::string_view b) { return Lower(a) == Lower(b); }
-
 bool ValidName(std::string_view s) {
     if (s.empty() || s.size() > 260) return false;
     return std::all_of(s.begin(), s.end(), [](unsigned char c) {
@@ -48,6 +46,20 @@ bool ValidVersionName(std::string_view v) {
 }
 
 }  // namespace
+
+bool IEquals(std::string_view a, std::string_view b) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+std::string ShortImageVersion(std::string_view id) {
+    auto parsed = ParseImageVersionId(id);
+    if (!parsed) return std::string(id);
+    return parsed->gallery + "/" + parsed->image + "/" + parsed->version;
+}
 
 std::string ImageVersionId::image_definition_id() const {
     return "/subscriptions/" + subscription_id + "/resourceGroups/" + resource_group +

@@ -32,6 +32,12 @@ struct ImageVersionId {
 std::optional<ImageVersionId> ParseImageVersionId(std::string_view text,
                                                   std::string* why = nullptr);
 
+/// ASCII case-insensitive equality (ARM names and ids, Batch enumeration values).
+bool IEquals(std::string_view a, std::string_view b);
+
+/// `gallery/image/version` of an image version id, or the text itself when it is not one.
+std::string ShortImageVersion(std::string_view id);
+
 /// Lower-cases an ARM resource id for use as a map key.
 std::string ResourceKey(std::string_view id);
 

@@ -84,13 +84,6 @@ model::Seconds ResizeTimeoutFor(int nodes, std::optional<model::Seconds> floor,
     return out;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 bool IsWindowsAgent(std::string_view sku) {
     constexpr std::string_view kPrefix = "batch.node.windows";
     return sku.size() >= kPrefix.size() && IEquals(sku.substr(0, kPrefix.size()), kPrefix);

@@ -10,6 +10,7 @@
 #include "model/desired.hpp"
 #include "model/duration.hpp"
 #include "model/observed.hpp"
+#include "model/resource_id.hpp"
 
 /// The planner's rules as small pure functions, each table-tested at its boundaries.
 namespace pw::planner {
@@ -72,7 +73,7 @@ model::Seconds ResizeTimeoutFor(int nodes, std::optional<model::Seconds> floor,
 bool IsWindowsAgent(std::string_view node_agent_sku_id);
 
 /// ASCII case-insensitive equality (ARM ids, vmSize and agent SKU ids compare this way).
-bool IEquals(std::string_view a, std::string_view b);
+using model::IEquals;
 
 /// The pool's metadata without poolwarden's own `poolwarden.io/` keys.
 std::map<std::string, std::string> UserMetadata(const std::map<std::string, std::string>& m);

@@ -5,18 +5,13 @@
 #include <string>
 
 #include "codec/decode.hpp"
+#include "codec_data.hpp"
 #include "model/resource_id.hpp"
 
 namespace pw::codec {
 namespace {
 
-std::string ReadData(const std::string& name) {
-    std::ifstream in(std::string(PW_SOURCE_DIR) + "/tests/data/codec/" + name);
-    EXPECT_TRUE(in) << name;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using testing::ReadData;
 
 TEST(CodecPool, DecodesMicrosoftPoolGetExample) {
     auto pool = DecodePool(ReadData("PoolGet_Basic.json"));

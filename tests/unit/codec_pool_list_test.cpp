@@ -8,17 +8,12 @@
 #include <vector>
 
 #include "codec/decode.hpp"
+#include "codec_data.hpp"
 
 namespace pw::codec {
 namespace {
 
-std::string ReadData(const std::string& name) {
-    std::ifstream in(std::string(PW_SOURCE_DIR) + "/tests/data/codec/" + name);
-    EXPECT_TRUE(in) << name;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using testing::ReadData;
 
 /// A page of two gallery pools (every member poolwarden reads) and a next link.
 std::string GalleryPage() {

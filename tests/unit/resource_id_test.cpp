@@ -59,5 +59,19 @@ TEST(ResourceIdTest, NormalizesRegions) {
     EXPECT_EQ(NormalizeRegion("West Europe"), NormalizeRegion("westeurope"));
 }
 
+TEST(ResourceIdTest, IEqualsIgnoresAsciiCaseOnly) {
+    EXPECT_TRUE(IEquals("Admin", "admin"));
+    EXPECT_TRUE(IEquals("", ""));
+    EXPECT_FALSE(IEquals("admin", "admins"));
+    EXPECT_FALSE(IEquals("admin", "nonadmin"));
+    EXPECT_FALSE(IEquals("\xC4", "\xE4"));  // not ASCII: compared as bytes
+}
+
+TEST(ResourceIdTest, ShortImageVersionIsGalleryImageVersion) {
+    EXPECT_EQ(ShortImageVersion("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/"
+                                "galleries/studio/images/render/versions/1.4.0"),
+              "studio/render/1.4.0");
+    EXPECT_EQ(ShortImageVersion("not-an-id"), "not-an-id");
+}
 }  // namespace
 }  // namespace pw::model
