@@ -9,8 +9,6 @@
 namespace pw::simtest {
 namespace {
 
-const std::string kBatch = "/batch/renderbatch";
-const std::string kApi = "api-version=2024-07-01.20.0";
 const std::string kVersionPath = std::string("/subscriptions/") + kSub +
                                  "/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/"
                                  "studio/images/render/versions/1.4.0";

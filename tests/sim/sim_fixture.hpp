@@ -134,6 +134,9 @@ inline std::string ExampleWorld() {
     return std::string(PW_SOURCE_DIR) + "/config/examples/sim-world.json";
 }
 
+/// The example world's Batch account path on the simulator, and the data-plane api-version.
+inline const std::string kBatch = "/batch/renderbatch";
+inline const std::string kApi = "api-version=2024-07-01.20.0";
 inline constexpr const char* kTenant = "22222222-2222-2222-2222-222222222222";
 inline constexpr const char* kClient = "33333333-3333-3333-3333-333333333333";
 inline constexpr const char* kSecret = "demo-client-secret-not-for-production";

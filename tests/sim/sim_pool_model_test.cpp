@@ -15,8 +15,6 @@ namespace pw::simtest {
 namespace {
 
 namespace fs = std::filesystem;
-const std::string kBatch = "/batch/renderbatch";
-const std::string kApi = "api-version=2024-07-01.20.0";
 
 class SimPoolModel : public ::testing::Test {
   protected:

@@ -13,7 +13,8 @@
 #include "config/load.hpp"
 #include "config/secret_file.hpp"
 
-namespace pw::config {
+// A namespace of its own: config_test is compiled as one unit with config_load_test.cpp.
+namespace pw::config::props_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -326,4 +327,4 @@ TEST(ReadSecretFile, PrefersTheCredentialsDirectoryForRelativePaths) {
 }
 
 }  // namespace
-}  // namespace pw::config
+}  // namespace pw::config::props_test

@@ -1,0 +1,1 @@
+// Host unit of the precompiled headers (cmake/Pch.cmake).
