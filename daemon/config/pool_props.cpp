@@ -198,9 +198,11 @@ PropValue ParseProps(Checker& c, const YamlNode& map, const ObjectSpec& spec,
     std::size_t errors_before = c.errors().size();
     for (const auto& [key, value] : map.entries) {
         if (key.kind != YamlNode::Kind::Scalar || key.duplicate || spec.find(key.value)) continue;
-        auto secret = std::find_if(spec.fields.begin(), spec.fields.end(), [&](const FieldSpec& f) {
-            return f.secret() && f.rest_name() == key.value;
-        });
+        // Captured by name: clang 14 cannot capture a structured binding.
+        auto secret = std::find_if(spec.fields.begin(), spec.fields.end(),
+                                   [&name = key.value](const FieldSpec& f) {
+                                       return f.secret() && f.rest_name() == name;
+                                   });
         if (secret != spec.fields.end()) {
             c.Error(key, LiteralSecretMessage(secret->key));
             continue;
