@@ -73,7 +73,7 @@ std::string SpecHash(const model::PoolSpec& s) {
     h.add(model::ResourceKey(s.id));
     h.add(s.account);
     h.add(s.vm_size);
-    h.add(s.image.key());
+    h.add(model::ResourceKey(s.image_reference()));  // the definition when following latest
     h.add(s.node_agent_sku_id);
     if (s.fixed) {
         h.add("fixed");

@@ -83,7 +83,12 @@ struct PoolSpec {
     std::string id;
     std::string account;  ///< AccountSpec::name.
     std::string vm_size;
+    /// The image version the pool uses. For a pool that follows "latest" (`image:` is a
+    /// definition id) the config leaves `version` empty and the planner fills in the version
+    /// resolved this cycle (ResolveLatestVersion).
     ImageVersionId image;
+    /// `image:` named the image definition: Batch takes its latest version.
+    bool image_follows_latest = false;
     std::string node_agent_sku_id;
     std::optional<FixedScale> fixed;  ///< Exactly one of fixed / autoscale is set.
     std::optional<AutoScale> autoscale;
@@ -99,6 +104,11 @@ struct PoolSpec {
 
     std::string source_file;  ///< Pool file the spec came from (for status and errors).
     int source_line = 0;
+
+    /// What Pool-Add sends as imageReference.virtualMachineImageId and what the pool's
+    /// observed image is compared with: the definition id for a pool that follows "latest",
+    /// else the version id.
+    std::string image_reference() const;
 
     /// Nodes the replica rule sizes for: dedicated + low-priority (AddNodeCounts), or autoscale
     /// maxNodes.

@@ -6,6 +6,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "model/latest.hpp"
 #include "model/resource_id.hpp"
 #include "planner/rules.hpp"
 
@@ -93,7 +94,7 @@ class Planner {
         f.code = std::move(code);
         f.account = spec.account;
         f.pool = spec.id;
-        f.image_version = spec.image.str();
+        f.image_version = spec.image.version.empty() ? spec.image_reference() : spec.image.str();
         f.message = std::move(message);
         plan_.findings.push_back(std::move(f));
     }
@@ -247,6 +248,14 @@ class Planner {
 
     /// Image checks for creating or growing; reports error findings when `report`.
     bool ImageUsable(const model::PoolSpec& spec, PoolWork& w, bool report) {
+        if (spec.image_follows_latest && spec.image.version.empty()) {
+            if (report)
+                Find(Severity::Error, "ImageNotFound", spec,
+                     "image definition " + spec.image.image_definition_id() +
+                         " has no version Batch would take as latest (provisioningState "
+                         "Succeeded, excludeFromLatest not set)");
+            return false;
+        }
         auto vit = observed_.image_versions.find(spec.image.key());
         if (vit == observed_.image_versions.end()) {
             if (report)
@@ -565,6 +574,10 @@ class Planner {
 
 model::Plan MakePlan(const model::DesiredState& desired, const model::ObservedState& observed,
                      std::chrono::system_clock::time_point /*now*/) {
+    if (model::NeedsLatestResolution(desired)) {
+        const model::DesiredState resolved = model::ResolveLatest(desired, observed);
+        return Planner(resolved, observed).Run();
+    }
     return Planner(desired, observed).Run();
 }
 

@@ -46,6 +46,14 @@ struct CycleReport {
     /// How long the pass took, on the monotonic clock (metrics; `finished - started` is wall
     /// time and jumps with the clock).
     std::chrono::milliseconds duration{0};
+    /// The desired state with the versions of pools that follow "latest" resolved from this
+    /// pass's version lists (model::ResolveLatest); empty when no pool follows "latest".
+    std::optional<model::DesiredState> resolved;
+
+    /// The desired state this pass planned on: `resolved` when set, else `declared`.
+    const model::DesiredState& desired(const model::DesiredState& declared) const {
+        return resolved ? *resolved : declared;
+    }
 
     /// Nothing left to do and nothing wrong.
     bool converged() const;
