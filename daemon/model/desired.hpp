@@ -17,6 +17,9 @@ inline constexpr const char* kManagedByKey = "poolwarden.io/managed-by";
 inline constexpr const char* kManagedByValue = "poolwarden";
 /// The metadata key holding the hash of the spec a pool was last written from.
 inline constexpr const char* kSpecHashKey = "poolwarden.io/spec-hash";
+/// The metadata key holding the digest of the start task's secret files the pool was last
+/// written with (reconcile::SecretDigests); part of the spec hash too.
+inline constexpr const char* kSecretDigestKey = "poolwarden.io/secret-digest";
 
 /// A Batch account the pool files may refer to by its local `name`.
 ///
@@ -101,6 +104,10 @@ struct PoolSpec {
     /// Table-declared members (PoolFields(): networkConfiguration, mountConfiguration,
     /// virtualMachineConfiguration, ...), an Object; secrets as file paths only.
     PropValue properties;
+
+    /// Digest of the secret files the start task names (reconcile::SecretDigests), filled in
+    /// each pass; empty when it names none. Never the secrets themselves.
+    std::string secret_digest;
 
     std::string source_file;  ///< Pool file the spec came from (for status and errors).
     int source_line = 0;

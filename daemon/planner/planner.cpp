@@ -184,6 +184,12 @@ class Planner {
             w.patch_reasons.push_back("startTask differs");
         if (spec.metadata != UserMetadata(pool.metadata))
             w.patch_reasons.push_back("metadata differs");
+        // Batch never returns secrets: a rotated secret file shows as another digest.
+        if (!spec.secret_digest.empty()) {
+            auto it = pool.metadata.find(model::kSecretDigestKey);
+            if (it == pool.metadata.end() || it->second != spec.secret_digest)
+                w.patch_reasons.push_back("a secret file of startTask changed");
+        }
 
         bool steady = pool.allocation_state == "steady";
         if (spec.autoscale) {

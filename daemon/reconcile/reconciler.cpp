@@ -14,6 +14,7 @@
 #include "model/resource_id.hpp"
 #include "planner/rules.hpp"
 #include "reconcile/lookup.hpp"
+#include "reconcile/secret_digest.hpp"
 
 namespace pw::reconcile {
 
@@ -90,6 +91,12 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     // from this pass's version lists.
     if (model::NeedsLatestResolution(declared))
         report.resolved = model::ResolveLatest(declared, obs.state);
+    // Secret files of start tasks: stat each pass, digest only the changed ones.
+    if (std::any_of(declared.pools.begin(), declared.pools.end(), HasStartTaskSecrets)) {
+        if (!report.resolved) report.resolved = declared;
+        for (auto& pool : report.resolved->pools)
+            if (HasStartTaskSecrets(pool)) pool.secret_digest = secrets_.digest(pool);
+    }
     const model::DesiredState& desired = report.desired(declared);
 
     // Never plan on partial data: pools whose account or image could not be read are left

@@ -566,5 +566,48 @@ TEST(E2E, NewLatestVersionWithOneReplicaIsRaisedBeforeAFollowingPoolGrows) {
     ExpectZeroWritesAtSteadyState(e);
 }
 
+TEST(E2E, RotatingAStartTaskSecretFilePatchesThePoolOnceThenNothing) {
+    E2E e(ExampleWorld(), kFast);
+    auto write_secret = [&](const std::string& value) {
+        std::ofstream(e.dir() / ".registry-password.tmp") << value << "\n";
+        std::filesystem::rename(e.dir() / ".registry-password.tmp", e.dir() / "registry-password");
+    };
+    write_secret("first-registry-password-e2e");
+    const std::string extra =
+        "    virtualMachineConfiguration:\n"
+        "      containerConfiguration:\n"
+        "        type: dockerCompatible\n"
+        "        containerImageNames:\n"
+        "          - contoso.azurecr.io/render:1\n"
+        "    startTask:\n"
+        "      commandLine: /bin/true\n"
+        "      containerSettings:\n"
+        "        imageName: contoso.azurecr.io/render:1\n"
+        "        registry:\n"
+        "          registryServer: contoso.azurecr.io\n"
+        "          username: render\n"
+        "          passwordFile: registry-password\n";
+    e.WritePoolFile("render.yaml",
+                    "pools:\n" + PoolYaml("render", "renderbatch", 2, 0, kRender140, extra));
+    auto& d = e.Start();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "render", 2, kConverge)) << d.Log();
+    ExpectZeroWritesAtSteadyState(e);
+    ASSERT_EQ(E2E::CountWrites(e.Writes(), "PATCH", "/pools/render"), 0);
+
+    write_secret("second-registry-password-e2e");
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] { return E2E::CountWrites(e.Writes(), "PATCH", "/pools/render") >= 1; }, 30s))
+        << d.Log();
+    ExpectZeroWritesAtSteadyState(e);
+    const auto writes = e.Writes();
+    EXPECT_EQ(E2E::CountWrites(writes, "PATCH", "/pools/render"), 1) << "patched once";
+    const int patch = IndexOf(writes, "PATCH", "/pools/render");
+    EXPECT_NE(writes[static_cast<std::size_t>(patch)]["body"].get<std::string>().find(
+                  "second-registry-password-e2e"),
+              std::string::npos)
+        << "the patch carries the rotated secret";
+    EXPECT_EQ(d.Log().find("second-registry-password-e2e"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pw::e2e

@@ -647,5 +647,20 @@ TEST(PlannerLatest, ExcludedAndUnfinishedVersionsAreNotFollowed) {
     EXPECT_THAT(plan.findings[0].message, testing::HasSubstr("has no version Batch would take"));
 }
 
+TEST(PlannerSecrets, ARotatedStartTaskSecretPatchesThePoolOnce) {
+    auto spec = Spec("render-linux", 300);
+    spec.secret_digest = "0011223344556677";
+    auto o = World(10);
+    auto live = Live(spec);
+    live.metadata[model::kSecretDigestKey] = "0011223344556677";
+    o.accounts["render-eus"].pools.push_back(live);
+    EXPECT_TRUE(Plan(Desired({spec}), o).actions.empty()) << "same digest: nothing to write";
+    spec.secret_digest = "8899aabbccddeeff";
+    auto plan = Plan(Desired({spec}), o);
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("PatchPool"));
+    EXPECT_EQ(plan.actions[0].reason, "a secret file of startTask changed");
+    EXPECT_EQ(plan.actions[0].spec->secret_digest, "8899aabbccddeeff");
+}
+
 }  // namespace
 }  // namespace pw::planner

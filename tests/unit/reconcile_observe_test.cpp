@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "observe/observe.hpp"
+#include "reconcile/secret_digest.hpp"
 #include "support/fake_azure.hpp"
 #include "support/run.hpp"
 
@@ -189,6 +193,39 @@ TEST_F(ObserveTest, AFailedVersionListMakesTheDefinitionUnknown) {
     EXPECT_EQ(obs.failed_images.count(model::ResourceKey(kImageRender)), 1u)
         << "pools following it get no writes this pass";
     EXPECT_TRUE(obs.state.image_version_lists.empty());
+}
+
+TEST(SecretDigestsTest, ReadsAFileOnlyWhenItChangedAndNeverShowsIt) {
+    namespace fs = std::filesystem;
+    const fs::path file =
+        fs::temp_directory_path() / ("pw-secret-digest-" + std::to_string(::getpid()));
+    std::ofstream(file) << "registry-password-one\n";
+    model::PoolSpec spec;
+    spec.start_task.emplace();
+    model::PropValue secret;
+    secret.kind = model::PropValue::Kind::SecretFile;
+    secret.text = secret.resolved = file.string();
+    spec.start_task->properties.members.push_back({"passwordFile", secret});
+    ASSERT_TRUE(reconcile::HasStartTaskSecrets(spec));
+
+    reconcile::SecretDigests digests;
+    const std::string first = digests.digest(spec);
+    EXPECT_EQ(first.size(), 16u) << "64 bits, hex";
+    EXPECT_EQ(first.find("registry-password-one"), std::string::npos);
+    EXPECT_EQ(digests.digest(spec), first);
+    EXPECT_EQ(digests.reads(), 1) << "an unchanged file is not read again";
+
+    std::ofstream(fs::path(file.string() + ".new")) << "registry-password-two\n";
+    fs::rename(file.string() + ".new", file);
+    const std::string second = digests.digest(spec);
+    EXPECT_NE(second, first) << "rotation changes the digest";
+    EXPECT_EQ(digests.reads(), 2);
+
+    model::PoolSpec other = spec;
+    other.start_task->properties.members[0].value.text = "elsewhere/" + file.filename().string();
+    EXPECT_NE(reconcile::SecretDigests().digest(other), second)
+        << "salted with the file as written: equal secrets in two files differ";
+    fs::remove(file);
 }
 
 }  // namespace
