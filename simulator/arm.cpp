@@ -305,9 +305,28 @@ Reply Simulator::Arm(Ctx& c) {
                                              {"properties", props}}));
             }
             if (seg.size() == 11 && Ieq(seg[10], "versions") && c.method == "GET") {
+                // GalleryImageVersions_ListByGalleryImage is x-ms-pageable with nextLinkName
+                // "nextLink" (gallery.json 2023-07-03); the page size here is the model's
+                // listPageSize (ARM does not state its own).
+                const std::size_t page =
+                    static_cast<std::size_t>(std::max(1, world_.model.list_page_size));
+                std::size_t skip = 0;
+                if (c.Has("$skiptoken"))
+                    skip = static_cast<std::size_t>(
+                        std::strtoul(c.Q("$skiptoken").c_str(), nullptr, 10));
                 Json arr = Json::array();
-                for (const auto& [k, v] : d.versions) arr.push_back(RenderVersion(g, d, v, false));
-                return finish(MakeJson(200, {{"value", arr}}));
+                std::size_t i = 0;
+                for (const auto& [k, v] : d.versions) {
+                    if (i++ >= skip && arr.size() < page)
+                        arr.push_back(RenderVersion(g, d, v, false));
+                }
+                Json body = {{"value", arr}};
+                if (skip + arr.size() < d.versions.size()) {
+                    body["nextLink"] = c.Base() + c.path +
+                                       "?api-version=" + PercentEncode(c.Q("api-version")) +
+                                       "&$skiptoken=" + std::to_string(skip + arr.size());
+                }
+                return finish(MakeJson(200, body));
             }
             if (seg.size() == 12 && Ieq(seg[10], "versions")) {
                 return finish(ArmVersion(c, g, d, seg[11]));

@@ -1,7 +1,9 @@
 #include "world.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace pw::sim {
@@ -35,6 +37,23 @@ void AddResourceGroup(World& w, const std::string& sub, const std::string& rg) {
         w.resource_groups.end()) {
         w.resource_groups.push_back(key);
     }
+}
+
+/// `1.2.3` as numbers, for ordering versions (a malformed part counts as -1).
+std::array<long long, 3> VersionTuple(const std::string& name) {
+    std::array<long long, 3> out{-1, -1, -1};
+    std::size_t pos = 0;
+    for (auto& part : out) {
+        if (pos > name.size()) break;
+        const auto dot = name.find('.', pos);
+        const std::string text = name.substr(pos, dot == std::string::npos ? dot : dot - pos);
+        char* end = nullptr;
+        const long long n = std::strtoll(text.c_str(), &end, 10);
+        if (!text.empty() && *end == '\0') part = n;
+        if (dot == std::string::npos) break;
+        pos = dot + 1;
+    }
+    return out;
 }
 
 ImageVersion VersionFromJson(const Json& j, const std::string& where, double now) {
@@ -317,6 +336,7 @@ World World::FromJson(const Json& j, double now) {
             m.value("nodesPerMinutePerReplica", w.model.per_replica_rate * 60) / 60;
         w.model.pool_rate = m.value("nodesPerMinutePerPool", w.model.pool_rate * 60) / 60;
         w.model.lro_seconds = m.value("lroSeconds", w.model.lro_seconds);
+        w.model.list_page_size = m.value("listPageSize", w.model.list_page_size);
         w.model.delete_seconds = m.value("poolDeleteSeconds", w.model.delete_seconds);
     }
     return w;
@@ -390,6 +410,7 @@ Json World::ToJson() const {
                   {"nodesPerMinutePerReplica", model.per_replica_rate * 60},
                   {"nodesPerMinutePerPool", model.pool_rate * 60},
                   {"lroSeconds", model.lro_seconds},
+                  {"listPageSize", model.list_page_size},
                   {"poolDeleteSeconds", model.delete_seconds}};
     return j;
 }
@@ -421,7 +442,12 @@ ImageVersion* World::FindVersionById(const std::string& id) {
                             .value("excludeFromLatest", false)) {
                         continue;
                     }
-                    if (latest == nullptr || latest->published <= v.published) latest = &v;
+                    // Microsoft Learn ("Store and share images in an Azure Compute
+                    // Gallery"): latest is the highest MajorVersion, then MinorVersion, then
+                    // Patch. Skipping versions not Succeeded: guess (as the daemon).
+                    if (v.provisioning_state != "Succeeded") continue;
+                    if (latest == nullptr || VersionTuple(latest->name) < VersionTuple(v.name))
+                        latest = &v;
                 }
                 return latest;
             }

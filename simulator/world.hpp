@@ -123,6 +123,7 @@ struct ModelParams {
     double lro_seconds = 30;             ///< image version PUT/PATCH provisioning time
     double delete_seconds = 60;          ///< a deleting pool disappears after this
     double stop_seconds = 15;            ///< stopping -> steady
+    int list_page_size = 50;             ///< items per page of ARM version lists
 };
 
 /// The whole world. Plain data plus the time-stepping rules.

@@ -95,6 +95,12 @@ boost::asio::awaitable<azure::Result<model::ObservedImage>> SwitchingClients::ge
     co_return co_await c->arm().get_image(image_definition_id);
 }
 
+boost::asio::awaitable<azure::Result<std::vector<model::ImageVersionListing>>>
+SwitchingClients::list_image_versions(const std::string& image_definition_id) {
+    auto c = current_;
+    co_return co_await c->arm().list_image_versions(image_definition_id);
+}
+
 boost::asio::awaitable<azure::Result<model::ObservedImageVersion>>
 SwitchingClients::get_image_version(const std::string& image_version_id) {
     auto c = current_;

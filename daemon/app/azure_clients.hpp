@@ -78,6 +78,8 @@ class SwitchingClients final : public azure::BatchApi, public azure::ArmApi {
         const model::AccountSpec& account) override;
     boost::asio::awaitable<azure::Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) override;
+    boost::asio::awaitable<azure::Result<std::vector<model::ImageVersionListing>>>
+    list_image_versions(const std::string& image_definition_id) override;
     boost::asio::awaitable<azure::Result<model::ObservedImageVersion>> get_image_version(
         const std::string& image_version_id) override;
     boost::asio::awaitable<azure::Result<model::ObservedImageVersion>> update_target_regions(

@@ -113,6 +113,9 @@ class ArmApi {
     /// GET of an image definition by resource id.
     virtual boost::asio::awaitable<Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) = 0;
+    /// The versions of an image definition (`GET .../images/{i}/versions`, every page).
+    virtual boost::asio::awaitable<Result<std::vector<model::ImageVersionListing>>>
+    list_image_versions(const std::string& image_definition_id) = 0;
     /// GET of an image version with `$expand=ReplicationStatus`.
     virtual boost::asio::awaitable<Result<model::ObservedImageVersion>> get_image_version(
         const std::string& image_version_id) = 0;

@@ -113,6 +113,34 @@ net::awaitable<Result<model::ObservedImage>> ArmClient::get_image(
     co_return std::move(decoded).value();
 }
 
+net::awaitable<Result<std::vector<model::ImageVersionListing>>> ArmClient::list_image_versions(
+    const std::string& image_definition_id) {
+    // GalleryImageVersions_ListByGalleryImage is x-ms-pageable with nextLinkName "nextLink"
+    // (gallery.json 2023-07-03); the link is absolute and followed only on ARM's own origin.
+    std::string id = image_definition_id;
+    while (!id.empty() && id.back() == '/') id.pop_back();
+    std::string target = url(id + "/versions", options_.gallery_api_version);
+    const std::string origin = http::OriginOf(options_.resource_manager + "/");
+    std::vector<model::ImageVersionListing> out;
+    for (int page = 0;; ++page) {
+        if (page >= 1000)
+            co_return pw::Err{DecodeError("versions of " + id + ": more than 1000 pages", 200)};
+        auto result = co_await transport_.call(MakeArmRequest(verb::get, target),
+                                               options("list_image_versions", id, false));
+        if (!result) co_return pw::Err{std::move(result).error()};
+        auto decoded = codec::DecodeImageVersionListPage(result->response.body);
+        if (!decoded)
+            co_return pw::Err{DecodeError("versions of " + id + ": " + decoded.error(), 200)};
+        for (auto& v : decoded->versions) out.push_back(std::move(v));
+        if (!decoded->next_link) break;
+        if (http::OriginOf(*decoded->next_link) != origin)
+            co_return pw::Err{DecodeError(
+                "versions of " + id + ": nextLink leaves " + origin + "; not followed", 200)};
+        target = *decoded->next_link;
+    }
+    co_return out;
+}
+
 net::awaitable<Result<model::ObservedImageVersion>> ArmClient::get_image_version(
     const std::string& image_version_id) {
     auto target = url(image_version_id, options_.gallery_api_version, "$expand=ReplicationStatus");

@@ -38,6 +38,10 @@ class ArmClient final : public ArmApi {
         const model::AccountSpec& account) override;
     boost::asio::awaitable<Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) override;
+    /// GalleryImageVersions_ListByGalleryImage, following `nextLink` (same origin only) until
+    /// absent.
+    boost::asio::awaitable<Result<std::vector<model::ImageVersionListing>>> list_image_versions(
+        const std::string& image_definition_id) override;
     boost::asio::awaitable<Result<model::ObservedImageVersion>> get_image_version(
         const std::string& image_version_id) override;
     /// PATCH `{"properties":{"publishingProfile":{"targetRegions":[...]},"storageProfile":{}}}`

@@ -347,6 +347,32 @@ std::vector<model::ObservedPool> ReadPoolArray(Reader& r, const Json& list,
     return pools;
 }
 
+/// The `value` of a GalleryImageVersionList: name, provisioningState, excludeFromLatest.
+std::vector<model::ImageVersionListing> ReadVersionList(Reader& r, const Json& j,
+                                                        const std::string& path) {
+    std::vector<model::ImageVersionListing> out;
+    const Json* values = r.Array(j, "value", path, true);
+    if (!values) return out;
+    auto vp = Field(path, "value");
+    for (std::size_t i = 0; i < values->size() && !r.failed(); ++i) {
+        auto p = Index(vp, i);
+        const Json& e = (*values)[i];
+        if (!r.IsObject(e, p)) break;
+        model::ImageVersionListing v;
+        v.name = r.String(e, "name", p, true).value_or("");
+        if (const Json* props = r.Object(e, "properties", p)) {
+            auto pp = Field(p, "properties");
+            v.provisioning_state = r.String(*props, "provisioningState", pp).value_or("");
+            if (const Json* pub = r.Object(*props, "publishingProfile", pp))
+                v.exclude_from_latest =
+                    r.Bool(*pub, "excludeFromLatest", Field(pp, "publishingProfile"))
+                        .value_or(false);
+        }
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
 model::ObservedState ReadSnapshot(Reader& r, const Json& j) {
     model::ObservedState state;
     if (!r.IsObject(j, "")) return state;
@@ -381,6 +407,16 @@ model::ObservedState ReadSnapshot(Reader& r, const Json& j) {
             state.images[model::ResourceKey(id)] = std::move(img);
         }
     }
+    // Definition id -> its version list as ARM returns it (`{"value": [...]}`), for pools that
+    // follow "latest".
+    if (const Json* lists = r.Object(j, "imageVersionLists", "")) {
+        for (const auto& [id, body] : lists->items()) {
+            if (r.failed()) break;
+            auto p = Field("imageVersionLists", id);
+            if (!r.IsObject(body, p)) break;
+            state.image_version_lists[model::ResourceKey(id)] = ReadVersionList(r, body, p);
+        }
+    }
     return state;
 }
 
@@ -411,6 +447,17 @@ Decoded<model::ObservedImageVersion> DecodeImageVersion(std::string_view body) {
         if (!r.failed() && v.target_regions.empty())
             r.Fail("properties.publishingProfile.targetRegions", "required member missing");
         return v;
+    });
+}
+
+Decoded<ImageVersionListPage> DecodeImageVersionListPage(std::string_view body) {
+    return Run<ImageVersionListPage>(body, [](Reader& r, const Json& j) {
+        ImageVersionListPage page;
+        if (!r.IsObject(j, "")) return page;
+        page.versions = ReadVersionList(r, j, "");
+        auto next = r.String(j, "nextLink", "");
+        if (next && !next->empty()) page.next_link = std::move(next);
+        return page;
     });
 }
 

@@ -114,6 +114,17 @@ Decoded<std::string> AppendPoolList(std::string_view body, std::vector<model::Ob
 /// A GalleryImageVersion (ARM GET `?$expand=ReplicationStatus`). Requires `location`.
 /// A target region without `regionalReplicaCount` gets the version's `replicaCount` (else 1).
 Decoded<model::ObservedImageVersion> DecodeImageVersion(std::string_view body);
+
+/// One page of `GET .../images/{i}/versions` (GalleryImageVersionList): each version's `name`,
+/// provisioningState and publishingProfile.excludeFromLatest, and `nextLink` when more pages
+/// follow.
+///
+/// Thread safety: a value type.
+struct ImageVersionListPage {
+    std::vector<model::ImageVersionListing> versions;
+    std::optional<std::string> next_link;
+};
+Decoded<ImageVersionListPage> DecodeImageVersionListPage(std::string_view body);
 /// A GalleryImage definition. Requires `properties.osType` and `properties.osState`.
 Decoded<model::ObservedImage> DecodeImage(std::string_view body);
 /// A Batch account (ARM). Requires `location` and `properties.accountEndpoint`.

@@ -113,7 +113,7 @@ Result<std::string, std::string> EncodePoolAdd(const model::PoolSpec& spec,
                                                const SecretReader& secrets) {
     Json body = {{"id", spec.id}, {"vmSize", spec.vm_size}};
     body["virtualMachineConfiguration"] = {
-        {"imageReference", {{"virtualMachineImageId", spec.image.str()}}},
+        {"imageReference", {{"virtualMachineImageId", spec.image_reference()}}},
         {"nodeAgentSKUId", spec.node_agent_sku_id}};
     if (spec.autoscale) {
         body["enableAutoScale"] = true;

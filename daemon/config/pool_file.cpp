@@ -140,9 +140,12 @@ std::optional<model::PoolSpec> ParsePool(Checker& c, const YamlNode& node,
     const YamlNode* image = c.Required(node, "image");
     if (auto s = c.String(image)) {
         std::string why;
-        if (auto parsed = model::ParseImageVersionId(*s, &why))
+        if (auto parsed = model::ParseImageVersionId(*s, &why)) {
             pool.image = *parsed;
-        else
+        } else if (auto definition = model::ParseImageDefinitionId(*s)) {
+            pool.image = *definition;  // follows the definition's latest version
+            pool.image_follows_latest = true;
+        } else
             c.Error(*image, "invalid gallery image version id: " + why);
     }
     if (auto s = c.String(c.Required(node, "nodeAgentSkuId"))) pool.node_agent_sku_id = *s;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -19,6 +20,14 @@ namespace pw::config {
 ///
 /// Thread safety: reentrant (reads the environment through `env`).
 Result<std::string, std::string> ReadSecretFile(
+    const model::PropValue& secret_file,
+    const std::function<std::string(const char*)>& env = [](const char* name) {
+        const char* v = std::getenv(name);
+        return std::string(v ? v : "");
+    });
+
+/// The file ReadSecretFile reads for `secret_file` (the same resolution).
+std::filesystem::path SecretFilePath(
     const model::PropValue& secret_file,
     const std::function<std::string(const char*)>& env = [](const char* name) {
         const char* v = std::getenv(name);

@@ -73,7 +73,7 @@ std::string SpecHash(const model::PoolSpec& s) {
     h.add(model::ResourceKey(s.id));
     h.add(s.account);
     h.add(s.vm_size);
-    h.add(s.image.key());
+    h.add(model::ResourceKey(s.image_reference()));  // the definition when following latest
     h.add(s.node_agent_sku_id);
     if (s.fixed) {
         h.add("fixed");
@@ -106,6 +106,7 @@ std::string SpecHash(const model::PoolSpec& s) {
         h.add("properties");
         h.add(s.properties);
     }
+    if (!s.secret_digest.empty()) h.add(s.secret_digest);  // only when set: hashes stay
     h.add("metadata");
     for (const auto& [k, v] : s.metadata) {
         h.add(k);
@@ -118,6 +119,7 @@ std::map<std::string, std::string> OwnedMetadata(const model::PoolSpec& spec) {
     auto md = spec.metadata;
     md[model::kManagedByKey] = model::kManagedByValue;
     md[model::kSpecHashKey] = SpecHash(spec);
+    if (!spec.secret_digest.empty()) md[model::kSecretDigestKey] = spec.secret_digest;
     return md;
 }
 

@@ -17,6 +17,9 @@ inline constexpr const char* kManagedByKey = "poolwarden.io/managed-by";
 inline constexpr const char* kManagedByValue = "poolwarden";
 /// The metadata key holding the hash of the spec a pool was last written from.
 inline constexpr const char* kSpecHashKey = "poolwarden.io/spec-hash";
+/// The metadata key holding the digest of the start task's secret files the pool was last
+/// written with (reconcile::SecretDigests); part of the spec hash too.
+inline constexpr const char* kSecretDigestKey = "poolwarden.io/secret-digest";
 
 /// A Batch account the pool files may refer to by its local `name`.
 ///
@@ -83,7 +86,12 @@ struct PoolSpec {
     std::string id;
     std::string account;  ///< AccountSpec::name.
     std::string vm_size;
+    /// The image version the pool uses. For a pool that follows "latest" (`image:` is a
+    /// definition id) the config leaves `version` empty and the planner fills in the version
+    /// resolved this cycle (ResolveLatestVersion).
     ImageVersionId image;
+    /// `image:` named the image definition: Batch takes its latest version.
+    bool image_follows_latest = false;
     std::string node_agent_sku_id;
     std::optional<FixedScale> fixed;  ///< Exactly one of fixed / autoscale is set.
     std::optional<AutoScale> autoscale;
@@ -97,8 +105,17 @@ struct PoolSpec {
     /// virtualMachineConfiguration, ...), an Object; secrets as file paths only.
     PropValue properties;
 
+    /// Digest of the secret files the start task names (reconcile::SecretDigests), filled in
+    /// each pass; empty when it names none. Never the secrets themselves.
+    std::string secret_digest;
+
     std::string source_file;  ///< Pool file the spec came from (for status and errors).
     int source_line = 0;
+
+    /// What Pool-Add sends as imageReference.virtualMachineImageId and what the pool's
+    /// observed image is compared with: the definition id for a pool that follows "latest",
+    /// else the version id.
+    std::string image_reference() const;
 
     /// Nodes the replica rule sizes for: dedicated + low-priority (AddNodeCounts), or autoscale
     /// maxNodes.

@@ -26,6 +26,10 @@ int AddNodeCounts(int a, int b) {
     return static_cast<int>(std::clamp<long long>(sum, INT_MIN, INT_MAX));
 }
 
+std::string PoolSpec::image_reference() const {
+    return image_follows_latest ? image.image_definition_id() : image.str();
+}
+
 int PoolSpec::sized_nodes() const {
     if (autoscale) return autoscale->max_nodes;
     if (fixed)

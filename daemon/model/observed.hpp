@@ -95,6 +95,15 @@ struct ObservedImage {
     std::string hyper_v_generation;
 };
 
+/// One entry of an image definition's version list (`GET .../images/{i}/versions`): what
+/// resolving "latest" needs.
+struct ImageVersionListing {
+    std::string name;                  ///< `1.2.3`
+    std::string provisioning_state;    ///< Succeeded | Creating | Updating | Failed | ...
+    bool exclude_from_latest = false;  ///< publishingProfile.excludeFromLatest
+    friend bool operator==(const ImageVersionListing&, const ImageVersionListing&) = default;
+};
+
 /// Everything observed in one cycle. Keys of the version and image maps are ResourceKey()s.
 ///
 /// A missing account entry means the account has no pools; a missing version or image means
@@ -103,6 +112,9 @@ struct ObservedState {
     std::map<std::string, ObservedAccount> accounts;  ///< By local account name.
     std::map<std::string, ObservedImageVersion> image_versions;
     std::map<std::string, ObservedImage> images;
+    /// Version lists of the definitions pools follow "latest" of, by ResourceKey(definition
+    /// id). A missing entry: the list was not read (or the definition does not exist).
+    std::map<std::string, std::vector<ImageVersionListing>> image_version_lists;
 };
 
 }  // namespace pw::model

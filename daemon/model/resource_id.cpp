@@ -1,6 +1,7 @@
 #include "model/resource_id.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <vector>
@@ -103,6 +104,35 @@ std::optional<ImageVersionId> ParseImageVersionId(std::string_view text, std::st
                     "' is not <major>.<minor>.<patch> with int32 parts");
     return ImageVersionId{std::string(seg[1]), std::string(seg[3]), std::string(seg[7]),
                           std::string(seg[9]), std::string(seg[11])};
+}
+
+std::optional<ImageVersionId> ParseImageDefinitionId(std::string_view text, std::string* why) {
+    // A definition id is a version id without its last two segments: parse it with a
+    // placeholder version so that both forms share one set of rules.
+    if (!text.empty() && text.back() == '/') text.remove_suffix(1);
+    std::string probe = std::string(text) + "/versions/0.0.0";
+    auto parsed = ParseImageVersionId(probe, why);
+    if (!parsed) return std::nullopt;
+    parsed->version.clear();
+    return parsed;
+}
+
+int CompareVersionNames(std::string_view a, std::string_view b) {
+    auto parts = [](std::string_view v) -> std::optional<std::array<std::int64_t, 3>> {
+        if (!ValidVersionName(v)) return std::nullopt;
+        std::array<std::int64_t, 3> out{};
+        std::size_t i = 0;
+        for (char c : v) {
+            if (c == '.')
+                ++i;
+            else
+                out[i] = out[i] * 10 + (c - '0');
+        }
+        return out;
+    };
+    auto pa = parts(a), pb = parts(b);
+    if (!pa || !pb) return pa ? 1 : pb ? -1 : 0;
+    return *pa < *pb ? -1 : *pa > *pb ? 1 : 0;
 }
 
 std::string ResourceKey(std::string_view id) { return Lower(id); }

@@ -38,6 +38,15 @@ bool IEquals(std::string_view a, std::string_view b);
 /// `gallery/image/version` of an image version id, or the text itself when it is not one.
 std::string ShortImageVersion(std::string_view id);
 
+/// Parses an image definition id (`.../galleries/{g}/images/{i}`, no `/versions/...`): the
+/// result has an empty `version`. nullopt with `*why` set when malformed.
+std::optional<ImageVersionId> ParseImageDefinitionId(std::string_view text,
+                                                     std::string* why = nullptr);
+
+/// Compares gallery image version names (`<major>.<minor>.<patch>`) numerically: -1, 0 or 1.
+/// A malformed name sorts below every well-formed one. Pure.
+int CompareVersionNames(std::string_view a, std::string_view b);
+
 /// Lower-cases an ARM resource id for use as a map key.
 std::string ResourceKey(std::string_view id);
 

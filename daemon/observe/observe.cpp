@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "model/latest.hpp"
 #include "model/resource_id.hpp"
 #include "observe/bounded.hpp"
 
@@ -75,13 +76,41 @@ asio::awaitable<Observation> Observer::observe(const model::DesiredState& desire
         });
     }
     std::map<std::string, model::ImageVersionId> versions;
-    for (const auto& pool : desired.pools) versions.emplace(pool.image.key(), pool.image);
     std::map<std::string, std::string> definitions;
+    std::map<std::string, model::ImageVersionId> followed;  ///< Definitions followed to latest.
+    for (const auto& pool : desired.pools) {
+        definitions.emplace(model::ResourceKey(pool.image.image_definition_id()),
+                            pool.image.image_definition_id());
+        if (pool.image_follows_latest)
+            followed.emplace(model::ResourceKey(pool.image.image_definition_id()), pool.image);
+        else
+            versions.emplace(pool.image.key(), pool.image);
+    }
     for (const auto& [key, id] : versions) {
-        definitions.emplace(model::ResourceKey(id.image_definition_id()), id.image_definition_id());
         tasks.push_back([this, &id = id, &out]() -> asio::awaitable<void> {
             co_await observe_version(id, out);
         });
+    }
+    // One paged version list per definition followed to latest; the versions it resolves to
+    // are read next, once each (a pinned version already read is not read again).
+    std::map<std::string, model::ImageVersionId> resolved;
+    for (const auto& [key, id] : followed) {
+        tasks.push_back(
+            [this, &key = key, &id = id, &out, &versions, &resolved]() -> asio::awaitable<void> {
+                const std::string definition = id.image_definition_id();
+                ++out.calls;
+                auto list = co_await arm_.list_image_versions(definition);
+                if (!list) {
+                    if (!IsNotFound(list.error())) out.failed_images[key] = Describe(list.error());
+                    co_return;
+                }
+                if (auto latest = model::ResolveLatestVersion(*list)) {
+                    model::ImageVersionId version = id;
+                    version.version = *latest;
+                    if (!versions.count(version.key())) resolved.emplace(version.key(), version);
+                }
+                out.state.image_version_lists[key] = std::move(*list);
+            });
     }
     std::erase_if(images_, [&](const auto& i) { return definitions.count(i.first) == 0; });
     for (const auto& [key, def] : definitions) {
@@ -90,6 +119,13 @@ asio::awaitable<Observation> Observer::observe(const model::DesiredState& desire
         });
     }
     co_await RunBounded(std::move(tasks), options_.concurrency);
+    std::vector<std::function<asio::awaitable<void>()>> latest;
+    for (const auto& [key, id] : resolved) {
+        latest.push_back([this, &id = id, &out]() -> asio::awaitable<void> {
+            co_await observe_version(id, out);
+        });
+    }
+    co_await RunBounded(std::move(latest), options_.concurrency);
     co_return out;
 }
 

@@ -63,8 +63,10 @@ struct WatchPoll {
 };
 
 /// Reads Azure for one cycle: per account the ARM account (cached), ONE paged pool list; one
-/// GET per distinct image version (with replication status); image definitions cached and
-/// refreshed every `image_refresh`. Never GETs pools one by one. Read-only.
+/// paged version list per image definition a pool follows to "latest"; one GET per distinct
+/// image version (with replication status), the resolved latest versions included (read after
+/// the lists); image definitions cached and refreshed every `image_refresh`. Never GETs pools one
+/// by one. Read-only.
 ///
 /// Thread safety: not thread-safe; use from one strand (the reconcile loop).
 class Observer {

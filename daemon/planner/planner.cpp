@@ -6,6 +6,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "model/latest.hpp"
 #include "model/resource_id.hpp"
 #include "planner/rules.hpp"
 
@@ -93,7 +94,7 @@ class Planner {
         f.code = std::move(code);
         f.account = spec.account;
         f.pool = spec.id;
-        f.image_version = spec.image.str();
+        f.image_version = spec.image.version.empty() ? spec.image_reference() : spec.image.str();
         f.message = std::move(message);
         plan_.findings.push_back(std::move(f));
     }
@@ -183,6 +184,12 @@ class Planner {
             w.patch_reasons.push_back("startTask differs");
         if (spec.metadata != UserMetadata(pool.metadata))
             w.patch_reasons.push_back("metadata differs");
+        // Batch never returns secrets: a rotated secret file shows as another digest.
+        if (!spec.secret_digest.empty()) {
+            auto it = pool.metadata.find(model::kSecretDigestKey);
+            if (it == pool.metadata.end() || it->second != spec.secret_digest)
+                w.patch_reasons.push_back("a secret file of startTask changed");
+        }
 
         bool steady = pool.allocation_state == "steady";
         if (spec.autoscale) {
@@ -247,6 +254,14 @@ class Planner {
 
     /// Image checks for creating or growing; reports error findings when `report`.
     bool ImageUsable(const model::PoolSpec& spec, PoolWork& w, bool report) {
+        if (spec.image_follows_latest && spec.image.version.empty()) {
+            if (report)
+                Find(Severity::Error, "ImageNotFound", spec,
+                     "image definition " + spec.image.image_definition_id() +
+                         " has no version Batch would take as latest (provisioningState "
+                         "Succeeded, excludeFromLatest not set)");
+            return false;
+        }
         auto vit = observed_.image_versions.find(spec.image.key());
         if (vit == observed_.image_versions.end()) {
             if (report)
@@ -565,6 +580,10 @@ class Planner {
 
 model::Plan MakePlan(const model::DesiredState& desired, const model::ObservedState& observed,
                      std::chrono::system_clock::time_point /*now*/) {
+    if (model::NeedsLatestResolution(desired)) {
+        const model::DesiredState resolved = model::ResolveLatest(desired, observed);
+        return Planner(resolved, observed).Run();
+    }
     return Planner(desired, observed).Run();
 }
 

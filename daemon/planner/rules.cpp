@@ -105,7 +105,7 @@ std::vector<std::string> ImmutableDrift(const model::PoolSpec& spec,
                                         const model::ObservedPool& pool) {
     std::vector<std::string> out;
     if (!IEquals(spec.vm_size, pool.vm_size)) out.push_back("vmSize");
-    if (!IEquals(spec.image.str(), pool.virtual_machine_image_id)) out.push_back("image");
+    if (!IEquals(spec.image_reference(), pool.virtual_machine_image_id)) out.push_back("image");
     if (!IEquals(spec.node_agent_sku_id, pool.node_agent_sku_id)) out.push_back("nodeAgentSkuId");
     if (spec.task_slots_per_node != pool.task_slots_per_node) out.push_back("taskSlotsPerNode");
     return out;

@@ -10,9 +10,11 @@
 
 #include "log/log.hpp"
 #include "model/duration.hpp"
+#include "model/latest.hpp"
 #include "model/resource_id.hpp"
 #include "planner/rules.hpp"
 #include "reconcile/lookup.hpp"
+#include "reconcile/secret_digest.hpp"
 
 namespace pw::reconcile {
 
@@ -77,14 +79,25 @@ std::string Reconciler::azure_fingerprint(const model::Action& a, const model::D
     return out;
 }
 
-asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredState& desired,
+asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredState& declared,
                                                           TimePoint now, SteadyTime mono,
                                                           bool read_only) {
     CycleReport report;
     report.id = ++cycle_;
     report.started = now;
-    report.observation = co_await observer_.observe(desired, mono);
+    report.observation = co_await observer_.observe(declared, mono);
     const auto& obs = report.observation;
+    // Pools that follow "latest" plan, execute, record and publish with the version resolved
+    // from this pass's version lists.
+    if (model::NeedsLatestResolution(declared))
+        report.resolved = model::ResolveLatest(declared, obs.state);
+    // Secret files of start tasks: stat each pass, digest only the changed ones.
+    if (std::any_of(declared.pools.begin(), declared.pools.end(), HasStartTaskSecrets)) {
+        if (!report.resolved) report.resolved = declared;
+        for (auto& pool : report.resolved->pools)
+            if (HasStartTaskSecrets(pool)) pool.secret_digest = secrets_.digest(pool);
+    }
+    const model::DesiredState& desired = report.desired(declared);
 
     // Never plan on partial data: pools whose account or image could not be read are left
     // out, and then no replica count may be lowered either (their share would be missing):
@@ -319,11 +332,12 @@ asio::awaitable<CycleReport> Reconciler::plan_once(const model::DesiredState& de
     co_return report;
 }
 
-asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredState& desired,
+asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredState& declared,
                                                         TimePoint now,
                                                         const std::atomic<bool>* stop) {
     const SteadyTime mono = options_.clock();
-    auto report = co_await observe_and_plan(desired, now, mono, false);
+    auto report = co_await observe_and_plan(declared, now, mono, false);
+    const model::DesiredState& desired = report.desired(declared);
     auto run = filter(report, desired, mono);
     report.outcomes = co_await executor_.execute(std::move(run), report.observation.state, stop);
     record(report, desired, now, mono);

@@ -17,6 +17,7 @@
 #include "model/plan.hpp"
 #include "observe/observe.hpp"
 #include "reconcile/backoff.hpp"
+#include "reconcile/secret_digest.hpp"
 #include "reconcile/status.hpp"
 
 namespace pw::reconcile {
@@ -46,6 +47,15 @@ struct CycleReport {
     /// How long the pass took, on the monotonic clock (metrics; `finished - started` is wall
     /// time and jumps with the clock).
     std::chrono::milliseconds duration{0};
+    /// The desired state with the versions of pools that follow "latest" resolved from this
+    /// pass's version lists (model::ResolveLatest) and the start tasks' secret digests filled
+    /// in (SecretDigests); empty when no pool follows "latest" or names a start-task secret.
+    std::optional<model::DesiredState> resolved;
+
+    /// The desired state this pass planned on: `resolved` when set, else `declared`.
+    const model::DesiredState& desired(const model::DesiredState& declared) const {
+        return resolved ? *resolved : declared;
+    }
 
     /// Nothing left to do and nothing wrong.
     bool converged() const;
@@ -133,6 +143,7 @@ class Reconciler {
                                   const model::ObservedState& o) const;
 
     observe::Observer observer_;
+    SecretDigests secrets_;  ///< Start-task secret file digests, re-read only when changed.
     execute::Executor executor_;
     StatusStore& status_;
     Options options_;

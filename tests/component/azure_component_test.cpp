@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +19,7 @@
 #include "azure/stack.hpp"
 #include "azure/token.hpp"
 #include "azure/transport.hpp"
+#include "model/latest.hpp"
 #include "sim_fixture.hpp"
 
 namespace pw::azure {
@@ -487,6 +489,36 @@ TEST_F(AzureComponentTest, ListFollowsNextLinkWithSelect) {
     ASSERT_EQ(lists.size(), 3u);
     EXPECT_NE(lists[0]["path"].get<std::string>().find("$select="), std::string::npos);
     EXPECT_NE(lists[0]["path"].get<std::string>().find("maxresults=2"), std::string::npos);
+}
+
+TEST_F(AzureComponentTest, VersionListFollowsNextLinkAndReportsExclusion) {
+    Json world = Send(sim_.port(), "GET", "/_sim/state").json();
+    world["model"]["listPageSize"] = 1;
+    for (auto& g : world["galleries"])
+        for (auto& img : g["images"])
+            if (img["name"] == "render") {
+                Json v = img["versions"][0];
+                v["name"] = "1.10.0";
+                v["properties"]["publishingProfile"]["excludeFromLatest"] = true;
+                img["versions"].push_back(v);
+                v["name"] = "1.9.0";
+                v["properties"]["publishingProfile"]["excludeFromLatest"] = false;
+                img["versions"].push_back(v);
+            }
+    ASSERT_EQ(Send(sim_.port(), "PUT", "/_sim/world", world.dump()).status, 200);
+    ClearLog();
+    auto versions = Run(arm_->list_image_versions(kImageId));
+    ASSERT_TRUE(versions) << versions.error().str();
+    std::vector<std::string> got;
+    for (const auto& v : *versions)
+        got.push_back(v.name + (v.exclude_from_latest ? " excluded" : "") + " " +
+                      v.provisioning_state);
+    EXPECT_THAT(got, ::testing::UnorderedElementsAre("1.4.0 Succeeded", "1.10.0 excluded Succeeded",
+                                                     "1.9.0 Succeeded"));
+    auto lists = Matching("GET", "/images/render/versions?");
+    ASSERT_EQ(lists.size(), 3u) << "one page per version at listPageSize 1";
+    EXPECT_NE(lists[2]["path"].get<std::string>().find("$skiptoken=2"), std::string::npos);
+    EXPECT_EQ(model::ResolveLatestVersion(*versions), "1.9.0");
 }
 
 TEST_F(AzureComponentTest, AddOverAPoolNotOwnedIsPoolExists) {

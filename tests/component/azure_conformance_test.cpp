@@ -201,10 +201,13 @@ class PoolConformance : public ConformanceTest {
         auto loaded = config::LoadConfig(fs::path(PW_SOURCE_DIR) /
                                          "config/examples/production/poolwarden.yaml");
         ASSERT_TRUE(loaded.ok());
-        ASSERT_EQ(loaded->desired().pools.size(), 1u);
-        body = EncodePoolAdd(loaded->desired().pools[0], std::chrono::minutes(15), reader);
-        ASSERT_TRUE(body.ok()) << body.error();
-        Write("production", *body);
+        // sim-hpc and tools-latest (a pool following the latest version of its image).
+        ASSERT_EQ(loaded->desired().pools.size(), 2u);
+        for (const auto& pool : loaded->desired().pools) {
+            body = EncodePoolAdd(pool, std::chrono::minutes(15), reader);
+            ASSERT_TRUE(body.ok()) << body.error();
+            Write("production-" + pool.id, *body);
+        }
     }
     int Check() {
         if (!fs::exists(SpecFile())) {
@@ -227,7 +230,7 @@ class PoolConformance : public ConformanceTest {
 TEST_F(PoolConformance, EveryFieldRoundTripsThroughTheSdkOrIsDefinedByTheNewerSpec) {
     WriteBodies();
     EXPECT_EQ(Check(), 0) << output_;
-    EXPECT_NE(output_.find("2 bodies, 0 problems"), std::string::npos) << output_;
+    EXPECT_NE(output_.find("3 bodies, 0 problems"), std::string::npos) << output_;
     // Members azure.batch 13.0.1 predates, found and checked against the 2025 spec.
     for (const char* newer :
          {"resourceTags", "upgradePolicy", "virtualMachineConfiguration.securityProfile",

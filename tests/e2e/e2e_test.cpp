@@ -490,5 +490,124 @@ TEST(E2E, LivePlanIsReadOnly) {
     EXPECT_TRUE(e.Writes().empty()) << "plan never writes";
 }
 
+/// Publishes `version` of render through ARM (as an image pipeline would) with one replica in
+/// East US; the simulator provisions it (Creating, then Succeeded) and replicates it.
+void PublishRenderVersion(E2E& e, const std::string& version) {
+    const std::string token =
+        simtest::Token(e.port(), "https://management.core.windows.net//.default");
+    const Json body = {
+        {"location", "eastus"},
+        {"properties",
+         {{"storageProfile",
+           {{"source",
+             {{"id", "/subscriptions/" + std::string(simtest::kSub) +
+                         "/resourceGroups/rg-images/providers/Microsoft.Compute/"
+                         "virtualMachines/render-build"}}}}},
+          {"publishingProfile",
+           {{"targetRegions", {{{"name", "East US"}, {"regionalReplicaCount", 1}}}}}}}}};
+    auto r = Send(e.port(), "PUT",
+                  kGallery + "render/versions/" + version + "?api-version=2023-07-03", body.dump(),
+                  {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
+}
+
+/// Index of the first PATCH of `version` that sets East US to `count` replicas, or -1.
+int IndexOfReplicaPatch(const std::vector<Json>& writes, const std::string& version, int count) {
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+        std::string path = writes[i]["path"];
+        if (writes[i]["method"] != "PATCH" ||
+            path.find("/versions/" + version) == std::string::npos)
+            continue;
+        const Json body = Body(writes[i]);
+        for (const auto& r : body["properties"]["publishingProfile"]["targetRegions"])
+            if (r.value("name", std::string()) == "East US" &&
+                r.value("regionalReplicaCount", 0) == count)
+                return static_cast<int>(i);
+    }
+    return -1;
+}
+
+TEST(E2E, NewLatestVersionWithOneReplicaIsRaisedBeforeAFollowingPoolGrows) {
+    const std::string definition = kGallery + "render";
+    auto world = ExampleWorld();
+    world["batchAccounts"][0]["pools"].push_back(WorldPool("render", 500, 0, true, definition));
+    RenderVersion(
+        world)["properties"]["publishingProfile"]["targetRegions"][0]["regionalReplicaCount"] = 2;
+    E2E e(world, kFast);
+    e.WritePoolFile("render.yaml",
+                    "pools:\n" + PoolYaml("render", "renderbatch", 500, 0, definition));
+    auto& d = e.Start();
+    ExpectZeroWritesAtSteadyState(e);  // 1.4.0 is latest and holds the 2 replicas 500 VMs need
+
+    PublishRenderVersion(e, "1.5.0");
+    // 1.5.0 becomes latest once Succeeded: raised to what the pool needs (2), without growth.
+    ASSERT_TRUE(E2E::WaitFor([&] { return IndexOfReplicaPatch(e.Writes(), "1.5.0", 2) >= 0; }, 20s))
+        << d.Log() << Json(e.Writes()).dump();
+    e.WritePoolFile("render.yaml",
+                    "pools:\n" + PoolYaml("render", "renderbatch", 2500, 0, definition));
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "render", 2500, kConverge)) << d.Log();
+    auto writes = e.Writes();
+    const int raise = IndexOfReplicaPatch(writes, "1.5.0", 9);
+    const int resize = IndexOf(writes, "POST", "/pools/render/resize");
+    ASSERT_GE(raise, 0) << "1.5.0 raised for 2500 VMs";
+    ASSERT_GE(resize, 0);
+    EXPECT_LT(raise, resize) << "growth waits for the new latest version's replicas";
+    EXPECT_EQ(ReplicaCount(e.Version("render", "1.5.0"), "eastus"), 9);
+    EXPECT_EQ(IndexOf(writes, "PATCH", "/versions/1.4.0"), -1) << "1.4.0 is no longer used";
+    EXPECT_EQ(
+        e.Pool("renderbatch",
+               "render")["virtualMachineConfiguration"]["imageReference"]["virtualMachineImageId"],
+        definition);
+    const auto port = ListeningPort(d);
+    ASSERT_NE(port, 0);
+    const std::string status = Send(port, "GET", "/status").body;
+    EXPECT_NE(status.find("render/versions/1.5.0"), std::string::npos)
+        << "/status names the resolved version: " << status;
+    ExpectZeroWritesAtSteadyState(e);
+}
+
+TEST(E2E, RotatingAStartTaskSecretFilePatchesThePoolOnceThenNothing) {
+    E2E e(ExampleWorld(), kFast);
+    auto write_secret = [&](const std::string& value) {
+        std::ofstream(e.dir() / ".registry-password.tmp") << value << "\n";
+        std::filesystem::rename(e.dir() / ".registry-password.tmp", e.dir() / "registry-password");
+    };
+    write_secret("first-registry-password-e2e");
+    const std::string extra =
+        "    virtualMachineConfiguration:\n"
+        "      containerConfiguration:\n"
+        "        type: dockerCompatible\n"
+        "        containerImageNames:\n"
+        "          - contoso.azurecr.io/render:1\n"
+        "    startTask:\n"
+        "      commandLine: /bin/true\n"
+        "      containerSettings:\n"
+        "        imageName: contoso.azurecr.io/render:1\n"
+        "        registry:\n"
+        "          registryServer: contoso.azurecr.io\n"
+        "          username: render\n"
+        "          passwordFile: registry-password\n";
+    e.WritePoolFile("render.yaml",
+                    "pools:\n" + PoolYaml("render", "renderbatch", 2, 0, kRender140, extra));
+    auto& d = e.Start();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "render", 2, kConverge)) << d.Log();
+    ExpectZeroWritesAtSteadyState(e);
+    ASSERT_EQ(E2E::CountWrites(e.Writes(), "PATCH", "/pools/render"), 0);
+
+    write_secret("second-registry-password-e2e");
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] { return E2E::CountWrites(e.Writes(), "PATCH", "/pools/render") >= 1; }, 30s))
+        << d.Log();
+    ExpectZeroWritesAtSteadyState(e);
+    const auto writes = e.Writes();
+    EXPECT_EQ(E2E::CountWrites(writes, "PATCH", "/pools/render"), 1) << "patched once";
+    const int patch = IndexOf(writes, "PATCH", "/pools/render");
+    EXPECT_NE(writes[static_cast<std::size_t>(patch)]["body"].get<std::string>().find(
+                  "second-registry-password-e2e"),
+              std::string::npos)
+        << "the patch carries the rotated secret";
+    EXPECT_EQ(d.Log().find("second-registry-password-e2e"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pw::e2e

@@ -293,6 +293,20 @@ boost::asio::awaitable<azure::Result<model::ObservedImage>> FakeAzure::get_image
     co_return it->second;
 }
 
+boost::asio::awaitable<azure::Result<std::vector<model::ImageVersionListing>>>
+FakeAzure::list_image_versions(const std::string& id) {
+    if (auto e = record("LIST versions " + id)) co_return Err{*e};
+    const std::string prefix = model::ResourceKey(id) + "/versions/";
+    std::vector<model::ImageVersionListing> out;
+    for (const auto& [key, v] : versions_) {
+        if (!key.starts_with(prefix)) continue;
+        out.push_back({v.id.substr(v.id.rfind('/') + 1), v.provisioning_state,
+                       excluded_from_latest.count(key) > 0});
+    }
+    if (out.empty() && !images_.count(model::ResourceKey(id))) co_return Err{NotFound(id)};
+    co_return out;
+}
+
 boost::asio::awaitable<azure::Result<model::ObservedImageVersion>> FakeAzure::get_image_version(
     const std::string& id) {
     if (auto e = record("GET version " + id)) co_return Err{*e};

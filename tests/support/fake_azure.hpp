@@ -3,6 +3,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,11 +92,17 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
         const model::AccountSpec& account) override;
     boost::asio::awaitable<azure::Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) override;
+    /// The versions added under the definition (excludeFromLatest from `excluded_from_latest`).
+    boost::asio::awaitable<azure::Result<std::vector<model::ImageVersionListing>>>
+    list_image_versions(const std::string& image_definition_id) override;
     boost::asio::awaitable<azure::Result<model::ObservedImageVersion>> get_image_version(
         const std::string& image_version_id) override;
     boost::asio::awaitable<azure::Result<model::ObservedImageVersion>> update_target_regions(
         const std::string& image_version_id,
         const std::vector<model::TargetRegion>& regions) override;
+
+    /// ResourceKey()s of versions published with excludeFromLatest.
+    std::set<std::string> excluded_from_latest;
 
     /// Last request bodies, for assertions.
     std::vector<azure::PoolAddRequest> adds;

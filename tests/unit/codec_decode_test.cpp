@@ -341,3 +341,36 @@ TEST(CodecSnapshot, ErrorsNameTheSnapshotPath) {
 
 }  // namespace
 }  // namespace pw::codec
+
+namespace pw::codec {
+namespace {
+
+TEST(CodecImageVersionList, DecodesNamesStatesExclusionAndTheNextLink) {
+    auto page = DecodeImageVersionListPage(R"({"value": [
+        {"name": "1.4.0", "properties": {"provisioningState": "Succeeded",
+          "publishingProfile": {"excludeFromLatest": false, "targetRegions": [{"name": "East US"}]}}},
+        {"name": "1.5.0", "properties": {"provisioningState": "Creating",
+          "publishingProfile": {"excludeFromLatest": true}}},
+        {"name": "1.6.0", "properties": {"provisioningState": "Succeeded"}}],
+        "nextLink": "https://management.azure.com/next?$skiptoken=3"})");
+    ASSERT_TRUE(page.ok()) << page.error();
+    ASSERT_EQ(page->versions.size(), 3u);
+    EXPECT_EQ(page->versions[0], (model::ImageVersionListing{"1.4.0", "Succeeded", false}));
+    EXPECT_EQ(page->versions[1], (model::ImageVersionListing{"1.5.0", "Creating", true}));
+    EXPECT_EQ(page->versions[2], (model::ImageVersionListing{"1.6.0", "Succeeded", false}))
+        << "excludeFromLatest defaults to false";
+    EXPECT_EQ(page->next_link, "https://management.azure.com/next?$skiptoken=3");
+
+    auto last = DecodeImageVersionListPage(R"({"value": []})");
+    ASSERT_TRUE(last.ok());
+    EXPECT_FALSE(last->next_link);
+    auto bad = DecodeImageVersionListPage(R"({"value": [{"name": "1.0.0",
+        "properties": {"publishingProfile": {"excludeFromLatest": "yes"}}}]})");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().find("value[0].properties.publishingProfile.excludeFromLatest"),
+              std::string::npos)
+        << bad.error();
+}
+
+}  // namespace
+}  // namespace pw::codec

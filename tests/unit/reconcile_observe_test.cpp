@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "observe/observe.hpp"
+#include "reconcile/secret_digest.hpp"
 #include "support/fake_azure.hpp"
 #include "support/run.hpp"
 
@@ -132,6 +136,96 @@ TEST_F(ObserveTest, ImageFailureFallsBackToAnExpiredCacheEntry) {
     auto obs = Observe(t0 + 2h);
     EXPECT_EQ(obs.state.images.size(), 1u);
     EXPECT_TRUE(obs.failed_images.empty());
+}
+
+}  // namespace
+}  // namespace pw::testing
+
+namespace pw::testing {
+namespace {
+
+constexpr const char* kVersion150 =
+    "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/providers/"
+    "Microsoft.Compute/galleries/studio/images/render/versions/1.5.0";
+
+model::PoolSpec Following(const std::string& id, const std::string& account) {
+    auto p = MakePool(id, account, kVersion140, 100);
+    p.image.version.clear();
+    p.image_follows_latest = true;
+    return p;
+}
+
+TEST_F(ObserveTest, SteadyReadsAreAccountsPlusVersionsPlusFollowedDefinitions) {
+    const std::string other_def =
+        "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/providers/"
+        "Microsoft.Compute/galleries/studio/images/sim";
+    azure.add_version(other_def + "/versions/2.0.0", "East US", 1);
+    azure.add_version(other_def + "/versions/2.1.0", "East US", 1);
+    azure.excluded_from_latest.insert(model::ResourceKey(other_def + "/versions/2.1.0"));
+    azure.add_image(other_def);
+    azure.add_version(kVersion150, "East US", 1);
+    // Pinned 1.4.0 (a, b, c), render followed by two pools (resolves to 1.5.0), sim followed by
+    // one (resolves to 2.0.0: 2.1.0 is excluded from latest).
+    desired.pools.push_back(Following("d", "eus"));
+    desired.pools.push_back(Following("e", "wus"));
+    auto sim = Following("f", "eus");
+    sim.image = *model::ParseImageDefinitionId(other_def);
+    desired.pools.push_back(sim);
+
+    (void)Observe(t0);  // warms the account and image definition caches
+    azure.clear_calls();
+    auto obs = Observe(t0 + 10min);
+    const int accounts = 2, versions = 3 /* 1.4.0, 1.5.0, 2.0.0 */, followed = 2;
+    EXPECT_EQ(azure.count("LIST pools"), accounts);
+    EXPECT_EQ(azure.count("LIST versions"), followed) << "one list per followed definition";
+    EXPECT_EQ(azure.count("GET version"), versions);
+    EXPECT_EQ(azure.count("GET version " + other_def + "/versions/2.1.0"), 0);
+    EXPECT_EQ(static_cast<int>(azure.calls().size()), accounts + versions + followed);
+    EXPECT_EQ(obs.calls, accounts + versions + followed);
+    EXPECT_EQ(obs.state.image_versions.count(model::ResourceKey(kVersion150)), 1u);
+    EXPECT_EQ(obs.state.image_version_lists.size(), 2u);
+}
+
+TEST_F(ObserveTest, AFailedVersionListMakesTheDefinitionUnknown) {
+    desired.pools.push_back(Following("d", "eus"));
+    azure.fail("LIST versions", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"));
+    auto obs = Observe(t0);
+    EXPECT_EQ(obs.failed_images.count(model::ResourceKey(kImageRender)), 1u)
+        << "pools following it get no writes this pass";
+    EXPECT_TRUE(obs.state.image_version_lists.empty());
+}
+
+TEST(SecretDigestsTest, ReadsAFileOnlyWhenItChangedAndNeverShowsIt) {
+    namespace fs = std::filesystem;
+    const fs::path file =
+        fs::temp_directory_path() / ("pw-secret-digest-" + std::to_string(::getpid()));
+    std::ofstream(file) << "registry-password-one\n";
+    model::PoolSpec spec;
+    spec.start_task.emplace();
+    model::PropValue secret;
+    secret.kind = model::PropValue::Kind::SecretFile;
+    secret.text = secret.resolved = file.string();
+    spec.start_task->properties.members.push_back({"passwordFile", secret});
+    ASSERT_TRUE(reconcile::HasStartTaskSecrets(spec));
+
+    reconcile::SecretDigests digests;
+    const std::string first = digests.digest(spec);
+    EXPECT_EQ(first.size(), 16u) << "64 bits, hex";
+    EXPECT_EQ(first.find("registry-password-one"), std::string::npos);
+    EXPECT_EQ(digests.digest(spec), first);
+    EXPECT_EQ(digests.reads(), 1) << "an unchanged file is not read again";
+
+    std::ofstream(fs::path(file.string() + ".new")) << "registry-password-two\n";
+    fs::rename(file.string() + ".new", file);
+    const std::string second = digests.digest(spec);
+    EXPECT_NE(second, first) << "rotation changes the digest";
+    EXPECT_EQ(digests.reads(), 2);
+
+    model::PoolSpec other = spec;
+    other.start_task->properties.members[0].value.text = "elsewhere/" + file.filename().string();
+    EXPECT_NE(reconcile::SecretDigests().digest(other), second)
+        << "salted with the file as written: equal secrets in two files differ";
+    fs::remove(file);
 }
 
 }  // namespace
