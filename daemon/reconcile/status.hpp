@@ -162,4 +162,26 @@ nlohmann::json ToJson(const StatusSnapshot& snapshot);
 /// `size_hint` reserves the text's expected size (e.g. the previous answer's).
 std::string RenderStatus(const StatusSnapshot& snapshot, std::size_t size_hint = 0);
 
+/// The RenderStatus() text of a snapshot in pieces of about `piece_size` bytes (a pool is
+/// never split), for a response sent while it is written: at 10 000 pools the whole text is
+/// about 10 MB. The pieces joined are exactly RenderStatus(*snapshot).
+///
+/// Thread safety: not thread-safe; one user at a time. The snapshot is shared, never copied.
+class StatusRenderer {
+  public:
+    explicit StatusRenderer(std::shared_ptr<const StatusSnapshot> snapshot,
+                            std::size_t piece_size = 64 * 1024);
+    ~StatusRenderer();
+    StatusRenderer(StatusRenderer&&) noexcept;
+    StatusRenderer& operator=(StatusRenderer&&) noexcept;
+
+    /// Appends the next piece to `out`; returns false once it appended the last one.
+    bool next(std::string& out);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::size_t piece_size_;
+};
+
 }  // namespace pw::reconcile

@@ -83,14 +83,36 @@ void Observability::cycle_finished(const reconcile::CycleReport& report) {
 
 Sources Observability::sources(const reconcile::StatusStore& status) {
     Sources s;
-    s.metrics = [this, &status] {
-        UpdateMetrics(*status.get(), metrics_);
+    // The gauges read from the status snapshot are rebuilt only when a new one was published
+    // since the last scrape.
+    struct Fed {
+        std::mutex mutex;
+        std::weak_ptr<const reconcile::StatusSnapshot> snapshot;
+    };
+    auto update = [this, &status, fed = std::make_shared<Fed>()] {
+        auto snapshot = status.get();
+        std::lock_guard lock(fed->mutex);
+        if (fed->snapshot.lock() == snapshot) return;
+        UpdateMetrics(*snapshot, metrics_);
+        fed->snapshot = snapshot;
+    };
+    s.metrics = [this, update] {
+        update();
         return metrics_.serialize();
+    };
+    s.metrics_stream = [this, update] {
+        update();
+        auto e = std::make_shared<metrics::Metrics::Exposition>(metrics_.exposition());
+        return http::BodySource([e](std::string& out) { return e->next(out); });
     };
     s.status = [&status, last = std::make_shared<std::size_t>(0)] {
         auto text = reconcile::RenderStatus(*status.get(), *last + *last / 8);
         *last = text.size();
         return text;
+    };
+    s.status_stream = [&status] {
+        auto r = std::make_shared<reconcile::StatusRenderer>(status.get());
+        return http::BodySource([r](std::string& out) { return r->next(out); });
     };
     s.health.started = started_;
     s.health.interval = interval_;
@@ -177,7 +199,7 @@ Result<std::unique_ptr<http::Server>, std::string> Observability::bind(const std
     options.handler_timeout = std::chrono::seconds(10);
     options.body_limit = 64U * 1024U;
     auto handler = [src = sources_](const http::Request& request) -> asio::awaitable<http::Reply> {
-        co_return http::Reply{Handle(*src, request)};
+        co_return Answer(*src, request);
     };
     auto server = std::make_unique<http::Server>(executor_, options, handler);
     try {

@@ -1,6 +1,8 @@
 // RenderStatus (the /status body written as text) against the JSON document it replaced.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "reconcile/status.hpp"
@@ -68,6 +70,41 @@ TEST(StatusRender, SameTextAsTheJsonDocument) {
     StatusSnapshot bare;
     bare.pools.push_back(PoolStatus{});
     EXPECT_EQ(RenderStatus(bare, 1 << 20), ToJson(bare).dump(2) + "\n");
+}
+
+TEST(StatusRender, PiecesJoinedAreTheDocumentText) {
+    auto rich = RichSnapshot();
+    const auto pools = rich.pools;
+    for (int i = 0; i < 600; ++i) {
+        auto p = pools[static_cast<std::size_t>(i % 3)];
+        p.id = "pool-" + std::to_string(i);
+        rich.pools.push_back(std::move(p));
+    }
+    const auto many = std::make_shared<const StatusSnapshot>(std::move(rich));
+    const auto expected = ToJson(*many).dump(2) + "\n";
+    for (std::size_t piece : {std::size_t{1}, std::size_t{4096}, std::size_t{64 * 1024}}) {
+        StatusRenderer r(many, piece);
+        std::string joined;
+        std::size_t pieces = 0, largest = 0;
+        bool more = true;
+        while (more) {
+            std::string out;
+            more = r.next(out);
+            ++pieces;
+            largest = std::max(largest, out.size());
+            joined += out;
+        }
+        EXPECT_EQ(joined, expected) << "piece size " << piece;
+        EXPECT_GE(pieces, expected.size() / (piece + 2048)) << "piece size " << piece;
+        EXPECT_LT(largest, piece + 4096) << "a piece ends after the pool that reached its size";
+    }
+    for (const auto& empty : {StatusSnapshot{}, RichSnapshot()}) {
+        StatusRenderer r(std::make_shared<const StatusSnapshot>(empty), 1);
+        std::string joined;
+        while (r.next(joined)) {
+        }
+        EXPECT_EQ(joined, RenderStatus(empty));
+    }
 }
 
 TEST(StatusRender, InvalidUtf8IsReplacedNotFatal) {
