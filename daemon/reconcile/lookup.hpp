@@ -66,7 +66,11 @@ class PoolIndex {
             for (const auto& p : account.pools) index_.emplace(PoolKey(name, p.id), &p);
     }
     const model::ObservedPool* find(std::string_view account, std::string_view id) const {
-        auto it = index_.find(PoolKey(account, id));
+        return find(PoolKey(account, id));
+    }
+    /// By PoolKey(account, id).
+    const model::ObservedPool* find(const std::string& pool_key) const {
+        auto it = index_.find(pool_key);
         return it == index_.end() ? nullptr : it->second;
     }
 

@@ -37,18 +37,15 @@ std::shared_ptr<const StatusSnapshot> StatusStore::get() const {
 
 void StatusStore::update(const std::function<void(StatusSnapshot&)>& fn) {
     std::lock_guard lock(mutex_);
+    // Only this store holds it, and get() cannot hand it out before the lock is released: no
+    // reader can see it half-edited. (A streamed /status holds its snapshot while it is sent.)
+    if (snapshot_.use_count() == 1) {
+        fn(*snapshot_);
+        return;
+    }
     auto next = std::make_shared<StatusSnapshot>(*snapshot_);
     fn(*next);
     snapshot_ = std::move(next);
-}
-
-void StatusStore::replace(
-    StatusSnapshot next,
-    const std::function<void(const StatusSnapshot& current, StatusSnapshot& next)>& keep) {
-    auto published = std::make_shared<StatusSnapshot>(std::move(next));
-    std::lock_guard lock(mutex_);
-    keep(*snapshot_, *published);
-    snapshot_ = std::move(published);
 }
 
 namespace {

@@ -140,17 +140,14 @@ struct StatusSnapshot {
 class StatusStore {
   public:
     std::shared_ptr<const StatusSnapshot> get() const;
-    /// Copies the current snapshot, applies `fn` and publishes the result atomically.
+    /// Applies `fn` to the current snapshot and publishes the result atomically: in place when
+    /// no reader holds the snapshot (readers calling get() meanwhile wait for `fn`), else on a
+    /// copy. `fn` must not call this store.
     void update(const std::function<void(StatusSnapshot&)>& fn);
-    /// Publishes `next` atomically after `keep(current, next)` took what it keeps of the
-    /// current snapshot (nothing else of it is copied: a cycle's pools are built anew).
-    void replace(
-        StatusSnapshot next,
-        const std::function<void(const StatusSnapshot& current, StatusSnapshot& next)>& keep);
 
   private:
     mutable std::mutex mutex_;
-    std::shared_ptr<const StatusSnapshot> snapshot_ = std::make_shared<StatusSnapshot>();
+    std::shared_ptr<StatusSnapshot> snapshot_ = std::make_shared<StatusSnapshot>();
 };
 
 /// The `/status` JSON document (RFC 3339 UTC times; absent values left out).
