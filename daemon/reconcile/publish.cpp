@@ -191,7 +191,7 @@ void Reconciler::publish_into(StatusSnapshot& s, const CycleReport& report,
         }
         const auto* prev_conditions = before ? &before->conditions : nullptr;
         const auto item_key = PoolKey(spec.account, spec.id);
-        const auto* p = pools.find(item_key);
+        const auto* p = pools.find(spec.account, spec.id);
         if (p) {
             ps.allocation_state = p->allocation_state;
             ps.target_nodes =

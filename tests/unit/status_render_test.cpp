@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "reconcile/lookup.hpp"
 #include "reconcile/status.hpp"
 
 namespace pw::reconcile {
@@ -115,6 +116,22 @@ TEST(StatusRender, InvalidUtf8IsReplacedNotFatal) {
     EXPECT_EQ(j["configError"],
               "bad \xEF\xBF\xBD( byte \xEF\xBF\xBD and overlong "
               "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end");
+}
+
+TEST(PoolIndex, FindsPoolsByAccountAndCaseInsensitiveId) {
+    model::ObservedState o;
+    o.accounts["eus"].pools.resize(2);
+    o.accounts["eus"].pools[0].id = "Render-Linux";
+    o.accounts["eus"].pools[1].id = "other";
+    o.accounts["wus"].pools.resize(1);
+    o.accounts["wus"].pools[0].id = "render-linux";
+    const detail::PoolIndex index(o);
+    EXPECT_EQ(index.find("eus", "render-LINUX"), &o.accounts["eus"].pools[0]);
+    EXPECT_EQ(index.find("wus", "RENDER-linux"), &o.accounts["wus"].pools[0]);
+    EXPECT_EQ(index.find("eus", "other"), &o.accounts["eus"].pools[1]);
+    EXPECT_EQ(index.find("wus", "other"), nullptr);
+    EXPECT_EQ(index.find("EUS", "other"), nullptr);  // local account names are exact
+    EXPECT_EQ(index.find("eus", "render-linu"), nullptr);
 }
 
 }  // namespace
