@@ -3,7 +3,8 @@
 Starts the simulator on a world saved with `bench.py --save-world FILE` and `poolwarden run` on
 the matching config, waits for the converged cycle and one warm-up cycle, resets VmHWM, then for
 each of --cycles cycles prints the daemon's CPU time (utime+stime between cycle lines), VmHWM and
-VmRSS; then --scrapes times a `/metrics` and a `/status` scrape with their sizes, wall and CPU
+VmRSS (--scrape-each-cycle: and after a /metrics and a /status scrape following each cycle,
+whose CPU is not counted in the cycle's); then --scrapes times a `/metrics` and a `/status` scrape with their sizes, wall and CPU
 time and VmHWM after them. --wrap runs the daemon under a profiler (e.g. "perf record -g -o F").
 
     PW_BUILD_DIR=build/ci benchmarks/steady.py --world /tmp/world-10000.json --pools 10000
@@ -33,6 +34,9 @@ def main():
     ap.add_argument("--world", required=True, help="a world saved with bench.py --save-world")
     ap.add_argument("--cycles", type=int, default=5)
     ap.add_argument("--scrapes", type=int, default=2)
+    ap.add_argument("--scrape-each-cycle", action="store_true",
+                    help="also scrape /metrics and /status after each cycle, as a monitored "
+                         "daemon is (their memory then stays in the cycles' peak)")
     ap.add_argument("--wrap", default="", help="prefix command for the daemon")
     a = ap.parse_args()
     pw = os.path.join(a.build, "daemon", "poolwarden")
@@ -78,7 +82,11 @@ def main():
             c1 = bench.cpu_seconds(pid)
             print(f"cycle cpu {c1 - c0:.3f}s  HWM {mib():.1f} MiB  RSS {mib('VmRSS'):.1f} MiB",
                   flush=True)
-            c0 = c1
+            if a.scrape_each_cycle:
+                bench.fetch(port, "/metrics")
+                bench.fetch(port, "/status")
+                print(f"  after /metrics and /status: HWM {mib():.1f} MiB", flush=True)
+            c0 = bench.cpu_seconds(pid)
         for _ in range(a.scrapes):
             c0 = bench.cpu_seconds(pid)
             m, mw = bench.fetch(port, "/metrics")
