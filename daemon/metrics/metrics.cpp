@@ -332,6 +332,35 @@ std::vector<std::string> Metrics::family_names() const {
             i.build.GetName()};
 }
 
+namespace {
+
+std::shared_ptr<PoolRows> BuildRows(std::size_t count,
+                                    const std::function<void(std::size_t, PoolSample&)>& fill) {
+    auto rows = std::make_shared<PoolRows>();
+    rows->reserve(count);
+    PoolSample p;
+    for (std::size_t i = 0; i < count; ++i) {
+        fill(i, p);
+        PoolRow& r = rows->emplace_back();
+        r.account = p.account;
+        r.pool = p.pool;
+        r.nodes = {p.target_dedicated, p.target_low_priority, p.current_dedicated,
+                   p.current_low_priority};
+        r.desired_dedicated = p.desired_dedicated;
+        r.desired_low_priority = p.desired_low_priority;
+        for (std::size_t s = 0; s < kAllocationStates.size(); ++s)
+            if (kAllocationStates[s] == p.allocation_state) r.allocation = static_cast<int>(s);
+        for (std::size_t c = 0; c < kConditions.size(); ++c) {
+            auto it = p.conditions.find(kConditions[c]);
+            r.conditions[c] = it != p.conditions.end() && it->second;
+        }
+        r.resize_errors.assign(p.resize_errors.begin(), p.resize_errors.end());
+    }
+    return rows;
+}
+
+}  // namespace
+
 /// The position of an Exposition: the registry's families one at a time, then the pool
 /// families a block of rows at a time.
 struct Metrics::Exposition::State {
@@ -375,6 +404,22 @@ bool Metrics::Exposition::next(std::string& out) {
 }
 
 Metrics::Exposition Metrics::exposition(std::size_t piece_size) const {
+    std::shared_ptr<const PoolRows> pools;
+    {
+        std::lock_guard lock(impl_->mutex);
+        pools = impl_->pools;
+    }
+    return exposition(std::move(pools), piece_size);
+}
+
+Metrics::Exposition Metrics::exposition(std::size_t count,
+                                        const std::function<void(std::size_t, PoolSample&)>& fill,
+                                        std::size_t piece_size) const {
+    return exposition(BuildRows(count, fill), piece_size);
+}
+
+Metrics::Exposition Metrics::exposition(std::shared_ptr<const detail::PoolRows> pools,
+                                        std::size_t piece_size) const {
     auto st = std::make_unique<Exposition::State>();
     auto& i = *impl_;
     // The registry's order: counters, gauges, histograms, each as registered.
@@ -383,10 +428,7 @@ Metrics::Exposition Metrics::exposition(std::size_t piece_size) const {
                     &i.reload_success,  &i.config_errors, &i.replicas, &i.replication,
                     &i.findings,        &i.tracked,       &i.build,    &i.cycle_duration,
                     &i.request_duration};
-    {
-        std::lock_guard lock(i.mutex);
-        st->pools = i.pools;
-    }
+    st->pools = std::move(pools);
     st->piece_size = std::max<std::size_t>(1, piece_size);
     return Exposition(std::move(st));
 }
@@ -466,26 +508,11 @@ void Metrics::set_pools(const std::vector<PoolSample>& pools) {
 
 void Metrics::set_pools(std::size_t count,
                         const std::function<void(std::size_t, PoolSample&)>& fill) {
-    auto rows = std::make_shared<PoolRows>();
-    rows->reserve(count);
-    PoolSample p;
-    for (std::size_t i = 0; i < count; ++i) {
-        fill(i, p);
-        PoolRow& r = rows->emplace_back();
-        r.account = p.account;
-        r.pool = p.pool;
-        r.nodes = {p.target_dedicated, p.target_low_priority, p.current_dedicated,
-                   p.current_low_priority};
-        r.desired_dedicated = p.desired_dedicated;
-        r.desired_low_priority = p.desired_low_priority;
-        for (std::size_t s = 0; s < kAllocationStates.size(); ++s)
-            if (kAllocationStates[s] == p.allocation_state) r.allocation = static_cast<int>(s);
-        for (std::size_t c = 0; c < kConditions.size(); ++c) {
-            auto it = p.conditions.find(kConditions[c]);
-            r.conditions[c] = it != p.conditions.end() && it->second;
-        }
-        r.resize_errors.assign(p.resize_errors.begin(), p.resize_errors.end());
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->pools.reset();  // not the old and the new rows at once (an Exposition may hold it)
     }
+    auto rows = BuildRows(count, fill);
     std::lock_guard lock(impl_->mutex);
     impl_->pools = std::move(rows);
 }

@@ -11,6 +11,11 @@
 
 namespace pw::metrics {
 
+namespace detail {
+struct PoolRow;
+using PoolRows = std::vector<PoolRow>;
+}  // namespace detail
+
 /// One pool's sizes and state, as the last cycle observed it.
 struct PoolSample {
     std::string account;
@@ -80,6 +85,12 @@ class Metrics {
     };
     /// Starts an Exposition of pieces of about `piece_size` bytes.
     Exposition exposition(std::size_t piece_size = 64 * 1024) const;
+    /// The same with the per-pool families of `count` pools described by `fill` (as
+    /// set_pools() takes them) instead of the pools set: their rows exist only as long as the
+    /// Exposition, so that a daemon scraped every few seconds keeps none between scrapes.
+    Exposition exposition(std::size_t count,
+                          const std::function<void(std::size_t, PoolSample&)>& fill,
+                          std::size_t piece_size = 64 * 1024) const;
     /// The name of every registered family (families without samples are not serialized).
     std::vector<std::string> family_names() const;
 
@@ -113,6 +124,9 @@ class Metrics {
     void set_findings(const std::map<std::pair<std::string, std::string>, int>& findings);
 
   private:
+    Exposition exposition(std::shared_ptr<const detail::PoolRows> pools,
+                          std::size_t piece_size) const;
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

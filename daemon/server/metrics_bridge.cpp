@@ -90,8 +90,9 @@ void MetricsObserver::on_token_refresh(std::string_view resource, bool ok) {
     }
 }
 
-void UpdateMetrics(const reconcile::StatusSnapshot& s, metrics::Metrics& m) {
-    m.set_pools(s.pools.size(), [&](std::size_t i, metrics::PoolSample& ps) {
+std::function<void(std::size_t, metrics::PoolSample&)> PoolSamples(
+    const reconcile::StatusSnapshot& s) {
+    return [&s](std::size_t i, metrics::PoolSample& ps) {
         const auto& p = s.pools[i];
         ps = metrics::PoolSample{};
         ps.account = p.account;
@@ -114,8 +115,15 @@ void UpdateMetrics(const reconcile::StatusSnapshot& s, metrics::Metrics& m) {
             ps.conditions[type] = c != nullptr && c->status;
         }
         ps.resize_errors = p.resize_errors;
-    });
+    };
+}
 
+void UpdateMetrics(const reconcile::StatusSnapshot& s, metrics::Metrics& m) {
+    m.set_pools(s.pools.size(), PoolSamples(s));
+    UpdateMetricsButPools(s, m);
+}
+
+void UpdateMetricsButPools(const reconcile::StatusSnapshot& s, metrics::Metrics& m) {
     std::vector<metrics::ReplicaSample> replicas;
     for (const auto& v : s.image_versions)
         for (const auto& r : v.regions)

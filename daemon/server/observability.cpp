@@ -83,27 +83,22 @@ void Observability::cycle_finished(const reconcile::CycleReport& report) {
 
 Sources Observability::sources(const reconcile::StatusStore& status) {
     Sources s;
-    // The gauges read from the status snapshot are rebuilt only when a new one was published
-    // since the last scrape.
-    struct Fed {
-        std::mutex mutex;
-        std::weak_ptr<const reconcile::StatusSnapshot> snapshot;
-    };
-    auto update = [this, &status, fed = std::make_shared<Fed>()] {
+    // The per-pool rows are built for each scrape from the snapshot and freed with its
+    // exposition: none are kept between scrapes. The snapshot itself is not held while the
+    // body is sent (a held snapshot makes the next cycle publish into a copy).
+    s.metrics_stream = [this, &status] {
         auto snapshot = status.get();
-        std::lock_guard lock(fed->mutex);
-        if (fed->snapshot.lock() == snapshot) return;
-        UpdateMetrics(*snapshot, metrics_);
-        fed->snapshot = snapshot;
-    };
-    s.metrics = [this, update] {
-        update();
-        return metrics_.serialize();
-    };
-    s.metrics_stream = [this, update] {
-        update();
-        auto e = std::make_shared<metrics::Metrics::Exposition>(metrics_.exposition());
+        UpdateMetricsButPools(*snapshot, metrics_);
+        auto e = std::make_shared<metrics::Metrics::Exposition>(
+            metrics_.exposition(snapshot->pools.size(), PoolSamples(*snapshot)));
         return http::BodySource([e](std::string& out) { return e->next(out); });
+    };
+    s.metrics = [stream = s.metrics_stream] {
+        auto body = stream();
+        std::string out;
+        while (body(out)) {
+        }
+        return out;
     };
     s.status = [&status, last = std::make_shared<std::size_t>(0)] {
         auto text = reconcile::RenderStatus(*status.get(), *last + *last / 8);

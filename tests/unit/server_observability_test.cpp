@@ -252,7 +252,9 @@ TEST_F(ObservabilityTest, LargeMetricsAndStatusAreStreamedAndSameAsTheWholeText)
     EXPECT_TRUE(metrics_chunked);
     EXPECT_EQ(metrics[boost::beast::http::field::content_type],
               "text/plain; version=0.0.4; charset=utf-8");
-    const auto whole_metrics = obs_->sources(status_).metrics();
+    // The whole text, as one string from the pools set on the registry.
+    UpdateMetrics(*status_.get(), obs_->metrics());
+    const auto whole_metrics = obs_->metrics().serialize();
     EXPECT_GT(whole_metrics.size(), 1000000U);
     EXPECT_TRUE(metrics.body() == whole_metrics);
 
