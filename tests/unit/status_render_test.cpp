@@ -118,6 +118,28 @@ TEST(StatusRender, InvalidUtf8IsReplacedNotFatal) {
               "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end");
 }
 
+TEST(StatusBoxed, BehavesAsAnOptionalWithDeepCopies) {
+    Boxed<ErrorRecord> a;
+    EXPECT_FALSE(a);
+    a = std::optional<ErrorRecord>(ErrorRecord{"boom", "ServerBusy", false, {}, std::nullopt});
+    ASSERT_TRUE(a);
+    Boxed<ErrorRecord> b = a;
+    b->message = "other";
+    EXPECT_EQ(a->message, "boom");  // a copy never shares the value
+    b = a;
+    EXPECT_EQ(b->message, "boom");
+    a = std::optional<ErrorRecord>();
+    EXPECT_FALSE(a);
+    EXPECT_TRUE(b);
+    b = std::nullopt;
+    EXPECT_FALSE(b.has_value());
+    PoolStatus p;
+    p.last_action = ActionRecord{"CreatePool", "r", "succeeded", {}};
+    PoolStatus q = p;
+    q.last_action->result = "failed";
+    EXPECT_EQ(p.last_action->result, "succeeded");
+}
+
 TEST(PoolIndex, FindsPoolsByAccountAndCaseInsensitiveId) {
     model::ObservedState o;
     o.accounts["eus"].pools.resize(2);
