@@ -60,7 +60,9 @@ inline const model::ObservedPool* FindPool(const model::ObservedState& o,
 /// The observed pools by (account, case-insensitive id): one hash lookup per desired pool
 /// instead of a scan of the account's pools (which made a cycle quadratic in the pools). Keys
 /// are views of the observation (no key string per pool); ids compare as ResourceKey() does
-/// (ASCII case-insensitive).
+/// (ASCII case-insensitive), so the observation must outlive the index.
+///
+/// Thread safety: read-only after construction; concurrent find() calls are safe.
 class PoolIndex {
   public:
     explicit PoolIndex(const model::ObservedState& o) {
