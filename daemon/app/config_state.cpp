@@ -41,7 +41,7 @@ void ConfigState::absorb(config::LoadedConfig loaded) {
         } else {
             st.errors = std::move(file.errors);
             if (auto old = files_.find(file.file); old != files_.end() && old->second.has_good) {
-                st.good = old->second.good;
+                st.good = good_pools(old->second);
                 st.has_good = true;
             }
         }
@@ -50,7 +50,13 @@ void ConfigState::absorb(config::LoadedConfig loaded) {
     desired_ = build_desired();
 }
 
-std::shared_ptr<const model::DesiredState> ConfigState::build_desired() const {
+std::vector<model::PoolSpec> ConfigState::good_pools(const FileState& st) const {
+    if (!st.good_in_desired) return st.good;
+    const auto begin = desired_->pools.begin() + static_cast<std::ptrdiff_t>(st.first);
+    return {begin, begin + static_cast<std::ptrdiff_t>(st.count)};
+}
+
+std::shared_ptr<const model::DesiredState> ConfigState::build_desired() {
     auto state = std::make_shared<model::DesiredState>();
     auto& d = *state;
     d.accounts = daemon_.accounts;
@@ -59,12 +65,19 @@ std::shared_ptr<const model::DesiredState> ConfigState::build_desired() const {
     std::size_t count = 0;
     for (const auto& [name, st] : files_) count += st.good.size();
     d.pools.reserve(count);  // no copies of every spec on growth (PoolSpec's move may throw)
-    for (const auto& [name, st] : files_) {
+    // A valid file's pools are moved, not copied: at 10 000 pools a second copy of every spec
+    // was several MB for as long as the configuration is in force.
+    for (auto& [name, st] : files_) {
         if (!st.errors.empty()) continue;
-        for (const auto& p : st.good) {
+        st.first = d.pools.size();
+        st.count = st.good.size();
+        st.good_in_desired = true;
+        for (auto& p : st.good) {
             ids.insert(model::ResourceKey(p.id));
-            d.pools.push_back(p);
+            d.pools.push_back(std::move(p));
         }
+        st.good.clear();
+        st.good.shrink_to_fit();
     }
     for (const auto& [name, st] : files_) {
         if (st.errors.empty() || !st.has_good) continue;

@@ -46,12 +46,20 @@ class ConfigState {
 
   private:
     struct FileState {
+        /// The last good pools; for a valid file they are moved into the desired state
+        /// (`desired_->pools[first, first + count)`) rather than kept twice.
         std::vector<model::PoolSpec> good;
         bool has_good = false;
+        bool good_in_desired = false;
+        std::size_t first = 0;
+        std::size_t count = 0;
         std::vector<config::ConfigError> errors;
     };
     void absorb(config::LoadedConfig loaded);
-    std::shared_ptr<const model::DesiredState> build_desired() const;
+    /// Moves the valid files' pools into the new desired state.
+    std::shared_ptr<const model::DesiredState> build_desired();
+    /// A file's last good pools, wherever they are kept.
+    std::vector<model::PoolSpec> good_pools(const FileState& st) const;
 
     std::filesystem::path path_;
     config::DaemonConfig daemon_;

@@ -15,6 +15,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -97,6 +98,58 @@ asio::awaitable<Reply> RunHandler(const StatePtr& st, const Request& req) {
                     Disposition::kClose};
 }
 
+/// Writes a reply whose body comes from `reply.body`, piece by piece: chunked to an HTTP/1.1
+/// client, delimited by closing the connection for HTTP/1.0. Returns whether the connection
+/// stays open for the next request.
+template <class Stream>
+asio::awaitable<bool> WriteStreamed(const StatePtr& st, Stream& stream, beast::tcp_stream& lowest,
+                                    const Request& req, Reply& reply) {
+    bhttp::response<bhttp::buffer_body> res{std::move(reply.response.base())};
+    res.version(req.version());
+    res.erase(bhttp::field::content_length);
+    const bool chunked = req.version() >= 11;
+    const bool keep =
+        chunked && req.keep_alive() && reply.disposition == Disposition::kSend && !st->stopping;
+    res.keep_alive(keep);
+    if (chunked) res.chunked(true);
+    res.body().data = nullptr;
+    res.body().more = true;
+    bhttp::response_serializer<bhttp::buffer_body> sr{res};
+    lowest.expires_after(st->options.write_timeout);
+    auto [hec, hn] =
+        co_await bhttp::async_write_header(stream, sr, asio::as_tuple(asio::use_awaitable));
+    (void)hn;
+    if (hec) co_return false;
+    std::string piece;
+    bool more = true;
+    while (more) {
+        piece.clear();
+        try {
+            more = reply.body(piece);
+        } catch (const std::exception&) {
+            // The status line is gone already: only an aborted body can tell the client.
+            boost::system::error_code ignored;
+            lowest.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+            lowest.socket().close(ignored);
+            co_return false;
+        }
+        if (piece.empty()) continue;
+        res.body().data = piece.data();
+        res.body().size = piece.size();
+        res.body().more = true;
+        auto [ec, n] = co_await bhttp::async_write(stream, sr, asio::as_tuple(asio::use_awaitable));
+        (void)n;
+        if (ec && ec != bhttp::error::need_buffer) co_return false;
+    }
+    res.body().data = nullptr;
+    res.body().size = 0;
+    res.body().more = false;
+    auto [ec, n] = co_await bhttp::async_write(stream, sr, asio::as_tuple(asio::use_awaitable));
+    (void)n;
+    if (ec) co_return false;
+    co_return keep;
+}
+
 template <class Stream>
 asio::awaitable<void> Serve(StatePtr st, Stream& stream, beast::tcp_stream& lowest, Slot& slot) {
     beast::flat_buffer buffer;
@@ -137,6 +190,12 @@ asio::awaitable<void> Serve(StatePtr st, Stream& stream, beast::tcp_stream& lowe
             lowest.socket().set_option(asio::socket_base::linger(true, 0), ignored);
             lowest.socket().close(ignored);
             co_return;
+        }
+        if (reply.body && req.method() != bhttp::verb::head) {
+            const bool kept = co_await WriteStreamed(st, stream, lowest, req, reply);
+            slot.busy = false;
+            if (!kept) co_return;
+            continue;
         }
         Response& res = reply.response;
         res.version(req.version());

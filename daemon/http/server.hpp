@@ -24,10 +24,22 @@ enum class Disposition {
     kReset,  ///< write nothing and abort the connection with a TCP reset
 };
 
+/// A response body produced piece by piece while it is sent: each call appends the next piece
+/// to `out` (empty when called) and returns false once it appended the last one. Runs on the
+/// server's strand between writes, so whatever it reads must stay valid until it returned false
+/// (hold a shared_ptr to it).
+using BodySource = std::function<bool(std::string& out)>;
+
 /// A handler's answer: the response and what to do with the connection.
+///
+/// Thread safety: a value type.
 struct Reply {
     Response response;
     Disposition disposition = Disposition::kSend;
+    /// When set, the body is `body`'s pieces instead of `response.body()`: sent with
+    /// `Transfer-Encoding: chunked` to HTTP/1.1 clients, or until the connection closes to
+    /// HTTP/1.0 ones, so that a large body never exists whole. Not for HEAD requests.
+    BodySource body = {};
 };
 
 /// Request handler. Runs on the server's strand; may suspend (timers, other I/O).
@@ -48,7 +60,7 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
     /// Limit for reading one request once its first byte has arrived.
     std::chrono::milliseconds read_timeout{std::chrono::seconds(60)};
-    /// Limit for writing one response (and for the TLS handshake).
+    /// Limit for writing one response, a streamed body included (and for the TLS handshake).
     std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
     /// Limit for the handler; on expiry the client gets 503 and the connection closes.
     std::chrono::milliseconds handler_timeout{std::chrono::minutes(5)};

@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -55,6 +56,10 @@ const std::vector<std::string> kConditions = {"Ready", "Progressing", "Degraded"
 const std::vector<std::string> kReplicationStates = {"Unknown", "Replicating", "Completed",
                                                      "Failed", "Missing"};
 
+}  // namespace
+
+namespace detail {
+
 /// One pool's gauges, kept compact: at 10 000 pools these rows are the whole per-pool state.
 struct PoolRow {
     std::string account;
@@ -67,6 +72,13 @@ struct PoolRow {
     std::vector<std::pair<std::string, int>> resize_errors;
 };
 using PoolRows = std::vector<PoolRow>;
+
+}  // namespace detail
+
+using detail::PoolRow;
+using detail::PoolRows;
+
+namespace {
 
 struct FamilyInfo {
     const char* name;
@@ -89,11 +101,13 @@ const FamilyInfo kResizeErrors = {"poolwarden_pool_resize_errors",
 
 /// Appends one gauge family to a text exposition, serializing a bounded chunk of samples at a
 /// time (prometheus-cpp's TextSerializer writes each chunk; the HELP and TYPE lines are kept
-/// from the first one only), so that a family of many pools never exists whole as
+/// from the family's first chunk only), so that a family of many pools never exists whole as
 /// ClientMetric objects.
 class ChunkedGauge {
   public:
-    ChunkedGauge(std::string& out, const FamilyInfo& info) : out_(out) {
+    /// `header_written`: an earlier piece of the exposition began this family.
+    ChunkedGauge(std::string& out, const FamilyInfo& info, bool header_written)
+        : out_(out), header_written_(header_written) {
         family_[0].name = info.name;
         family_[0].help = info.help;
         family_[0].type = prometheus::MetricType::Gauge;
@@ -110,6 +124,7 @@ class ChunkedGauge {
         m.gauge.value = value;
         if (family_[0].metric.size() >= kChunk) flush();
     }
+    bool header_written() const { return header_written_ || !family_[0].metric.empty(); }
 
   private:
     static constexpr std::size_t kChunk = 512;
@@ -133,11 +148,14 @@ class ChunkedGauge {
     bool header_written_ = false;
 };
 
-void AppendPools(std::string& out, const PoolRows& rows) {
+constexpr std::array<const FamilyInfo*, 4> kPoolFamilies = {&kPoolNodes, &kAllocation,
+                                                            &kConditionFamily, &kResizeErrors};
+
+/// Adds one pool's samples of pool family `family` (an index into kPoolFamilies).
+void AddPoolSamples(ChunkedGauge& g, std::size_t family, const PoolRow& r) {
     static constexpr std::array<const char*, 2> kKinds = {"dedicated", "lowPriority"};
-    {
-        ChunkedGauge g(out, kPoolNodes);
-        for (const auto& r : rows) {
+    switch (family) {
+        case 0: {
             auto node = [&](int kind, const char* state, int v) {
                 g.add({{"account", r.account},
                        {"kind", kKinds[kind]},
@@ -151,25 +169,19 @@ void AppendPools(std::string& out, const PoolRows& rows) {
             node(1, "current", r.nodes[3]);
             if (r.desired_dedicated) node(0, "desired", *r.desired_dedicated);
             if (r.desired_low_priority) node(1, "desired", *r.desired_low_priority);
+            break;
         }
-    }
-    {
-        ChunkedGauge g(out, kAllocation);
-        for (const auto& r : rows)
+        case 1:
             for (int s = 0; s < static_cast<int>(kAllocationStates.size()); ++s)
                 g.add({{"account", r.account}, {"pool", r.pool}, {"state", kAllocationStates[s]}},
                       s == r.allocation ? 1 : 0);
-    }
-    {
-        ChunkedGauge g(out, kConditionFamily);
-        for (const auto& r : rows)
+            break;
+        case 2:
             for (std::size_t c = 0; c < kConditions.size(); ++c)
                 g.add({{"account", r.account}, {"condition", kConditions[c]}, {"pool", r.pool}},
                       r.conditions[c] ? 1 : 0);
-    }
-    {
-        ChunkedGauge g(out, kResizeErrors);
-        for (const auto& r : rows)
+            break;
+        default:
             for (const auto& [code, n] : r.resize_errors)
                 g.add({{"account", r.account}, {"code", code}, {"pool", r.pool}}, n);
     }
@@ -320,16 +332,113 @@ std::vector<std::string> Metrics::family_names() const {
             i.build.GetName()};
 }
 
-std::string Metrics::serialize() const {
+namespace {
+
+std::shared_ptr<PoolRows> BuildRows(std::size_t count,
+                                    const std::function<void(std::size_t, PoolSample&)>& fill) {
+    auto rows = std::make_shared<PoolRows>();
+    rows->reserve(count);
+    PoolSample p;
+    for (std::size_t i = 0; i < count; ++i) {
+        fill(i, p);
+        PoolRow& r = rows->emplace_back();
+        r.account = p.account;
+        r.pool = p.pool;
+        r.nodes = {p.target_dedicated, p.target_low_priority, p.current_dedicated,
+                   p.current_low_priority};
+        r.desired_dedicated = p.desired_dedicated;
+        r.desired_low_priority = p.desired_low_priority;
+        for (std::size_t s = 0; s < kAllocationStates.size(); ++s)
+            if (kAllocationStates[s] == p.allocation_state) r.allocation = static_cast<int>(s);
+        for (std::size_t c = 0; c < kConditions.size(); ++c) {
+            auto it = p.conditions.find(kConditions[c]);
+            r.conditions[c] = it != p.conditions.end() && it->second;
+        }
+        r.resize_errors.assign(p.resize_errors.begin(), p.resize_errors.end());
+    }
+    return rows;
+}
+
+}  // namespace
+
+/// The position of an Exposition: the registry's families one at a time, then the pool
+/// families a block of rows at a time.
+struct Metrics::Exposition::State {
+    std::vector<const prometheus::Collectable*> families;
+    std::shared_ptr<const PoolRows> pools;
+    std::size_t piece_size = 0;
+    std::size_t family = 0;       ///< Next registry family, then kPoolFamilies after them.
+    std::size_t row = 0;          ///< Next row of the current pool family.
+    bool header_written = false;  ///< The current pool family's HELP and TYPE are out.
+};
+
+Metrics::Exposition::Exposition(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Metrics::Exposition::~Exposition() = default;
+Metrics::Exposition::Exposition(Exposition&&) noexcept = default;
+Metrics::Exposition& Metrics::Exposition::operator=(Exposition&&) noexcept = default;
+
+bool Metrics::Exposition::next(std::string& out) {
+    auto& st = *state_;
+    const auto start = out.size();
+    while (out.size() - start < st.piece_size) {
+        if (st.family < st.families.size()) {
+            // One family's ClientMetric objects at a time, never the whole registry's.
+            out += prometheus::TextSerializer().Serialize(st.families[st.family++]->Collect());
+            continue;
+        }
+        const auto pool_family = st.family - st.families.size();
+        if (pool_family >= kPoolFamilies.size()) return false;
+        const auto& rows = *st.pools;
+        ChunkedGauge g(out, *kPoolFamilies[pool_family], st.header_written);
+        constexpr std::size_t kRows = 128;
+        const auto end = std::min(rows.size(), st.row + kRows);
+        for (; st.row < end; ++st.row) AddPoolSamples(g, pool_family, rows[st.row]);
+        st.header_written = g.header_written();
+        if (st.row == rows.size()) {
+            ++st.family;
+            st.row = 0;
+            st.header_written = false;
+        }
+    }
+    return st.family < st.families.size() + kPoolFamilies.size();
+}
+
+Metrics::Exposition Metrics::exposition(std::size_t piece_size) const {
     std::shared_ptr<const PoolRows> pools;
     {
         std::lock_guard lock(impl_->mutex);
         pools = impl_->pools;
     }
+    return exposition(std::move(pools), piece_size);
+}
+
+Metrics::Exposition Metrics::exposition(std::size_t count,
+                                        const std::function<void(std::size_t, PoolSample&)>& fill,
+                                        std::size_t piece_size) const {
+    return exposition(BuildRows(count, fill), piece_size);
+}
+
+Metrics::Exposition Metrics::exposition(std::shared_ptr<const detail::PoolRows> pools,
+                                        std::size_t piece_size) const {
+    auto st = std::make_unique<Exposition::State>();
+    auto& i = *impl_;
+    // The registry's order: counters, gauges, histograms, each as registered.
+    st->families = {&i.cycles,          &i.actions,       &i.requests, &i.throttled,
+                    &i.retries,         &i.tokens,        &i.reloads,  &i.ratelimit,
+                    &i.reload_success,  &i.config_errors, &i.replicas, &i.replication,
+                    &i.findings,        &i.tracked,       &i.build,    &i.cycle_duration,
+                    &i.request_duration};
+    st->pools = std::move(pools);
+    st->piece_size = std::max<std::size_t>(1, piece_size);
+    return Exposition(std::move(st));
+}
+
+std::string Metrics::serialize() const {
     std::string out;
     out.reserve(impl_->last_size.load() + impl_->last_size.load() / 8);
-    out += prometheus::TextSerializer().Serialize(impl_->registry->Collect());
-    AppendPools(out, *pools);
+    auto e = exposition(std::size_t(-1));
+    while (e.next(out)) {
+    }
     impl_->last_size = out.size();
     return out;
 }
@@ -394,24 +503,16 @@ void Metrics::set_config_errors(const std::map<std::string, int>& errors_by_file
 }
 
 void Metrics::set_pools(const std::vector<PoolSample>& pools) {
-    auto rows = std::make_shared<PoolRows>();
-    rows->reserve(pools.size());
-    for (const auto& p : pools) {
-        PoolRow& r = rows->emplace_back();
-        r.account = p.account;
-        r.pool = p.pool;
-        r.nodes = {p.target_dedicated, p.target_low_priority, p.current_dedicated,
-                   p.current_low_priority};
-        r.desired_dedicated = p.desired_dedicated;
-        r.desired_low_priority = p.desired_low_priority;
-        for (std::size_t s = 0; s < kAllocationStates.size(); ++s)
-            if (kAllocationStates[s] == p.allocation_state) r.allocation = static_cast<int>(s);
-        for (std::size_t c = 0; c < kConditions.size(); ++c) {
-            auto it = p.conditions.find(kConditions[c]);
-            r.conditions[c] = it != p.conditions.end() && it->second;
-        }
-        r.resize_errors.assign(p.resize_errors.begin(), p.resize_errors.end());
+    set_pools(pools.size(), [&](std::size_t i, PoolSample& out) { out = pools[i]; });
+}
+
+void Metrics::set_pools(std::size_t count,
+                        const std::function<void(std::size_t, PoolSample&)>& fill) {
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->pools.reset();  // not the old and the new rows at once (an Exposition may hold it)
     }
+    auto rows = BuildRows(count, fill);
     std::lock_guard lock(impl_->mutex);
     impl_->pools = std::move(rows);
 }

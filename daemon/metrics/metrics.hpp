@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -9,6 +10,11 @@
 #include <vector>
 
 namespace pw::metrics {
+
+namespace detail {
+struct PoolRow;
+using PoolRows = std::vector<PoolRow>;
+}  // namespace detail
 
 /// One pool's sizes and state, as the last cycle observed it.
 struct PoolSample {
@@ -53,6 +59,38 @@ class Metrics {
     /// are serialized in bounded chunks, so a scrape of many pools costs about the size of its
     /// text, not an object per series.
     std::string serialize() const;
+
+    /// serialize()'s text in pieces, for a response sent while it is written: the registry's
+    /// families one at a time (prometheus-cpp collects and serializes each), then the per-pool
+    /// families a block of pools at a time; each family stays one contiguous group. The pieces
+    /// joined are exactly serialize()'s text for the samples as they were read.
+    ///
+    /// Thread safety: one user at a time; it may run while other threads record (it holds the
+    /// per-pool rows it started with, and each registry family is read under its own lock).
+    /// The Metrics must outlive it.
+    class Exposition {
+      public:
+        struct State;
+        explicit Exposition(std::unique_ptr<State> state);
+        ~Exposition();
+        Exposition(Exposition&&) noexcept;
+        Exposition& operator=(Exposition&&) noexcept;
+
+        /// Appends at least `piece_size` bytes when that many are left; returns false once
+        /// it appended the last piece.
+        bool next(std::string& out);
+
+      private:
+        std::unique_ptr<State> state_;
+    };
+    /// Starts an Exposition of pieces of about `piece_size` bytes.
+    Exposition exposition(std::size_t piece_size = 64 * 1024) const;
+    /// The same with the per-pool families of `count` pools described by `fill` (as
+    /// set_pools() takes them) instead of the pools set: their rows exist only as long as the
+    /// Exposition, so that a daemon scraped every few seconds keeps none between scrapes.
+    Exposition exposition(std::size_t count,
+                          const std::function<void(std::size_t, PoolSample&)>& fill,
+                          std::size_t piece_size = 64 * 1024) const;
     /// The name of every registered family (families without samples are not serialized).
     std::vector<std::string> family_names() const;
 
@@ -78,11 +116,17 @@ class Metrics {
     void set_config_errors(const std::map<std::string, int>& errors_by_file);
 
     void set_pools(const std::vector<PoolSample>& pools);
+    /// The same for `count` pools described one at a time: `fill(i, sample)` sets every field
+    /// of `sample` (one object, reused) to pool i's, so that no sample of every pool exists.
+    void set_pools(std::size_t count, const std::function<void(std::size_t, PoolSample&)>& fill);
     void set_replicas(const std::vector<ReplicaSample>& replicas);
     /// Count of current findings by (severity, code); replaces the previous set.
     void set_findings(const std::map<std::pair<std::string, std::string>, int>& findings);
 
   private:
+    Exposition exposition(std::shared_ptr<const detail::PoolRows> pools,
+                          std::size_t piece_size) const;
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

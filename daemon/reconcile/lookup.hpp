@@ -58,20 +58,50 @@ inline const model::ObservedPool* FindPool(const model::ObservedState& o,
 }
 
 /// The observed pools by (account, case-insensitive id): one hash lookup per desired pool
-/// instead of a scan of the account's pools (which made a cycle quadratic in the pools).
+/// instead of a scan of the account's pools (which made a cycle quadratic in the pools). Keys
+/// are views of the observation (no key string per pool); ids compare as ResourceKey() does
+/// (ASCII case-insensitive), so the observation must outlive the index.
+///
+/// Thread safety: read-only after construction; concurrent find() calls are safe.
 class PoolIndex {
   public:
     explicit PoolIndex(const model::ObservedState& o) {
+        std::size_t n = 0;
+        for (const auto& [name, account] : o.accounts) n += account.pools.size();
+        index_.reserve(n);
         for (const auto& [name, account] : o.accounts)
-            for (const auto& p : account.pools) index_.emplace(PoolKey(name, p.id), &p);
+            for (const auto& p : account.pools) index_.emplace(Key{name, p.id}, &p);
     }
     const model::ObservedPool* find(std::string_view account, std::string_view id) const {
-        auto it = index_.find(PoolKey(account, id));
+        auto it = index_.find(Key{account, id});
         return it == index_.end() ? nullptr : it->second;
     }
 
   private:
-    std::unordered_map<std::string, const model::ObservedPool*> index_;
+    struct Key {
+        std::string_view account;
+        std::string_view id;
+    };
+    static char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+    struct Hash {
+        std::size_t operator()(const Key& k) const {
+            std::size_t h = 14695981039346656037ULL;  // FNV-1a
+            auto mix = [&h](char c) { h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL; };
+            for (char c : k.account) mix(c);
+            mix('/');
+            for (char c : k.id) mix(Lower(c));
+            return h;
+        }
+    };
+    struct Equal {
+        bool operator()(const Key& a, const Key& b) const {
+            if (a.account != b.account || a.id.size() != b.id.size()) return false;
+            for (std::size_t i = 0; i < a.id.size(); ++i)
+                if (Lower(a.id[i]) != Lower(b.id[i])) return false;
+            return true;
+        }
+    };
+    std::unordered_map<Key, const model::ObservedPool*, Hash, Equal> index_;
 };
 
 inline const model::ObservedImageVersion* FindVersion(const model::ObservedState& o,

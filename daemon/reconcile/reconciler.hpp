@@ -134,6 +134,8 @@ class Reconciler {
     void record(CycleReport& report, const model::DesiredState& desired, TimePoint now,
                 SteadyTime mono);
     void publish(const CycleReport& report, const model::DesiredState& desired, TimePoint now);
+    void publish_into(StatusSnapshot& snapshot, const CycleReport& report,
+                      const model::DesiredState& desired, TimePoint now);
     /// Drops the items of pools and image versions `desired` no longer declares.
     void prune(const model::DesiredState& desired);
 

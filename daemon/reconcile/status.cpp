@@ -37,18 +37,15 @@ std::shared_ptr<const StatusSnapshot> StatusStore::get() const {
 
 void StatusStore::update(const std::function<void(StatusSnapshot&)>& fn) {
     std::lock_guard lock(mutex_);
+    // Only this store holds it, and get() cannot hand it out before the lock is released: no
+    // reader can see it half-edited. (A streamed /status holds its snapshot while it is sent.)
+    if (snapshot_.use_count() == 1) {
+        fn(*snapshot_);
+        return;
+    }
     auto next = std::make_shared<StatusSnapshot>(*snapshot_);
     fn(*next);
     snapshot_ = std::move(next);
-}
-
-void StatusStore::replace(
-    StatusSnapshot next,
-    const std::function<void(const StatusSnapshot& current, StatusSnapshot& next)>& keep) {
-    auto published = std::make_shared<StatusSnapshot>(std::move(next));
-    std::lock_guard lock(mutex_);
-    keep(*snapshot_, *published);
-    snapshot_ = std::move(published);
 }
 
 namespace {
@@ -168,7 +165,10 @@ namespace {
 /// order the caller gives, which must be the sorted order dump() uses).
 class JsonWriter {
   public:
-    explicit JsonWriter(std::string& out) : out_(out) {}
+    explicit JsonWriter(std::string& out) : out_(&out) {}
+
+    /// Writes from now on at the end of `out` (the levels open so far stay open).
+    void retarget(std::string& out) { out_ = &out; }
 
     void begin_object() { open('{'); }
     void end_object() { close('}'); }
@@ -179,7 +179,7 @@ class JsonWriter {
     void key(std::string_view k) {
         item();
         string(k);
-        out_ += ": ";
+        *out_ += ": ";
         pending_key_ = true;
     }
     void value(std::string_view s) {
@@ -189,15 +189,15 @@ class JsonWriter {
     void value(const char* s) { value(std::string_view(s)); }
     void value(bool b) {
         item();
-        out_ += b ? "true" : "false";
+        *out_ += b ? "true" : "false";
     }
     void value(long long n) {
         item();
-        out_ += fmt::format_int(n).str();
+        *out_ += fmt::format_int(n).str();
     }
     void value(unsigned long long n) {
         item();
-        out_ += fmt::format_int(n).str();
+        *out_ += fmt::format_int(n).str();
     }
     void value(int n) { value(static_cast<long long>(n)); }
 
@@ -218,73 +218,73 @@ class JsonWriter {
             return;
         }
         if (levels_.empty()) return;
-        out_ += levels_.back().empty ? "\n" : ",\n";
+        *out_ += levels_.back().empty ? "\n" : ",\n";
         levels_.back().empty = false;
-        out_.append(2 * levels_.size(), ' ');
+        out_->append(2 * levels_.size(), ' ');
     }
     void open(char c) {
         item();
-        out_ += c;
+        *out_ += c;
         levels_.push_back({});
     }
     void close(char c) {
         bool empty = levels_.back().empty;
         levels_.pop_back();
         if (!empty) {
-            out_ += '\n';
-            out_.append(2 * levels_.size(), ' ');
+            *out_ += '\n';
+            out_->append(2 * levels_.size(), ' ');
         }
-        out_ += c;
+        *out_ += c;
     }
 
     /// nlohmann's escaping: `"` `\` and control characters; other UTF-8 as is.
     void string(std::string_view s) {
-        out_ += '"';
+        *out_ += '"';
         std::size_t i = 0;
         while (i < s.size()) {
             auto c = static_cast<unsigned char>(s[i]);
             if (c >= 0x80) {
                 std::size_t n = Utf8Length(s, i);
                 if (n == 0) {
-                    out_ += "\xEF\xBF\xBD";
+                    *out_ += "\xEF\xBF\xBD";
                     ++i;
                 } else {
-                    out_.append(s, i, n);
+                    out_->append(s, i, n);
                     i += n;
                 }
                 continue;
             }
             switch (c) {
                 case '"':
-                    out_ += "\\\"";
+                    *out_ += "\\\"";
                     break;
                 case '\\':
-                    out_ += "\\\\";
+                    *out_ += "\\\\";
                     break;
                 case '\b':
-                    out_ += "\\b";
+                    *out_ += "\\b";
                     break;
                 case '\f':
-                    out_ += "\\f";
+                    *out_ += "\\f";
                     break;
                 case '\n':
-                    out_ += "\\n";
+                    *out_ += "\\n";
                     break;
                 case '\r':
-                    out_ += "\\r";
+                    *out_ += "\\r";
                     break;
                 case '\t':
-                    out_ += "\\t";
+                    *out_ += "\\t";
                     break;
                 default:
                     if (c < 0x20)
-                        out_ += fmt::format("\\u{:04x}", c);
+                        *out_ += fmt::format("\\u{:04x}", c);
                     else
-                        out_ += static_cast<char>(c);
+                        *out_ += static_cast<char>(c);
             }
             ++i;
         }
-        out_ += '"';
+        *out_ += '"';
     }
 
     /// The length of the well-formed UTF-8 sequence at `i`, or 0.
@@ -308,7 +308,7 @@ class JsonWriter {
         return 0;
     }
 
-    std::string& out_;
+    std::string* out_;
     std::vector<Level> levels_;
     bool pending_key_ = false;
 };
@@ -436,64 +436,114 @@ void Write(JsonWriter& w, const ImageVersionStatus& v) {
 
 }  // namespace
 
+struct StatusRenderer::Impl {
+    explicit Impl(std::shared_ptr<const StatusSnapshot> snap, std::string& first)
+        : snapshot(std::move(snap)), w(first) {}
+
+    void head() {
+        const auto& s = *snapshot;
+        w.begin_object();
+        w.key("accounts");
+        w.begin_array();
+        for (const auto& a : s.accounts) {
+            w.begin_object();
+            if (!a.error.empty()) w.member("error", a.error);
+            if (!a.location.empty()) w.member("location", a.location);
+            w.member("name", a.name);
+            w.member("observed", a.observed);
+            w.member("pools", a.pools_observed);
+            w.end_object();
+        }
+        w.end_array();
+        if (!s.config_error.empty()) w.member("configError", s.config_error);
+        w.key("configFiles");
+        w.begin_array();
+        for (const auto& f : s.config_files) {
+            w.begin_object();
+            w.key("errors");
+            w.begin_array();
+            for (const auto& e : f.errors) w.value(e);
+            w.end_array();
+            w.member("file", f.file);
+            w.member("usingLastGood", f.using_last_good);
+            w.member("valid", f.valid);
+            w.end_object();
+        }
+        w.end_array();
+        w.key("imageVersions");
+        w.begin_array();
+        for (const auto& v : s.image_versions) Write(w, v);
+        w.end_array();
+        if (s.last_cycle) {
+            const auto& c = *s.last_cycle;
+            w.key("lastCycle");
+            w.begin_object();
+            w.member("actions", c.actions);
+            w.member("converged", c.converged);
+            w.member("failed", c.failed);
+            w.member("finished", Rfc3339(c.finished));
+            w.member("id", static_cast<unsigned long long>(c.id));
+            if (c.requeue_after)
+                w.member("requeueAfterSeconds", static_cast<long long>(c.requeue_after->count()));
+            w.member("started", Rfc3339(c.started));
+            w.member("writes", c.writes);
+            w.end_object();
+        }
+        w.key("pools");
+        w.begin_array();
+    }
+
+    void tail(std::string& out) {
+        w.end_array();
+        w.member("updated", Rfc3339(snapshot->updated));
+        w.end_object();
+        out += '\n';
+    }
+
+    std::shared_ptr<const StatusSnapshot> snapshot;
+    JsonWriter w;
+    bool started = false;
+    std::size_t next_pool = 0;
+};
+
+StatusRenderer::StatusRenderer(std::shared_ptr<const StatusSnapshot> snapshot,
+                               std::size_t piece_size)
+    : piece_size_(std::max<std::size_t>(1, piece_size)) {
+    std::string unused;
+    impl_ = std::make_unique<Impl>(std::move(snapshot), unused);
+}
+
+StatusRenderer::~StatusRenderer() = default;
+StatusRenderer::StatusRenderer(StatusRenderer&&) noexcept = default;
+StatusRenderer& StatusRenderer::operator=(StatusRenderer&&) noexcept = default;
+
+bool StatusRenderer::next(std::string& out) {
+    auto& i = *impl_;
+    i.w.retarget(out);
+    const auto start = out.size();
+    if (!i.started) {
+        i.started = true;
+        i.head();
+    }
+    const auto& pools = i.snapshot->pools;
+    while (i.next_pool < pools.size() && out.size() - start < piece_size_)
+        Write(i.w, pools[i.next_pool++]);
+    if (i.next_pool < pools.size()) return true;
+    if (i.next_pool == pools.size()) {
+        ++i.next_pool;
+        i.tail(out);
+    }
+    return false;
+}
+
 std::string RenderStatus(const StatusSnapshot& s, std::size_t size_hint) {
     std::string out;
     out.reserve(size_hint);
-    JsonWriter w(out);
-    w.begin_object();
-    w.key("accounts");
-    w.begin_array();
-    for (const auto& a : s.accounts) {
-        w.begin_object();
-        if (!a.error.empty()) w.member("error", a.error);
-        if (!a.location.empty()) w.member("location", a.location);
-        w.member("name", a.name);
-        w.member("observed", a.observed);
-        w.member("pools", a.pools_observed);
-        w.end_object();
+    // Not owned: `s` outlives the renderer.
+    StatusRenderer r(std::shared_ptr<const StatusSnapshot>(std::shared_ptr<void>(), &s),
+                     std::size_t(-1));
+    while (r.next(out)) {
     }
-    w.end_array();
-    if (!s.config_error.empty()) w.member("configError", s.config_error);
-    w.key("configFiles");
-    w.begin_array();
-    for (const auto& f : s.config_files) {
-        w.begin_object();
-        w.key("errors");
-        w.begin_array();
-        for (const auto& e : f.errors) w.value(e);
-        w.end_array();
-        w.member("file", f.file);
-        w.member("usingLastGood", f.using_last_good);
-        w.member("valid", f.valid);
-        w.end_object();
-    }
-    w.end_array();
-    w.key("imageVersions");
-    w.begin_array();
-    for (const auto& v : s.image_versions) Write(w, v);
-    w.end_array();
-    if (s.last_cycle) {
-        const auto& c = *s.last_cycle;
-        w.key("lastCycle");
-        w.begin_object();
-        w.member("actions", c.actions);
-        w.member("converged", c.converged);
-        w.member("failed", c.failed);
-        w.member("finished", Rfc3339(c.finished));
-        w.member("id", static_cast<unsigned long long>(c.id));
-        if (c.requeue_after)
-            w.member("requeueAfterSeconds", static_cast<long long>(c.requeue_after->count()));
-        w.member("started", Rfc3339(c.started));
-        w.member("writes", c.writes);
-        w.end_object();
-    }
-    w.key("pools");
-    w.begin_array();
-    for (const auto& p : s.pools) Write(w, p);
-    w.end_array();
-    w.member("updated", Rfc3339(s.updated));
-    w.end_object();
-    out += '\n';
     return out;
 }
 

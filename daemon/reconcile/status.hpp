@@ -43,14 +43,66 @@ struct ErrorRecord {
     std::optional<TimePoint> next_retry;
 };
 
+/// An optional value kept on the heap: a pointer's size while empty (as most pools' last
+/// action and error are; at 10 000 pools two inline optionals were 2 MB), with the optional
+/// interface the status code uses.
+///
+/// Thread safety: a value type.
+template <class T>
+class Boxed {
+  public:
+    Boxed() = default;
+    Boxed(std::nullopt_t) {}  // NOLINT(google-explicit-constructor): as std::optional
+    Boxed(const T& v) : p_(std::make_unique<T>(v)) {}        // NOLINT
+    Boxed(T&& v) : p_(std::make_unique<T>(std::move(v))) {}  // NOLINT
+    Boxed(const std::optional<T>& v) { *this = v; }          // NOLINT
+    Boxed(const Boxed& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+    Boxed(Boxed&&) noexcept = default;
+    ~Boxed() = default;
+
+    /// Copies into the value already held, if any (no allocation).
+    Boxed& operator=(const Boxed& o) { return o.p_ ? *this = *o.p_ : *this = std::nullopt; }
+    Boxed& operator=(Boxed&&) noexcept = default;
+    Boxed& operator=(std::nullopt_t) {
+        p_.reset();
+        return *this;
+    }
+    Boxed& operator=(const T& v) {
+        if (p_)
+            *p_ = v;
+        else
+            p_ = std::make_unique<T>(v);
+        return *this;
+    }
+    Boxed& operator=(T&& v) {
+        if (p_)
+            *p_ = std::move(v);
+        else
+            p_ = std::make_unique<T>(std::move(v));
+        return *this;
+    }
+    Boxed& operator=(const std::optional<T>& v) { return v ? *this = *v : *this = std::nullopt; }
+
+    bool has_value() const { return p_ != nullptr; }
+    explicit operator bool() const { return has_value(); }
+    const T& operator*() const { return *p_; }
+    T& operator*() { return *p_; }
+    const T* operator->() const { return p_.get(); }
+    T* operator->() { return p_.get(); }
+    void reset() { p_.reset(); }
+
+  private:
+    std::unique_ptr<T> p_;
+};
+
 /// One desired pool.
 struct PoolStatus {
     std::string id;
     std::string account;
     std::string source_file;
     std::vector<Condition> conditions;  ///< Ready, Progressing, Degraded (always all three).
-    std::optional<ActionRecord> last_action;
-    std::optional<ErrorRecord> last_error;
+    Boxed<ActionRecord> last_action;
+    Boxed<ErrorRecord> last_error;
     std::vector<model::Finding> findings;
     std::optional<int> target_nodes;   ///< Observed target (dedicated + low-priority).
     std::optional<int> current_nodes;  ///< Observed current.
@@ -140,17 +192,14 @@ struct StatusSnapshot {
 class StatusStore {
   public:
     std::shared_ptr<const StatusSnapshot> get() const;
-    /// Copies the current snapshot, applies `fn` and publishes the result atomically.
+    /// Applies `fn` to the current snapshot and publishes the result atomically: in place when
+    /// no reader holds the snapshot (readers calling get() meanwhile wait for `fn`), else on a
+    /// copy. `fn` must not call this store.
     void update(const std::function<void(StatusSnapshot&)>& fn);
-    /// Publishes `next` atomically after `keep(current, next)` took what it keeps of the
-    /// current snapshot (nothing else of it is copied: a cycle's pools are built anew).
-    void replace(
-        StatusSnapshot next,
-        const std::function<void(const StatusSnapshot& current, StatusSnapshot& next)>& keep);
 
   private:
     mutable std::mutex mutex_;
-    std::shared_ptr<const StatusSnapshot> snapshot_ = std::make_shared<StatusSnapshot>();
+    std::shared_ptr<StatusSnapshot> snapshot_ = std::make_shared<StatusSnapshot>();
 };
 
 /// The `/status` JSON document (RFC 3339 UTC times; absent values left out).
@@ -161,5 +210,27 @@ nlohmann::json ToJson(const StatusSnapshot& snapshot);
 /// its text). Invalid UTF-8 in a string is written as U+FFFD instead of failing the answer.
 /// `size_hint` reserves the text's expected size (e.g. the previous answer's).
 std::string RenderStatus(const StatusSnapshot& snapshot, std::size_t size_hint = 0);
+
+/// The RenderStatus() text of a snapshot in pieces of about `piece_size` bytes (a pool is
+/// never split), for a response sent while it is written: at 10 000 pools the whole text is
+/// about 10 MB. The pieces joined are exactly RenderStatus(*snapshot).
+///
+/// Thread safety: not thread-safe; one user at a time. The snapshot is shared, never copied.
+class StatusRenderer {
+  public:
+    explicit StatusRenderer(std::shared_ptr<const StatusSnapshot> snapshot,
+                            std::size_t piece_size = 64 * 1024);
+    ~StatusRenderer();
+    StatusRenderer(StatusRenderer&&) noexcept;
+    StatusRenderer& operator=(StatusRenderer&&) noexcept;
+
+    /// Appends the next piece to `out`; returns false once it appended the last one.
+    bool next(std::string& out);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::size_t piece_size_;
+};
 
 }  // namespace pw::reconcile

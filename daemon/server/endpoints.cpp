@@ -30,6 +30,8 @@ http::Response Text(const http::Request& req, bhttp::status status, std::string 
     return res;
 }
 
+constexpr std::string_view kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
+
 constexpr std::string_view kIndex =
     "poolwarden\n"
     "/metrics  Prometheus metrics\n"
@@ -90,8 +92,7 @@ http::Response Handle(const Sources& sources, const http::Request& req) {
     if (!url) {
         res = Text(req, bhttp::status::bad_request, "bad request target\n");
     } else if (url->path() == "/metrics") {
-        res = Text(req, bhttp::status::ok, sources.metrics(),
-                   "text/plain; version=0.0.4; charset=utf-8");
+        res = Text(req, bhttp::status::ok, sources.metrics(), kMetricsType);
     } else if (url->path() == "/healthz") {
         auto h = CheckHealth(sources.health);
         res = Text(req, h.ok ? bhttp::status::ok : bhttp::status::service_unavailable,
@@ -112,6 +113,23 @@ http::Response Handle(const Sources& sources, const http::Request& req) {
     }
     if (head) res.body().clear();  // Content-Length stays the GET body's.
     return res;
+}
+
+http::Reply Answer(const Sources& sources, const http::Request& req) {
+    if (req.method() == bhttp::verb::get) {
+        auto url = boost::urls::parse_origin_form(std::string_view(req.target()));
+        const bool metrics = url && url->path() == "/metrics" && sources.metrics_stream;
+        const bool status = url && url->path() == "/status" && sources.status_stream;
+        if (metrics || status) {
+            http::Reply reply;
+            reply.response = Text(req, bhttp::status::ok, "",
+                                  metrics ? kMetricsType : std::string_view("application/json"));
+            reply.response.erase(bhttp::field::content_length);
+            reply.body = metrics ? sources.metrics_stream() : sources.status_stream();
+            return reply;
+        }
+    }
+    return http::Reply{Handle(sources, req)};
 }
 
 }  // namespace pw::server

@@ -64,11 +64,21 @@ struct Sources {
     HealthSource health;
     std::vector<ReadinessCheck> readiness;
     std::function<std::string()> status;  ///< The /status JSON document.
+    /// When set, a GET of `/metrics` (`/status`) sends these pieces as they are produced
+    /// instead of metrics() (status()) whole; HEAD still uses metrics() (status()) for its
+    /// Content-Length.
+    std::function<http::BodySource()> metrics_stream;
+    std::function<http::BodySource()> status_stream;
 };
 
 /// Answers one request: GET and HEAD of `/metrics`, `/healthz`, `/readyz[?exclude=name...]`,
 /// `/status` and `/` (an index); other methods 405 with `Allow: GET, HEAD`, other paths 404.
 /// A HEAD answer has the GET answer's status and headers and no body.
 http::Response Handle(const Sources& sources, const http::Request& request);
+
+/// Handle() as the server sends it: a GET of `/metrics` or `/status` whose stream source is set
+/// becomes a streamed reply (the same status and headers, no Content-Length, the body in
+/// pieces); everything else is Handle()'s response.
+http::Reply Answer(const Sources& sources, const http::Request& request);
 
 }  // namespace pw::server

@@ -90,10 +90,11 @@ void MetricsObserver::on_token_refresh(std::string_view resource, bool ok) {
     }
 }
 
-void UpdateMetrics(const reconcile::StatusSnapshot& s, metrics::Metrics& m) {
-    std::vector<metrics::PoolSample> pools;
-    for (const auto& p : s.pools) {
-        metrics::PoolSample ps;
+std::function<void(std::size_t, metrics::PoolSample&)> PoolSamples(
+    const reconcile::StatusSnapshot& s) {
+    return [&s](std::size_t i, metrics::PoolSample& ps) {
+        const auto& p = s.pools[i];
+        ps = metrics::PoolSample{};
         ps.account = p.account;
         ps.pool = p.id;
         if (p.observed_target) {
@@ -114,10 +115,15 @@ void UpdateMetrics(const reconcile::StatusSnapshot& s, metrics::Metrics& m) {
             ps.conditions[type] = c != nullptr && c->status;
         }
         ps.resize_errors = p.resize_errors;
-        pools.push_back(std::move(ps));
-    }
-    m.set_pools(pools);
+    };
+}
 
+void UpdateMetrics(const reconcile::StatusSnapshot& s, metrics::Metrics& m) {
+    m.set_pools(s.pools.size(), PoolSamples(s));
+    UpdateMetricsButPools(s, m);
+}
+
+void UpdateMetricsButPools(const reconcile::StatusSnapshot& s, metrics::Metrics& m) {
     std::vector<metrics::ReplicaSample> replicas;
     for (const auto& v : s.image_versions)
         for (const auto& r : v.regions)

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,12 @@ class MetricsObserver : public azure::RequestObserver {
 /// per config file (a rejected daemon file counts under its own name). Pools and versions gone
 /// from the snapshot disappear from the metrics.
 void UpdateMetrics(const reconcile::StatusSnapshot& snapshot, metrics::Metrics& metrics);
+/// UpdateMetrics() but the per-pool gauges (for an exposition given PoolSamples()).
+void UpdateMetricsButPools(const reconcile::StatusSnapshot& snapshot, metrics::Metrics& metrics);
+/// The per-pool samples of a snapshot, as Metrics::set_pools() and exposition() take them;
+/// the function reads `snapshot`, which must outlive it.
+std::function<void(std::size_t, metrics::PoolSample&)> PoolSamples(
+    const reconcile::StatusSnapshot& snapshot);
 
 /// Records a finished pass that took `seconds`: the cycle counter and duration, one action
 /// count per outcome, and the entries the reconciler keeps between passes. The result label is

@@ -83,14 +83,31 @@ void Observability::cycle_finished(const reconcile::CycleReport& report) {
 
 Sources Observability::sources(const reconcile::StatusStore& status) {
     Sources s;
-    s.metrics = [this, &status] {
-        UpdateMetrics(*status.get(), metrics_);
-        return metrics_.serialize();
+    // The per-pool rows are built for each scrape from the snapshot and freed with its
+    // exposition: none are kept between scrapes. The snapshot itself is not held while the
+    // body is sent (a held snapshot makes the next cycle publish into a copy).
+    s.metrics_stream = [this, &status] {
+        auto snapshot = status.get();
+        UpdateMetricsButPools(*snapshot, metrics_);
+        auto e = std::make_shared<metrics::Metrics::Exposition>(
+            metrics_.exposition(snapshot->pools.size(), PoolSamples(*snapshot)));
+        return http::BodySource([e](std::string& out) { return e->next(out); });
+    };
+    s.metrics = [stream = s.metrics_stream] {
+        auto body = stream();
+        std::string out;
+        while (body(out)) {
+        }
+        return out;
     };
     s.status = [&status, last = std::make_shared<std::size_t>(0)] {
         auto text = reconcile::RenderStatus(*status.get(), *last + *last / 8);
         *last = text.size();
         return text;
+    };
+    s.status_stream = [&status] {
+        auto r = std::make_shared<reconcile::StatusRenderer>(status.get());
+        return http::BodySource([r](std::string& out) { return r->next(out); });
     };
     s.health.started = started_;
     s.health.interval = interval_;
@@ -177,7 +194,7 @@ Result<std::unique_ptr<http::Server>, std::string> Observability::bind(const std
     options.handler_timeout = std::chrono::seconds(10);
     options.body_limit = 64U * 1024U;
     auto handler = [src = sources_](const http::Request& request) -> asio::awaitable<http::Reply> {
-        co_return http::Reply{Handle(*src, request)};
+        co_return Answer(*src, request);
     };
     auto server = std::make_unique<http::Server>(executor_, options, handler);
     try {

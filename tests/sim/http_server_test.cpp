@@ -34,6 +34,7 @@ class ServerTest : public ::testing::Test {
                 r.response.body() =
                     std::string(req.method_string()) + " " + std::string(req.target());
                 if (req.target() == "/reset") r.disposition = Disposition::kReset;
+                if (req.target() == "/stream") r.body = StreamedBody();
                 if (req.target() == "/throw") throw std::runtime_error("boom");
                 co_return r;
             });
@@ -45,6 +46,22 @@ class ServerTest : public ::testing::Test {
         work_.reset();
         io_.stop();
         if (thread_.joinable()) thread_.join();
+    }
+    /// The body `/stream` sends: kPieces pieces of 64 KiB, piece i made of 'a' + i % 26.
+    static constexpr int kPieces = 100;
+    static std::string Piece(int i) {
+        return std::string(64 * 1024, static_cast<char>('a' + i % 26));
+    }
+    static std::string WholeBody() {
+        std::string all;
+        for (int i = 0; i < kPieces; ++i) all += Piece(i);
+        return all;
+    }
+    static BodySource StreamedBody() {
+        return [i = 0](std::string& out) mutable {
+            out += Piece(i++);
+            return i < kPieces;
+        };
     }
     beast::tcp_stream Connect() {
         beast::tcp_stream s(client_io_);
@@ -119,6 +136,77 @@ TEST_F(ServerTest, AnswersExpect100ContinueBeforeTheBody) {
     bhttp::response<bhttp::string_body> res;
     bhttp::read(s, buf, res);
     EXPECT_EQ(res.body(), "POST /upload");
+}
+
+TEST_F(ServerTest, StreamedBodyIsSentChunkedAndTheConnectionStaysOpen) {
+    Start();
+    auto s = Connect();
+    bhttp::request<bhttp::string_body> req{bhttp::verb::get, "/stream", 11};
+    req.set(bhttp::field::host, "localhost");
+    bhttp::write(s, req);
+    beast::flat_buffer buf;
+    bhttp::response_parser<bhttp::string_body> p;
+    p.body_limit(64U * 1024U * 1024U);
+    bhttp::read(s, buf, p);
+    auto res = p.release();
+    EXPECT_EQ(res.result_int(), 200);
+    EXPECT_TRUE(res.chunked());
+    EXPECT_EQ(res.count(bhttp::field::content_length), 0U);
+    EXPECT_EQ(res[bhttp::field::content_type], "text/plain");
+    EXPECT_TRUE(res.body() == WholeBody());
+    EXPECT_TRUE(res.keep_alive());
+    EXPECT_EQ(Exchange(s, bhttp::verb::get, "/after").body(), "GET /after");
+}
+
+TEST_F(ServerTest, StreamedBodyToAnHttp10ClientEndsWithTheConnection) {
+    Start();
+    auto s = Connect();
+    asio::write(s, asio::buffer(std::string("GET /stream HTTP/1.0\r\nHost: x\r\n\r\n")));
+    std::string raw;
+    beast::error_code ec;
+    for (;;) {
+        char chunk[65536];
+        auto n = s.socket().read_some(asio::buffer(chunk), ec);
+        raw.append(chunk, n);
+        if (ec) break;
+    }
+    EXPECT_EQ(ec, asio::error::eof);
+    auto end = raw.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos);
+    const auto head = raw.substr(0, end);
+    EXPECT_EQ(head.find("Transfer-Encoding"), std::string::npos) << head;
+    EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
+    EXPECT_TRUE(raw.substr(end + 4) == WholeBody());
+}
+
+TEST_F(ServerTest, SlowReaderGetsTheWholeStreamedBody) {
+    Start();
+    auto s = Connect();
+    s.expires_after(std::chrono::seconds(60));
+    asio::write(s, asio::buffer(std::string("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")));
+    // Reads 6.4 MB at most 64 KiB at a time with a pause after each read: the
+    // server's writes wait on the full socket meanwhile, then resume.
+    beast::flat_buffer buf;
+    buf.reserve(64 * 1024);  // reads of up to 64 KiB (an empty flat_buffer reads 512 bytes)
+    bhttp::response_parser<bhttp::string_body> p;
+    p.body_limit(64U * 1024U * 1024U);
+    int reads = 0;
+    while (!p.is_done()) {
+        auto n = bhttp::read_some(s, buf, p);
+        (void)n;
+        ++reads;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_GE(reads, 90);  // 6.4 MB in reads of at most 64 KiB and chunk boundaries
+    EXPECT_TRUE(p.get().body() == WholeBody());
+}
+
+TEST_F(ServerTest, HeadOfAStreamedReplySendsNoBody) {
+    Start();
+    auto s = Connect();
+    auto head = Exchange(s, bhttp::verb::head, "/stream");
+    EXPECT_EQ(head.result_int(), 200);
+    EXPECT_EQ(Exchange(s, bhttp::verb::get, "/next").body(), "GET /next");
 }
 
 TEST_F(ServerTest, SlowClientIsCutOffByReadTimeout) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -117,6 +118,40 @@ TEST(MetricsTest, ExpositionPassesPromtoolCheckMetrics) {
     int rc = ::pclose(p);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_EQ(out, "") << out;
+}
+
+TEST(MetricsTest, ExpositionPiecesJoinedAreTheSerializedText) {
+    Metrics m("x");
+    m.cycle_finished("success", 0.2);
+    m.azure_request("batch", "list_pools", 200, 0.05);
+    m.set_replicas({{"/v/1", "eastus", 3, 1, "Replicating"}});
+    std::vector<PoolSample> pools;
+    for (int i = 0; i < 1000; ++i)
+        pools.push_back({.account = "a" + std::to_string(i % 7),
+                         .pool = "pool-" + std::to_string(i),
+                         .target_dedicated = i,
+                         .allocation_state = "steady",
+                         .conditions = {{"Ready", true}},
+                         .resize_errors = {{"AllocationTimedout", i % 3}}});
+    m.set_pools(pools);
+    const auto whole = m.serialize();
+    for (std::size_t piece : {std::size_t{1}, std::size_t{8192}, std::size_t{64 * 1024}}) {
+        auto e = m.exposition(piece);
+        std::string joined;
+        std::size_t pieces = 0, largest = 0;
+        bool more = true;
+        while (more) {
+            std::string out;
+            more = e.next(out);
+            ++pieces;
+            largest = std::max(largest, out.size());
+            joined += out;
+        }
+        EXPECT_EQ(joined, whole) << "piece size " << piece;
+        EXPECT_GT(pieces, whole.size() / (piece + 128 * 1024)) << "piece size " << piece;
+        // At most a block of pools beyond the piece size: never a whole family at once.
+        EXPECT_LT(largest, piece + 128 * 1024) << "piece size " << piece;
+    }
 }
 
 TEST(MetricsTest, ManyPoolsKeepOneContiguousGroupPerFamily) {

@@ -95,10 +95,21 @@ TEST_F(ConfigStateTest, BrokenPoolFileKeepsItsLastGoodVersionOthersApply) {
     EXPECT_NE(files[1].errors[0].find("b.yaml:"), std::string::npos) << files[1].errors[0];
     EXPECT_TRUE(s.has_file_errors());
 
+    // Still broken at the next reload, while a changes again: b keeps the same last good pools.
+    Write("pools.d/a.yaml", Pool("a", 16));
+    ASSERT_TRUE(s.reload());
+    EXPECT_EQ(Ids(s), (std::vector<std::string>{"a=16", "b=20"}));
+
     Write("pools.d/b.yaml", Pool("b", 30));
     ASSERT_TRUE(s.reload());
-    EXPECT_EQ(Ids(s), (std::vector<std::string>{"a=15", "b=30"}));
+    EXPECT_EQ(Ids(s), (std::vector<std::string>{"a=16", "b=30"}));
     EXPECT_FALSE(s.has_file_errors());
+
+    // Valid through two loads, then broken: its pools from the latest valid load stay.
+    ASSERT_TRUE(s.reload());
+    Write("pools.d/a.yaml", Pool("a", 17, "    unknownField: 1\n"));
+    ASSERT_TRUE(s.reload());
+    EXPECT_EQ(Ids(s), (std::vector<std::string>{"a=16", "b=30"}));
 }
 
 TEST_F(ConfigStateTest, FileBrokenFromTheStartContributesNothing) {

@@ -123,6 +123,46 @@ TEST_F(ScenarioTest, FixedPoolOf3000FromEmpty) {
     EXPECT_EQ(azure.adds.size(), 1u) << "no duplicate creates";
 }
 
+TEST_F(ScenarioTest, StatusIsEditedInPlaceButNeverUnderAReader) {
+    desired.pools = {MakePool("render-linux", "eus", kVersion140, 2, 0)};
+    ASSERT_GT(Converge(), 0);
+    snapshot.reset();
+    auto ready = [](const std::shared_ptr<const reconcile::StatusSnapshot>& s) {
+        return *s->pool("render-linux")->condition("Ready");
+    };
+    ASSERT_TRUE(ready(status.get()).status);
+    const auto since = ready(status.get()).since;
+
+    // A reader (a /status being sent) holds the snapshot through a pass: it never changes.
+    auto held = status.get();
+    const auto held_cycle = held->last_cycle->id;
+    const auto held_updated = held->updated;
+    Cycle();
+    EXPECT_EQ(held->last_cycle->id, held_cycle);
+    EXPECT_EQ(held->updated, held_updated);
+    EXPECT_GT(status.get()->last_cycle->id, held_cycle);
+
+    // Nobody holds it: the pass edits it in place (no second snapshot), condition times stay.
+    const auto* address = held.get();
+    held.reset();
+    address = status.get().get();
+    Cycle();
+    EXPECT_EQ(status.get().get(), address);
+    EXPECT_EQ(ready(status.get()).since, since);
+    EXPECT_EQ(status.get()->updated, now);
+
+    // A pool added in front: the list is built anew, the other pool keeps its condition times
+    // (its Degraded=False; Ready may change while the version grows for the new pool).
+    const auto degraded_since = status.get()->pool("render-linux")->condition("Degraded")->since;
+    desired.pools.insert(desired.pools.begin(), MakePool("render-two", "eus", kVersion140, 1, 0));
+    Cycle();
+    ASSERT_EQ(status.get()->pools.size(), 2U);
+    EXPECT_EQ(status.get()->pools[0].id, "render-two");
+    EXPECT_EQ(status.get()->pool("render-linux")->condition("Degraded")->since, degraded_since);
+    EXPECT_FALSE(status.get()->pool("render-linux")->condition("Degraded")->status);
+    EXPECT_EQ(status.get()->pools[0].condition("Ready")->reason, "NotCreated");
+}
+
 TEST_F(ScenarioTest, HugeObservedNodeCountsSaturateInStatus) {
     desired.pools = {MakePool("render-linux", "eus", kVersion140, 20, 10)};
     ASSERT_GT(Converge(), 0);

@@ -7,6 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -204,6 +207,63 @@ TEST_F(ObservabilityTest, MetricsAndStatusReflectTheStatusStore) {
     EXPECT_EQ(j["imageVersions"][0]["regions"][0]["requiredReplicas"], 10);
 
     EXPECT_EQ(Get("/nope").status, 404);
+}
+
+/// One raw HTTP/1.1 GET to 127.0.0.1:`port`: the response as parsed, and whether it was chunked.
+std::pair<boost::beast::http::response<boost::beast::http::string_body>, bool> RawGet(
+    std::uint16_t port, const std::string& target) {
+    namespace beast = boost::beast;
+    namespace bhttp = beast::http;
+    boost::asio::io_context io;
+    beast::tcp_stream s(io);
+    s.expires_after(10s);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    bhttp::write(s, req);
+    beast::flat_buffer buf;
+    bhttp::response_parser<bhttp::string_body> p;
+    p.body_limit(256U * 1024U * 1024U);
+    bhttp::read(s, buf, p);
+    const bool chunked = p.chunked();
+    return {p.release(), chunked};
+}
+
+TEST_F(ObservabilityTest, LargeMetricsAndStatusAreStreamedAndSameAsTheWholeText) {
+    Start();
+    status_.update([](reconcile::StatusSnapshot& s) {
+        for (int i = 0; i < 3000; ++i) {
+            reconcile::PoolStatus p;
+            p.id = "pool-" + std::to_string(i);
+            p.account = "acct-" + std::to_string(i % 10);
+            p.conditions = {{"Ready", true, "Converged", "2 nodes", {}},
+                            {"Progressing", false, "Stable", "", {}},
+                            {"Degraded", false, "AsExpected", "", {}}};
+            p.allocation_state = "steady";
+            p.observed_target = p.observed_current = reconcile::PoolStatus::NodeCounts{2, 0};
+            p.target_nodes = p.current_nodes = 2;
+            s.pools.push_back(std::move(p));
+        }
+    });
+    obs_->config_loaded(true);
+    const auto port = static_cast<std::uint16_t>(std::stoi(base_.substr(base_.rfind(':') + 1)));
+    auto [metrics, metrics_chunked] = RawGet(port, "/metrics");
+    EXPECT_EQ(metrics.result_int(), 200);
+    EXPECT_TRUE(metrics_chunked);
+    EXPECT_EQ(metrics[boost::beast::http::field::content_type],
+              "text/plain; version=0.0.4; charset=utf-8");
+    // The whole text, as one string from the pools set on the registry.
+    UpdateMetrics(*status_.get(), obs_->metrics());
+    const auto whole_metrics = obs_->metrics().serialize();
+    EXPECT_GT(whole_metrics.size(), 1000000U);
+    EXPECT_TRUE(metrics.body() == whole_metrics);
+
+    auto [status, status_chunked] = RawGet(port, "/status");
+    EXPECT_EQ(status.result_int(), 200);
+    EXPECT_TRUE(status_chunked);
+    EXPECT_EQ(status[boost::beast::http::field::content_type], "application/json");
+    EXPECT_TRUE(status.body() == reconcile::RenderStatus(*status_.get()));
+    EXPECT_EQ(nlohmann::json::parse(status.body())["pools"].size(), 3000U);
 }
 
 TEST_F(ObservabilityTest, BindFailureIsAClearError) {

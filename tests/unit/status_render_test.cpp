@@ -1,8 +1,11 @@
 // RenderStatus (the /status body written as text) against the JSON document it replaced.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "reconcile/lookup.hpp"
 #include "reconcile/status.hpp"
 
 namespace pw::reconcile {
@@ -70,6 +73,41 @@ TEST(StatusRender, SameTextAsTheJsonDocument) {
     EXPECT_EQ(RenderStatus(bare, 1 << 20), ToJson(bare).dump(2) + "\n");
 }
 
+TEST(StatusRender, PiecesJoinedAreTheDocumentText) {
+    auto rich = RichSnapshot();
+    const auto pools = rich.pools;
+    for (int i = 0; i < 600; ++i) {
+        auto p = pools[static_cast<std::size_t>(i % 3)];
+        p.id = "pool-" + std::to_string(i);
+        rich.pools.push_back(std::move(p));
+    }
+    const auto many = std::make_shared<const StatusSnapshot>(std::move(rich));
+    const auto expected = ToJson(*many).dump(2) + "\n";
+    for (std::size_t piece : {std::size_t{1}, std::size_t{4096}, std::size_t{64 * 1024}}) {
+        StatusRenderer r(many, piece);
+        std::string joined;
+        std::size_t pieces = 0, largest = 0;
+        bool more = true;
+        while (more) {
+            std::string out;
+            more = r.next(out);
+            ++pieces;
+            largest = std::max(largest, out.size());
+            joined += out;
+        }
+        EXPECT_EQ(joined, expected) << "piece size " << piece;
+        EXPECT_GE(pieces, expected.size() / (piece + 2048)) << "piece size " << piece;
+        EXPECT_LT(largest, piece + 4096) << "a piece ends after the pool that reached its size";
+    }
+    for (const auto& empty : {StatusSnapshot{}, RichSnapshot()}) {
+        StatusRenderer r(std::make_shared<const StatusSnapshot>(empty), 1);
+        std::string joined;
+        while (r.next(joined)) {
+        }
+        EXPECT_EQ(joined, RenderStatus(empty));
+    }
+}
+
 TEST(StatusRender, InvalidUtf8IsReplacedNotFatal) {
     StatusSnapshot s;
     s.config_error = std::string("bad \xC3\x28 byte \xFF and overlong \xE0\x80\x80 end");
@@ -78,6 +116,44 @@ TEST(StatusRender, InvalidUtf8IsReplacedNotFatal) {
     EXPECT_EQ(j["configError"],
               "bad \xEF\xBF\xBD( byte \xEF\xBF\xBD and overlong "
               "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end");
+}
+
+TEST(StatusBoxed, BehavesAsAnOptionalWithDeepCopies) {
+    Boxed<ErrorRecord> a;
+    EXPECT_FALSE(a);
+    a = std::optional<ErrorRecord>(ErrorRecord{"boom", "ServerBusy", false, {}, std::nullopt});
+    ASSERT_TRUE(a);
+    Boxed<ErrorRecord> b = a;
+    b->message = "other";
+    EXPECT_EQ(a->message, "boom");  // a copy never shares the value
+    b = a;
+    EXPECT_EQ(b->message, "boom");
+    a = std::optional<ErrorRecord>();
+    EXPECT_FALSE(a);
+    EXPECT_TRUE(b);
+    b = std::nullopt;
+    EXPECT_FALSE(b.has_value());
+    PoolStatus p;
+    p.last_action = ActionRecord{"CreatePool", "r", "succeeded", {}};
+    PoolStatus q = p;
+    q.last_action->result = "failed";
+    EXPECT_EQ(p.last_action->result, "succeeded");
+}
+
+TEST(PoolIndex, FindsPoolsByAccountAndCaseInsensitiveId) {
+    model::ObservedState o;
+    o.accounts["eus"].pools.resize(2);
+    o.accounts["eus"].pools[0].id = "Render-Linux";
+    o.accounts["eus"].pools[1].id = "other";
+    o.accounts["wus"].pools.resize(1);
+    o.accounts["wus"].pools[0].id = "render-linux";
+    const detail::PoolIndex index(o);
+    EXPECT_EQ(index.find("eus", "render-LINUX"), &o.accounts["eus"].pools[0]);
+    EXPECT_EQ(index.find("wus", "RENDER-linux"), &o.accounts["wus"].pools[0]);
+    EXPECT_EQ(index.find("eus", "other"), &o.accounts["eus"].pools[1]);
+    EXPECT_EQ(index.find("wus", "other"), nullptr);
+    EXPECT_EQ(index.find("EUS", "other"), nullptr);  // local account names are exact
+    EXPECT_EQ(index.find("eus", "render-linu"), nullptr);
 }
 
 }  // namespace
