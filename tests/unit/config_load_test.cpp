@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/load.hpp"
+#include "config_fixture.hpp"
 
 namespace pw::config {
 namespace {
@@ -16,32 +17,7 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-class TempDir {
-  public:
-    TempDir() {
-        std::random_device rd;
-        path_ = fs::path(::testing::TempDir()) /
-                ("pw-config-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-        fs::create_directories(path_ / "pools.d");
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-    fs::path Write(const std::string& name, const std::string& text) const {
-        auto p = path_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << text;
-        return p;
-    }
-
-  private:
-    fs::path path_;
-};
+using fixture::TempDir;
 
 /// Error texts with the temp folder stripped, so expectations read as relative file names.
 std::vector<std::string> Texts(const std::vector<ConfigError>& errors, const fs::path& dir) {

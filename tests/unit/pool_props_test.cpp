@@ -12,6 +12,7 @@
 #include "codec/encode.hpp"
 #include "config/load.hpp"
 #include "config/secret_file.hpp"
+#include "config_fixture.hpp"
 
 // A namespace of its own: config_test is compiled as one unit with config_load_test.cpp.
 namespace pw::config::props_test {
@@ -20,28 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class TempDir {
-  public:
-    TempDir() {
-        std::random_device rd;
-        path_ = fs::path(::testing::TempDir()) / ("pw-props-" + std::to_string(rd()));
-        fs::create_directories(path_ / "pools.d");
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-    fs::path Write(const std::string& name, const std::string& text) const {
-        auto p = path_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << text;
-        return p;
-    }
-
-  private:
-    fs::path path_;
-};
+using fixture::TempDir;
 
 const char* kDaemon =
     "accounts:\n  - {name: a, subscriptionId: 11111111-1111-1111-1111-111111111111, "
