@@ -107,7 +107,8 @@ std::uint16_t FreePort() {
 
 std::string UrlEncode(const std::string& s) {
     std::string out;
-    for (unsigned char c : s) {
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
         if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
             out += static_cast<char>(c);
         else

@@ -66,7 +66,7 @@ inline HttpResult Send(std::uint16_t port, const std::string& method, const std:
     http::read(stream, buf, parser);
     auto res = parser.release();
     HttpResult out;
-    out.status = res.result_int();
+    out.status = static_cast<int>(res.result_int());
     out.body = res.body();
     for (const auto& f : res) {
         std::string name(f.name_string());
