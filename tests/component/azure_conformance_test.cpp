@@ -53,9 +53,11 @@ class ConformanceTest : public ::testing::Test {
     void Write(const std::string& name, const std::string& body) {
         std::ofstream(dir_ / (name + ".json")) << body;
     }
-    int Validate() {
-        const std::string cmd = std::string("/usr/bin/python3 ") + PW_SOURCE_DIR +
-                                "/tests/tools/validate_bodies.py " + dir_.string() + " 2>&1";
+    int Validate() { return RunTool("validate_bodies.py " + dir_.string()); }
+    /// Runs `tests/tools/<args>` with Debian's python3; its output goes to output_.
+    int RunTool(const std::string& args) {
+        const std::string cmd =
+            std::string("/usr/bin/python3 ") + PW_SOURCE_DIR + "/tests/tools/" + args + " 2>&1";
         FILE* pipe = ::popen(cmd.c_str(), "r");
         if (!pipe) return -1;
         char buf[512];
@@ -214,16 +216,7 @@ class PoolConformance : public ConformanceTest {
             output_ = "the Batch spec is not at " + SpecFile() + " (set PW_AZURE_SPECS)";
             return -1;
         }
-        const std::string cmd = std::string("/usr/bin/python3 ") + PW_SOURCE_DIR +
-                                "/tests/tools/check_pool_conformance.py " + SpecFile() + " " +
-                                dir_.string() + " 2>&1";
-        FILE* pipe = ::popen(cmd.c_str(), "r");
-        if (!pipe) return -1;
-        char buf[512];
-        output_.clear();
-        while (std::fgets(buf, sizeof buf, pipe)) output_ += buf;
-        const int status = ::pclose(pipe);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return RunTool("check_pool_conformance.py " + SpecFile() + " " + dir_.string());
     }
 };
 
