@@ -4,6 +4,7 @@
 
 #include "autoscale.hpp"
 #include "internal.hpp"
+#include "odata.hpp"
 #include "pool_schema.hpp"
 
 namespace pw::sim {
@@ -236,55 +237,6 @@ Json RenderPool(const Pool& p, const std::string& base, const std::string& api) 
     return j;
 }
 
-Json Select(const Json& j, const std::string& select) {
-    if (select.empty()) return j;
-    Json out = Json::object();
-    std::size_t i = 0;
-    while (i <= select.size()) {
-        std::size_t comma = select.find(',', i);
-        if (comma == std::string::npos) comma = select.size();
-        std::string key = select.substr(i, comma - i);
-        key.erase(0, key.find_first_not_of(' '));
-        key.erase(key.find_last_not_of(' ') + 1);
-        if (j.contains(key)) out[key] = j[key];
-        i = comma + 1;
-    }
-    if (j.contains("odata.metadata")) out["odata.metadata"] = j["odata.metadata"];
-    return out;
-}
-
-/// Evaluates the supported $filter subset on a pool JSON: clauses joined by "and", each
-/// `prop eq 'v'`, `prop ne 'v'` or `startswith(prop,'v')`. Returns nullopt if unsupported.
-std::optional<bool> Filter(const Json& j, const std::string& filter) {
-    if (filter.empty()) return true;
-    static const std::regex kAnd(R"(\s+and\s+)", std::regex::icase);
-    static const std::regex kEq(R"(^\s*(\w+)\s+(eq|ne)\s+'((?:[^']|'')*)'\s*$)", std::regex::icase);
-    static const std::regex kStarts(R"(^\s*startswith\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$)",
-                                    std::regex::icase);
-    std::sregex_token_iterator it(filter.begin(), filter.end(), kAnd, -1);
-    bool ok = true;
-    for (; it != std::sregex_token_iterator(); ++it) {
-        const std::string clause = *it;
-        std::smatch m;
-        auto value_of = [&](const std::string& prop) {
-            return j.contains(prop) && j[prop].is_string() ? j[prop].get<std::string>()
-                                                           : std::string();
-        };
-        if (std::regex_match(clause, m, kEq)) {
-            const bool eq = ToLower(value_of(m[1].str())) ==
-                            ToLower(std::regex_replace(m[3].str(), std::regex("''"), "'"));
-            ok = ok && (ToLower(m[2].str()) == "eq" ? eq : !eq);
-        } else if (std::regex_match(clause, m, kStarts)) {
-            const std::string v = value_of(m[1].str());
-            const std::string pre = std::regex_replace(m[2].str(), std::regex("''"), "'");
-            ok = ok && v.rfind(pre, 0) == 0;
-        } else {
-            return std::nullopt;
-        }
-    }
-    return ok;
-}
-
 bool IfMatchFails(const Simulator::Ctx& c, const Pool& p) {
     const std::string im = c.Header("If-Match");
     if (!im.empty() && im != "*" && StripQuotes(im) != p.etag) return true;
@@ -349,7 +301,7 @@ Reply Simulator::BatchPools(Ctx& c, Account& a, const std::string& base) {
     std::vector<Json> matched;
     for (const auto& [k, p] : a.pools) {
         Json j = RenderPool(p, base, api);
-        auto keep = Filter(j, filter);
+        auto keep = ODataFilter(j, filter);
         if (!keep) {
             return BatchError(
                 c, base, 400, "InvalidQueryParameterValue",
@@ -359,7 +311,7 @@ Reply Simulator::BatchPools(Ctx& c, Account& a, const std::string& base) {
                     {"Reason",
                      "The simulator supports eq, ne and startswith clauses joined by and."}}));
         }
-        if (*keep) matched.push_back(Select(j, select));
+        if (*keep) matched.push_back(ODataSelect(j, select));
     }
     Json value = Json::array();
     for (std::size_t i = skip; i < matched.size() && value.size() < static_cast<std::size_t>(max);
@@ -579,7 +531,7 @@ Reply Simulator::BatchPool(Ctx& c, Account& a, const std::string& id, const std:
             }
             Json j = RenderPool(p, base, api);
             j["odata.metadata"] = base + "/$metadata#pools/@Element";
-            Reply r = MakeJson(200, Select(j, c.Q("$select")), kBatchJson);
+            Reply r = MakeJson(200, ODataSelect(j, c.Q("$select")), kBatchJson);
             SetEntityHeaders(r, p, base, false);
             return r;
         }
