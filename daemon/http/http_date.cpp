@@ -1,5 +1,6 @@
 #include "http/http_date.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -78,9 +79,7 @@ std::string_view Trim(std::string_view s) {
     return s;
 }
 
-}  // namespace
-
-std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text) {
+std::optional<std::int64_t> ParseHttpDateSeconds(std::string_view text) {
     text = Trim(text);
     int day = 0, month = 0, year = 0, h = 0, mi = 0, sec = 0;
     bool ok = false;
@@ -111,8 +110,23 @@ std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_v
     if (!ok || day < 1 || day > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
     const std::int64_t days =
         DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-    const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec;
-    return std::chrono::system_clock::time_point(std::chrono::seconds(secs));
+    return days * 86400 + h * 3600 + mi * 60 + sec;
+}
+
+constexpr std::int64_t kMaxRetryAfterSeconds = 365LL * 86400;
+
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text) {
+    using SystemClock = std::chrono::system_clock;
+    const auto secs = ParseHttpDateSeconds(text);
+    if (!secs) return std::nullopt;
+    constexpr auto kMax =
+        std::chrono::duration_cast<std::chrono::seconds>(SystemClock::duration::max());
+    constexpr auto kMin =
+        std::chrono::duration_cast<std::chrono::seconds>(SystemClock::duration::min());
+    if (*secs > kMax.count() || *secs < kMin.count()) return std::nullopt;
+    return SystemClock::time_point(std::chrono::seconds(*secs));
 }
 
 std::string FormatHttpDate(std::chrono::system_clock::time_point t) {
@@ -151,13 +165,17 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(
         std::int64_t secs = 0;
         auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);
         if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
-        if (secs > 365LL * 86400) secs = 365LL * 86400;
-        return std::chrono::milliseconds(secs * 1000);
+        return std::chrono::seconds(std::min(secs, kMaxRetryAfterSeconds));
     }
-    auto at = ParseHttpDate(value);
+    // Compared in seconds: a date past year 2262 does not fit the clock's nanoseconds.
+    const auto at = ParseHttpDateSeconds(value);
     if (!at) return std::nullopt;
-    if (*at <= now) return std::chrono::milliseconds(0);
-    return std::chrono::ceil<std::chrono::milliseconds>(*at - now);
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    const std::int64_t now_s = now_ms / 1000;
+    if (*at - now_s > kMaxRetryAfterSeconds) return std::chrono::seconds(kMaxRetryAfterSeconds);
+    const std::int64_t delta_ms = *at * 1000 - now_ms;
+    return std::chrono::milliseconds(std::max<std::int64_t>(delta_ms, 0));
 }
 
 }  // namespace pw::http

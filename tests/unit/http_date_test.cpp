@@ -65,5 +65,14 @@ TEST(RetryAfterTest, HugeValuesAreClampedNotOverflowed) {
     EXPECT_EQ(*value, milliseconds(365LL * 86400 * 1000));
 }
 
+// Found by fuzz_http_response: year 9491 overflowed the clock's nanoseconds.
+TEST(RetryAfterTest, DatesBeyondTheClockAreClampedNotOverflowed) {
+    auto value = ParseRetryAfter("Sun Nov  6 08:49:37 9491", At(0));
+    ASSERT_TRUE(value);
+    EXPECT_EQ(*value, milliseconds(365LL * 86400 * 1000));
+    EXPECT_FALSE(ParseHttpDate("Sun Nov  6 08:49:37 9491"));
+    EXPECT_TRUE(ParseHttpDate("Fri, 11 Apr 2262 23:47:16 GMT"));
+}
+
 }  // namespace
 }  // namespace pw::http
