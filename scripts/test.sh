@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # README command (2), and what CI runs: installs what the build and the tests need, checks
-# formatting, builds everything with warnings as errors and runs every test (ctest), fuzzes
-# each libFuzzer target briefly, then runs the unit and component tests again under
-# ASan+UBSan, and the multi-threaded ones under TSan. Any failure or sanitizer report fails the
-# run.
+# formatting, builds the daemon, the simulator and the integration tests (e2e, conformance,
+# security, systemd, package, soak, deploy) with GCC and warnings as errors and runs them
+# (ctest), builds the unit, component and simulator tests with clang under ASan+UBSan (also
+# warnings as errors) and runs them there, fuzzes each libFuzzer target briefly, and runs the
+# multi-threaded tests under TSan. Each test runs once, in the strictest build that can run it:
+# the plain GCC run of the unit tests, which ASan+UBSan runs again, is not repeated (it cost
+# about 3 min of compiling on 2 cores). Any failure or sanitizer report fails the run.
 # Every build is a unity build (one unit per target's sources, see README). The ASan build
 # (which holds the fuzz targets too) and the TSan build (clang, linked with lld: both faster
 # than GCC and ld.bfd here, see README) are compiled while ctest runs, at the idle scheduling
@@ -43,8 +46,10 @@ scripts/install-deps.sh
 phase "format check (clang-format)"
 scripts/format.sh --check
 
-phase "configure and build (preset ci)"
-cmake --preset ci >/dev/null
+phase "configure and build (preset ci; the unit, component and sim tests are built under asan)"
+unit_tests_in_ci=ON
+[ "${PW_SKIP_SANITIZERS:-0}" = 1 ] || unit_tests_in_ci=OFF
+cmake --preset ci -DPW_UNIT_TESTS="${unit_tests_in_ci}" >/dev/null
 cmake --build --preset ci -- -j"${jobs}"
 
 fuzz_targets=()
@@ -55,12 +60,10 @@ if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
   san_targets+=("${fuzz_targets[@]/#/fuzz_}")
 fi
 if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
-  # ASan+UBSan: every unit and component test, from the executables the ci build registered,
-  # and the daemon itself shut down during a stalled write (e2e shutdown_test).
-  mapfile -t asan_tests < <(ctest --test-dir build/ci -N -L 'unit|component' --show-only=json-v1 |
-    /usr/bin/python3 -c 'import json, os, sys
-print("\n".join(sorted({os.path.basename(t["command"][0])
-                        for t in json.load(sys.stdin)["tests"] if t.get("command")})))')
+  # ASan+UBSan: every unit, component and sim test executable (listed by pw_add_gtest), and the
+  # daemon itself shut down during a stalled write (e2e shutdown_test).
+  cmake --preset asan >/dev/null
+  mapfile -t asan_tests < build/asan/unit-test-targets.txt
   san_targets+=("${asan_tests[@]}" poolwarden-sim poolwarden shutdown_test)
   # TSan: the test executables that run code on more than one thread (pw_add_gtest THREADS:
   # HTTP servers on a thread of their own). The daemon runs one io_context on one thread; the
@@ -73,7 +76,7 @@ if [ ${#san_targets[@]} -gt 0 ] || [ ${#fuzz_targets[@]} -gt 0 ]; then
   set -m
   ( exec > "$log" 2>&1
     if [ ${#san_targets[@]} -gt 0 ]; then
-      cmake --preset asan >/dev/null
+      [ -f build/asan/build.ninja ] || cmake --preset asan >/dev/null
       chrt --idle 0 cmake --build --preset asan --target "${san_targets[@]}" -- -j"${jobs}"
     fi
     if [ ${#threaded[@]} -gt 0 ]; then
@@ -95,7 +98,7 @@ if [ -n "$bg_build" ]; then
 fi
 
 # The fuzzers (one at a time: each runs for a fixed time) and the ASan tests side by side.
-phase "fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target) beside the unit and component tests under asan"
+phase "fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target) beside the unit, component and sim tests under asan"
 fuzz_pid=""
 if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
   ( FUZZ_JOBS=1 FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh --no-build "${fuzz_targets[@]}" \
@@ -107,7 +110,7 @@ if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=1"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-  ctest --preset asan -L 'unit|component' -j"${jobs}" --timeout 900
+  ctest --preset asan -L 'unit|component|sim' -j"${jobs}" --timeout 900
   ctest --preset asan -R '^E2EShutdown\.' --timeout 300
 fi
 if [ -n "$fuzz_pid" ]; then

@@ -307,8 +307,9 @@ TEST_F(AzureComponentTest, ArmReadsOfOneSubscriptionAreRateLimited) {
     EXPECT_EQ(ok, 6);
     auto calls = Matching("GET", "/images/render?");
     ASSERT_EQ(calls.size(), 6u);
-    // 1 token left, then 5 per second: the sixth goes out about a second after the first.
-    EXPECT_GE(LogSeconds(calls.back()) - LogSeconds(calls.front()), 0.9);
+    // At most 2 tokens (the burst; 1 right after the first read, more if it was slow), then 5
+    // per second: the sixth goes out at least 0.8 s after the first, however loaded the machine.
+    EXPECT_GE(LogSeconds(calls.back()) - LogSeconds(calls.front()), 0.79);
 }
 
 TEST_F(AzureComponentTest, ArmRemainingReadsBelowTheClientsBucketSlowItDown) {
