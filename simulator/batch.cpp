@@ -430,6 +430,11 @@ Reply Simulator::AddPool(Ctx& c, Account& a, const Json& body, const std::string
         if (problem->code == "MissingRequiredProperty") return missing(problem->property);
         return invalid(problem->property, problem->reason);
     }
+    const Json net = body.value("networkConfiguration", Json::object());
+    if (net.contains("subnetId") && net["subnetId"].is_string()) {
+        const std::string why = world_.SubnetProblem(a, net["subnetId"].get<std::string>());
+        if (!why.empty()) return invalid("networkConfiguration.subnetId", why);
+    }
     Pool p;
     p.id = id;
     p.spec = body;
