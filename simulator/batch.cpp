@@ -2,6 +2,7 @@
 #include <cmath>
 #include <regex>
 
+#include "api_members.hpp"
 #include "autoscale.hpp"
 #include "internal.hpp"
 #include "odata.hpp"
@@ -227,13 +228,7 @@ namespace {
 Json RenderPool(const Pool& p, const std::string& base, const std::string& api) {
     Json j = PoolForGet(PoolToJson(p));
     j["url"] = base + "/pools/" + p.id;
-    if (OldBatchApi(api)) {
-        Json f = Json::object();
-        for (const auto& k : PoolKeys2022()) {
-            if (j.contains(k)) f[k] = j[k];
-        }
-        return f;
-    }
+    DropUndefinedMembers(j, BatchPoolMembers(), api);
     return j;
 }
 
