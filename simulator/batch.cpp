@@ -379,7 +379,7 @@ Reply Simulator::AddPool(Ctx& c, Account& a, const Json& body, const std::string
                                    "The specified type of authentication SharedKey is not allowed "
                                    "when external resources of type Compute are linked."}}));
         }
-        const ImageVersion* v = world_.FindVersionById(image_id);
+        const ImageVersion* v = world_.FindVersionById(image_id, a.location);
         const ImageDefinition* d = world_.FindDefinitionForVersionId(image_id);
         if (v == nullptr || d == nullptr) {
             return invalid("virtualMachineImageId", "The specified image version '" + image_id +

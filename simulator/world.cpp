@@ -431,11 +431,11 @@ std::string World::NextEtag() {
     return buf;
 }
 
-const ImageVersion* World::FindVersionById(const std::string& id) const {
-    return const_cast<World*>(this)->FindVersionById(id);
+const ImageVersion* World::FindVersionById(const std::string& id, const std::string& region) const {
+    return const_cast<World*>(this)->FindVersionById(id, region);
 }
 
-ImageVersion* World::FindVersionById(const std::string& id) {
+ImageVersion* World::FindVersionById(const std::string& id, const std::string& region) {
     const std::string lid = ToLower(id);
     for (auto& [gk, g] : galleries) {
         for (auto& [dk, d] : g.images) {
@@ -453,6 +453,13 @@ ImageVersion* World::FindVersionById(const std::string& id) {
                     // Gallery"): latest is the highest MajorVersion, then MinorVersion, then
                     // Patch. Skipping versions not Succeeded: guess (as the daemon).
                     if (v.provisioning_state != "Succeeded") continue;
+                    // targetRegions[].excludeFromLatest hides it in that region (gallery.json
+                    // 2023-07-03 TargetRegion).
+                    if (std::any_of(v.regions.begin(), v.regions.end(), [&](const auto& r) {
+                            return !region.empty() && NormalizeRegion(r.name) == region &&
+                                   r.extra.value("excludeFromLatest", false);
+                        }))
+                        continue;
                     if (latest == nullptr || VersionTuple(latest->name) < VersionTuple(v.name))
                         latest = &v;
                 }

@@ -156,8 +156,11 @@ struct World {
     /// Advances replication and allocation to `t` (no-op when t <= now).
     void AdvanceTo(double t);
 
-    const ImageVersion* FindVersionById(const std::string& id) const;
-    ImageVersion* FindVersionById(const std::string& id);
+    /// The version a virtualMachineImageId names; for a definition id, its latest version in
+    /// `region` (normalized; empty: the version-wide excludeFromLatest only).
+    const ImageVersion* FindVersionById(const std::string& id,
+                                        const std::string& region = {}) const;
+    ImageVersion* FindVersionById(const std::string& id, const std::string& region = {});
     const ImageDefinition* FindDefinitionForVersionId(const std::string& id) const;
     /// Why Batch would refuse `subnet_id` for a pool of `account`, or "" when it is usable:
     /// the form /subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.Network/
