@@ -1,5 +1,6 @@
 #include "api_members.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -37,7 +38,7 @@ void Drop(Json& node, std::string_view path) {
 // (azure.mgmt.compute.v2019_03_01 ... v2022_03_03), the saved gallery.json 2023-07-03
 // (../shared/azure-specs), and the saved example GalleryImageVersion_Get_WithReplicationStatus
 // (api-version 2024-03-03) for blockDeletionBeforeEndOfLife, which gallery.json 2023-07-03
-// does not define. tests/sim/conformance/mgmt_sdk.py checks the answers against these models.
+// does not define. tests/sim/conformance/api_versions.py checks the answers against them.
 constexpr std::array kGalleryImageVersion = {
     VersionedMember{"properties.storageProfile.source", "2019-07-01"},
     VersionedMember{"properties.publishingProfile.targetRegions[].encryption", "2019-12-01"},
