@@ -4,15 +4,17 @@
 #   poolwarden-sim --port 18080 --state config/examples/sim-world.json --time-scale 60
 # and runs
 #   poolwarden run --config config/examples/poolwarden.yaml
-# on it: the 3000-VM pool of config/examples/pools.d/render.yaml gets its image replicas raised
-# to 10, replication awaited, the pool created with resizeTimeout PT45M, nodes coming up, then
-# steady state with zero writes per cycle. Ctrl-C stops both cleanly.
+# on it. The three example pools of config/examples/pools.d/ are created, each only once its
+# image has the replicas it needs in eastus (1 per 300 VMs): render-linux (3000 VMs; render/1.4.0
+# raised 1 -> 10 replicas, resizeTimeout PT45M), sim-hpc (the production pool: subnet, no public
+# IP, ephemeral OS disk, data disk, containers from a private registry, blobfuse, Trusted
+# Launch, a start task with resource files; secrets read from the demo-only fake files in
+# config/examples/demo-secrets/) and tools-latest (follows the latest version of the hpc image
+# definition, 2.0.0: 2.1.0 is excludeFromLatest); hpc/2.0.0 is raised 1 -> 2 replicas for them.
+# Then nodes come up and every pass is steady with zero writes. Ctrl-C stops both cleanly.
 # Environment: PW_PRESET (default release), PW_SIM_PORT (18080), PW_TIME_SCALE (60),
 # PW_DEMO_SECONDS (run for that long, then stop; default: until Ctrl-C),
-# PW_LOG_FORMAT (text|json), PW_DEMO_CONFIG (default config/examples/poolwarden.yaml;
-# config/examples/production/poolwarden.yaml creates the production pool example: subnet, no
-# public IP, ephemeral OS disk, data disk, containers from a private registry, blobfuse, Trusted
-# Launch, a start task with resource files; secrets read from production/secrets/).
+# PW_LOG_FORMAT (text|json), PW_DEMO_CONFIG (default config/examples/poolwarden.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "api_members.hpp"
 #include "internal.hpp"
 
 namespace pw::sim {
@@ -80,7 +81,7 @@ std::optional<Reply> Simulator::CheckArmAuth(Ctx& c) {
 }
 
 Json Simulator::RenderVersion(const Gallery& g, const ImageDefinition& d, const ImageVersion& v,
-                              bool expand) const {
+                              bool expand, const std::string& api_version) const {
     Json props = v.properties;
     props["publishingProfile"]["targetRegions"] = TargetRegionsJson(v);
     props["publishingProfile"]["publishedDate"] = FormatIso(v.published);
@@ -125,6 +126,7 @@ Json Simulator::RenderVersion(const Gallery& g, const ImageDefinition& d, const 
                 {"location", v.location},
                 {"properties", props}};
     if (!v.tags.is_null()) out["tags"] = v.tags;
+    DropUndefinedMembers(out, GalleryImageVersionMembers(), api_version);
     return out;
 }
 
@@ -298,11 +300,13 @@ Reply Simulator::Arm(Ctx& c) {
             if (seg.size() == 10 && c.method == "GET") {
                 Json props = d.properties;
                 props["provisioningState"] = "Succeeded";
-                return finish(MakeJson(200, {{"id", gid + "/images/" + d.name},
-                                             {"name", d.name},
-                                             {"type", "Microsoft.Compute/galleries/images"},
-                                             {"location", d.location},
-                                             {"properties", props}}));
+                Json image = {{"id", gid + "/images/" + d.name},
+                              {"name", d.name},
+                              {"type", "Microsoft.Compute/galleries/images"},
+                              {"location", d.location},
+                              {"properties", props}};
+                DropUndefinedMembers(image, GalleryImageMembers(), c.Q("api-version"));
+                return finish(MakeJson(200, image));
             }
             if (seg.size() == 11 && Ieq(seg[10], "versions") && c.method == "GET") {
                 // GalleryImageVersions_ListByGalleryImage is x-ms-pageable with nextLinkName
@@ -318,7 +322,7 @@ Reply Simulator::Arm(Ctx& c) {
                 std::size_t i = 0;
                 for (const auto& [k, v] : d.versions) {
                     if (i++ >= skip && arr.size() < page)
-                        arr.push_back(RenderVersion(g, d, v, false));
+                        arr.push_back(RenderVersion(g, d, v, false, c.Q("api-version")));
                 }
                 Json body = {{"value", arr}};
                 if (skip + arr.size() < d.versions.size()) {
@@ -347,7 +351,7 @@ Reply Simulator::ArmVersion(Ctx& c, Gallery& g, ImageDefinition& d, const std::s
                                             name, rg));
         }
         const bool expand = Ieq(c.Q("$expand"), "ReplicationStatus");
-        return MakeJson(200, RenderVersion(g, d, vit->second, expand));
+        return MakeJson(200, RenderVersion(g, d, vit->second, expand, c.Q("api-version")));
     }
     if (c.method != "PATCH" && c.method != "PUT") {
         return ArmError(c, 405, "MethodNotAllowed", "The requested method is not supported.");
@@ -557,7 +561,7 @@ Reply Simulator::ArmVersion(Ctx& c, Gallery& g, ImageDefinition& d, const std::s
     const std::string op_base = c.Base() + "/subscriptions/" + g.subscription +
                                 "/providers/Microsoft.Compute/locations/" +
                                 NormalizeRegion(next.location) + "/operations/" + op.id;
-    Reply r = MakeJson(create ? 201 : 200, RenderVersion(g, d, next, false));
+    Reply r = MakeJson(create ? 201 : 200, RenderVersion(g, d, next, false, c.Q("api-version")));
     r.response.set("Azure-AsyncOperation", op_base + "?api-version=" + c.Q("api-version"));
     r.response.set(bhttp::field::location,
                    op_base + "?monitor=true&api-version=" + c.Q("api-version"));
@@ -585,7 +589,8 @@ Reply Simulator::ArmOperation(Ctx& c, const std::string& op_id) {
         for (const auto& [gk, g] : world_.galleries) {
             for (const auto& [dk, d] : g.images) {
                 for (const auto& [vk, ver] : d.versions) {
-                    if (&ver == v) return MakeJson(200, RenderVersion(g, d, ver, false));
+                    if (&ver == v)
+                        return MakeJson(200, RenderVersion(g, d, ver, false, c.Q("api-version")));
                 }
             }
         }

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <regex>
 
+#include "api_members.hpp"
 #include "autoscale.hpp"
 #include "internal.hpp"
 #include "odata.hpp"
@@ -227,13 +228,7 @@ namespace {
 Json RenderPool(const Pool& p, const std::string& base, const std::string& api) {
     Json j = PoolForGet(PoolToJson(p));
     j["url"] = base + "/pools/" + p.id;
-    if (OldBatchApi(api)) {
-        Json f = Json::object();
-        for (const auto& k : PoolKeys2022()) {
-            if (j.contains(k)) f[k] = j[k];
-        }
-        return f;
-    }
+    DropUndefinedMembers(j, BatchPoolMembers(), api);
     return j;
 }
 
@@ -384,7 +379,7 @@ Reply Simulator::AddPool(Ctx& c, Account& a, const Json& body, const std::string
                                    "The specified type of authentication SharedKey is not allowed "
                                    "when external resources of type Compute are linked."}}));
         }
-        const ImageVersion* v = world_.FindVersionById(image_id);
+        const ImageVersion* v = world_.FindVersionById(image_id, a.location);
         const ImageDefinition* d = world_.FindDefinitionForVersionId(image_id);
         if (v == nullptr || d == nullptr) {
             return invalid("virtualMachineImageId", "The specified image version '" + image_id +
@@ -429,6 +424,11 @@ Reply Simulator::AddPool(Ctx& c, Account& a, const Json& body, const std::string
     if (auto problem = CheckPoolBody(body)) {
         if (problem->code == "MissingRequiredProperty") return missing(problem->property);
         return invalid(problem->property, problem->reason);
+    }
+    const Json net = body.value("networkConfiguration", Json::object());
+    if (net.contains("subnetId") && net["subnetId"].is_string()) {
+        const std::string why = world_.SubnetProblem(a, net["subnetId"].get<std::string>());
+        if (!why.empty()) return invalid("networkConfiguration.subnetId", why);
     }
     Pool p;
     p.id = id;

@@ -118,52 +118,6 @@ inline const std::vector<std::string>& KnownBatchApiVersions() {
     return v;
 }
 
-/// Pool properties a 2022-10-01.16.0 client knows (CloudPool of azure-batch 13.0.1).
-inline const std::vector<std::string>& PoolKeys2022() {
-    static const std::vector<std::string> v = {"id",
-                                               "displayName",
-                                               "url",
-                                               "eTag",
-                                               "lastModified",
-                                               "creationTime",
-                                               "state",
-                                               "stateTransitionTime",
-                                               "allocationState",
-                                               "allocationStateTransitionTime",
-                                               "vmSize",
-                                               "cloudServiceConfiguration",
-                                               "virtualMachineConfiguration",
-                                               "resizeTimeout",
-                                               "resizeErrors",
-                                               "currentDedicatedNodes",
-                                               "currentLowPriorityNodes",
-                                               "targetDedicatedNodes",
-                                               "targetLowPriorityNodes",
-                                               "enableAutoScale",
-                                               "autoScaleFormula",
-                                               "autoScaleEvaluationInterval",
-                                               "autoScaleRun",
-                                               "enableInterNodeCommunication",
-                                               "networkConfiguration",
-                                               "startTask",
-                                               "certificateReferences",
-                                               "applicationPackageReferences",
-                                               "applicationLicenses",
-                                               "taskSlotsPerNode",
-                                               "taskSchedulingPolicy",
-                                               "userAccounts",
-                                               "metadata",
-                                               "stats",
-                                               "mountConfiguration",
-                                               "identity",
-                                               "targetNodeCommunicationMode",
-                                               "currentNodeCommunicationMode",
-                                               "odata.metadata"};
-    return v;
-}
-
-inline bool OldBatchApi(const std::string& v) { return v < "2023-05-01"; }
-
 inline std::string StripQuotes(std::string s) {
     if (s.rfind("W/", 0) == 0) s = s.substr(2);
     if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);

@@ -80,8 +80,9 @@ class Simulator {
     http::Reply AddPool(Ctx& c, Account& a, const Json& body, const std::string& base);
     std::optional<http::Reply> CheckArmAuth(Ctx& c);
     std::optional<http::Reply> CheckBatchAuth(Ctx& c, const Account& a);
+    /// A version as ARM returns it at `api_version` (only the members that version defines).
     Json RenderVersion(const Gallery& g, const ImageDefinition& d, const ImageVersion& v,
-                       bool expand) const;
+                       bool expand, const std::string& api_version) const;
     std::string NewToken(const std::string& tenant, const std::string& oid,
                          const std::string& appid, const std::string& aud);
 

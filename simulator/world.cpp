@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <regex>
 #include <stdexcept>
 
 namespace pw::sim {
@@ -294,6 +295,17 @@ World World::FromJson(const Json& j, double now) {
         }
         w.galleries[GalleryKey(gal.subscription, gal.resource_group, gal.name)] = gal;
     }
+    for (const auto& n : j.value("virtualNetworks", Json::array())) {
+        VirtualNetwork net;
+        net.subscription = Req(n, "subscriptionId", "virtualNetworks[]");
+        net.resource_group = Req(n, "resourceGroup", "virtualNetworks[]");
+        net.name = Req(n, "name", "virtualNetworks[]");
+        net.location = NormalizeRegion(Req(n, "location", "virtualNetworks[]"));
+        for (const auto& sn : n.value("subnets", Json::array()))
+            net.subnets.push_back(sn.get<std::string>());
+        AddResourceGroup(w, net.subscription, net.resource_group);
+        w.virtual_networks[GalleryKey(net.subscription, net.resource_group, net.name)] = net;
+    }
     for (const auto& a : j.value("batchAccounts", Json::array())) {
         Account acc;
         acc.subscription = Req(a, "subscriptionId", "batchAccounts[]");
@@ -375,6 +387,15 @@ Json World::ToJson() const {
                         {"images", images}});
     }
     j["galleries"] = gals;
+    Json nets = Json::array();
+    for (const auto& [key, n] : virtual_networks) {
+        nets.push_back({{"subscriptionId", n.subscription},
+                        {"resourceGroup", n.resource_group},
+                        {"name", n.name},
+                        {"location", n.location},
+                        {"subnets", n.subnets}});
+    }
+    j["virtualNetworks"] = nets;
     Json accs = Json::array();
     for (const auto& [key, a] : accounts) {
         Json pools = Json::array();
@@ -410,11 +431,11 @@ std::string World::NextEtag() {
     return buf;
 }
 
-const ImageVersion* World::FindVersionById(const std::string& id) const {
-    return const_cast<World*>(this)->FindVersionById(id);
+const ImageVersion* World::FindVersionById(const std::string& id, const std::string& region) const {
+    return const_cast<World*>(this)->FindVersionById(id, region);
 }
 
-ImageVersion* World::FindVersionById(const std::string& id) {
+ImageVersion* World::FindVersionById(const std::string& id, const std::string& region) {
     const std::string lid = ToLower(id);
     for (auto& [gk, g] : galleries) {
         for (auto& [dk, d] : g.images) {
@@ -432,6 +453,13 @@ ImageVersion* World::FindVersionById(const std::string& id) {
                     // Gallery"): latest is the highest MajorVersion, then MinorVersion, then
                     // Patch. Skipping versions not Succeeded: guess (as the daemon).
                     if (v.provisioning_state != "Succeeded") continue;
+                    // targetRegions[].excludeFromLatest hides it in that region (gallery.json
+                    // 2023-07-03 TargetRegion).
+                    if (std::any_of(v.regions.begin(), v.regions.end(), [&](const auto& r) {
+                            return !region.empty() && NormalizeRegion(r.name) == region &&
+                                   r.extra.value("excludeFromLatest", false);
+                        }))
+                        continue;
                     if (latest == nullptr || VersionTuple(latest->name) < VersionTuple(v.name))
                         latest = &v;
                 }
@@ -457,6 +485,33 @@ const ImageDefinition* World::FindDefinitionForVersionId(const std::string& id) 
         }
     }
     return nullptr;
+}
+
+std::string World::SubnetProblem(const Account& account, const std::string& subnet_id) const {
+    // The form, subscription and region rules are BatchService.json 2025-06-01.21.0
+    // NetworkConfiguration.subnetId's; the wording of the refusal is a guess.
+    static const std::regex kSubnet(
+        R"(^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Network/)"
+        R"(virtualNetworks/([^/]+)/subnets/([^/]+)$)",
+        std::regex::icase);
+    std::smatch m;
+    if (!std::regex_match(subnet_id, m, kSubnet)) {
+        return "The subnetId must be of the form /subscriptions/{subscription}/resourceGroups/"
+               "{group}/providers/Microsoft.Network/virtualNetworks/{network}/subnets/{subnet}.";
+    }
+    if (ToLower(m[1].str()) != ToLower(account.subscription))
+        return "The virtual network must be in the same subscription as the Batch account.";
+    auto it = virtual_networks.find(GalleryKey(m[1].str(), m[2].str(), m[3].str()));
+    const std::string subnet = ToLower(m[4].str());
+    if (it == virtual_networks.end() ||
+        std::none_of(it->second.subnets.begin(), it->second.subnets.end(),
+                     [&](const std::string& s) { return ToLower(s) == subnet; })) {
+        return "The specified subnet '" + subnet_id + "' does not exist.";
+    }
+    if (it->second.location != account.location)
+        return "The virtual network must be in the same region as the Batch account ('" +
+               account.location + "').";
+    return "";
 }
 
 }  // namespace pw::sim

@@ -71,6 +71,15 @@ struct Gallery {
     std::map<std::string, ImageDefinition> images;  ///< by lower-case name
 };
 
+/// A virtual network that pools may join (`networkConfiguration.subnetId`).
+struct VirtualNetwork {
+    std::string subscription;
+    std::string resource_group;
+    std::string name;
+    std::string location;              ///< normalized ("eastus")
+    std::vector<std::string> subnets;  ///< names as given
+};
+
 /// A Batch pool. `spec` holds the add parameters; the rest is service-maintained state.
 struct Pool {
     std::string id;
@@ -132,10 +141,11 @@ struct ModelParams {
 struct World {
     std::vector<Tenant> tenants;
     std::optional<ManagedIdentity> managed_identity;
-    std::map<std::string, std::string> subscriptions;  ///< id (lower) -> tenant id
-    std::vector<std::string> resource_groups;          ///< "sub/rg", lower-case
-    std::map<std::string, Gallery> galleries;          ///< "sub/rg/name", lower-case
-    std::map<std::string, Account> accounts;           ///< account name, lower-case
+    std::map<std::string, std::string> subscriptions;        ///< id (lower) -> tenant id
+    std::vector<std::string> resource_groups;                ///< "sub/rg", lower-case
+    std::map<std::string, Gallery> galleries;                ///< "sub/rg/name", lower-case
+    std::map<std::string, Account> accounts;                 ///< account name, lower-case
+    std::map<std::string, VirtualNetwork> virtual_networks;  ///< "sub/rg/name", lower-case
     ModelParams model;
     double now = 0;  ///< the simulated time the world has been advanced to
 
@@ -146,9 +156,17 @@ struct World {
     /// Advances replication and allocation to `t` (no-op when t <= now).
     void AdvanceTo(double t);
 
-    const ImageVersion* FindVersionById(const std::string& id) const;
-    ImageVersion* FindVersionById(const std::string& id);
+    /// The version a virtualMachineImageId names; for a definition id, its latest version in
+    /// `region` (normalized; empty: the version-wide excludeFromLatest only).
+    const ImageVersion* FindVersionById(const std::string& id,
+                                        const std::string& region = {}) const;
+    ImageVersion* FindVersionById(const std::string& id, const std::string& region = {});
     const ImageDefinition* FindDefinitionForVersionId(const std::string& id) const;
+    /// Why Batch would refuse `subnet_id` for a pool of `account`, or "" when it is usable:
+    /// the form /subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.Network/
+    /// virtualNetworks/{n}/subnets/{subnet}, the account's subscription and region, and a
+    /// subnet this world holds.
+    std::string SubnetProblem(const Account& account, const std::string& subnet_id) const;
     /// Completed replicas of a version in a normalized region name.
     static int CompletedReplicas(const ImageVersion& v, const std::string& region);
     /// Cores of one VM of the given size (small table, else digits in the name, else 1).

@@ -363,10 +363,19 @@ std::vector<model::ImageVersionListing> ReadVersionList(Reader& r, const Json& j
         if (const Json* props = r.Object(e, "properties", p)) {
             auto pp = Field(p, "properties");
             v.provisioning_state = r.String(*props, "provisioningState", pp).value_or("");
-            if (const Json* pub = r.Object(*props, "publishingProfile", pp))
-                v.exclude_from_latest =
-                    r.Bool(*pub, "excludeFromLatest", Field(pp, "publishingProfile"))
-                        .value_or(false);
+            if (const Json* pub = r.Object(*props, "publishingProfile", pp)) {
+                const auto pubp = Field(pp, "publishingProfile");
+                v.exclude_from_latest = r.Bool(*pub, "excludeFromLatest", pubp).value_or(false);
+                const Json* regions = r.Array(*pub, "targetRegions", pubp);
+                for (std::size_t k = 0; regions && k < regions->size(); ++k) {
+                    const auto rp = Index(Field(pubp, "targetRegions"), k);
+                    const Json& tr = (*regions)[k];
+                    if (!r.IsObject(tr, rp)) break;
+                    if (r.Bool(tr, "excludeFromLatest", rp).value_or(false))
+                        v.regions_excluded_from_latest.push_back(
+                            model::NormalizeRegion(r.String(tr, "name", rp, true).value_or("")));
+                }
+            }
         }
         out.push_back(std::move(v));
     }

@@ -101,6 +101,9 @@ struct ImageVersionListing {
     std::string name;                  ///< `1.2.3`
     std::string provisioning_state;    ///< Succeeded | Creating | Updating | Failed | ...
     bool exclude_from_latest = false;  ///< publishingProfile.excludeFromLatest
+    /// Regions (NormalizeRegion()) whose publishingProfile.targetRegions[] entry sets
+    /// excludeFromLatest: "latest" skips this version there only.
+    std::vector<std::string> regions_excluded_from_latest = {};
     friend bool operator==(const ImageVersionListing&, const ImageVersionListing&) = default;
 };
 

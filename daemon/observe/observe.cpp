@@ -104,9 +104,10 @@ asio::awaitable<Observation> Observer::observe(const model::DesiredState& desire
                     if (!IsNotFound(list.error())) out.failed_images[key] = Describe(list.error());
                     co_return;
                 }
-                if (auto latest = model::ResolveLatestVersion(*list)) {
+                // Latest per region (targetRegions[].excludeFromLatest): one version each.
+                for (const auto& latest : model::LatestVersionsInAnyRegion(*list)) {
                     model::ImageVersionId version = id;
-                    version.version = *latest;
+                    version.version = latest;
                     if (!versions.count(version.key())) resolved.emplace(version.key(), version);
                 }
                 out.state.image_version_lists[key] = std::move(*list);

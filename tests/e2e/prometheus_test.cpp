@@ -30,6 +30,9 @@ using ::testing::HasSubstr;
 const std::string kRenderVersion =
     "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/providers/"
     "Microsoft.Compute/galleries/studio/images/render/versions/1.4.0";
+const std::string kHpcVersion =
+    "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/providers/"
+    "Microsoft.Compute/galleries/studio/images/hpc/versions/2.0.0";
 
 std::string Slurp(const fs::path& p) {
     std::ifstream in(p);
@@ -175,6 +178,7 @@ class PrometheusE2E : public ::testing::Test {
     void WriteConfig() {
         const fs::path examples = fs::path(PW_SOURCE_DIR) / "config/examples";
         fs::copy(examples / "pools.d", dir_ / "pools.d", fs::copy_options::recursive);
+        fs::copy(examples / "demo-secrets", dir_ / "demo-secrets", fs::copy_options::recursive);
         fs::copy_file(examples / "client-secret", dir_ / "client-secret");
         fs::permissions(dir_ / "client-secret", fs::perms::owner_read | fs::perms::owner_write,
                         fs::perm_options::replace);
@@ -269,6 +273,18 @@ TEST_F(PrometheusE2E, ScrapesTheDaemonAndEveryDashboardAndAlertExpressionEvaluat
         60s);
     ASSERT_TRUE(scraped) << last.dump() << "\n" << daemon_->Log();
     EXPECT_EQ(last["data"]["result"][0]["value"][1], "10");
+    // sim-hpc (8 VMs, pinned to hpc/2.0.0) and tools-latest (2 VMs, following hpc, whose 2.1.0
+    // is excludeFromLatest) need one replica each of hpc/2.0.0.
+    const std::string hpc = "poolwarden_image_replicas{kind=\"required\",image_version=\"" +
+                            kHpcVersion + "\",region=\"eastus\"}";
+    scraped = WaitFor(
+        [&] {
+            last = Query(hpc);
+            return last["status"] == "success" && last["data"]["result"].size() == 1;
+        },
+        30s);
+    ASSERT_TRUE(scraped) << last.dump() << "\n" << daemon_->Log();
+    EXPECT_EQ(last["data"]["result"][0]["value"][1], "2");
     auto up = Query("up{job=\"poolwarden\"}");
     ASSERT_EQ(up["data"]["result"].size(), 1U) << up.dump();
     EXPECT_EQ(up["data"]["result"][0]["value"][1], "1");

@@ -145,6 +145,79 @@ TEST_F(SimTest, ImageVersionReplicationStatusOnlyWithExpand) {
     EXPECT_EQ(missing.json()["error"]["code"], "ParentResourceNotFound");
 }
 
+// Each api-version gets the members it defines and no others (the versioned models of
+// python3-azure's azure.mgmt.compute, gallery.json 2023-07-03, and the 2024-03-03 example that
+// first shows safetyProfile.blockDeletionBeforeEndOfLife).
+TEST_F(SimTest, GalleryAnswersEachApiVersionWithTheMembersItDefines) {
+    ASSERT_EQ(Arm("PATCH", kVersionPath + "?api-version=2023-07-03",
+                  R"({"properties": {"publishingProfile": {"targetRegions": [{"name": "East US",
+                      "regionalReplicaCount": 1, "excludeFromLatest": false}]},
+                      "storageProfile": {}}})")
+                  .status,
+              200);
+    struct Case {
+        std::string api;
+        std::string pointer;  ///< into the GET body
+        bool present;
+    };
+    const std::string safety = "/properties/safetyProfile";
+    const std::string region0 = "/properties/publishingProfile/targetRegions/0";
+    const std::vector<Case> cases = {
+        {"2022-03-03", safety + "/allowDeletionOfReplicatedLocations", true},
+        {"2022-03-03", safety + "/blockDeletionBeforeEndOfLife", false},
+        {"2022-03-03", region0 + "/excludeFromLatest", true},
+        {"2022-01-03", safety, false},
+        {"2022-01-03", region0 + "/excludeFromLatest", false},
+        {"2022-01-03", "/properties/publishingProfile/replicationMode", true},
+        {"2021-03-01", "/properties/publishingProfile/replicationMode", false},
+        {"2023-07-03", safety + "/blockDeletionBeforeEndOfLife", false},
+        {"2023-07-03", safety + "/reportedForPolicyViolation", true},
+        {"2024-03-03", safety + "/blockDeletionBeforeEndOfLife", true},
+        {"2025-03-03", safety + "/blockDeletionBeforeEndOfLife", true},
+        {"2019-03-01", "/properties/storageProfile/source", false},
+        {"2019-07-01", "/properties/storageProfile/source", true},
+    };
+    for (const auto& c : cases) {
+        auto r = Arm("GET", kVersionPath + "?api-version=" + c.api);
+        ASSERT_EQ(r.status, 200) << c.api;
+        EXPECT_EQ(r.json().contains(Json::json_pointer(c.pointer)), c.present)
+            << c.api << " " << c.pointer << ": " << r.body;
+    }
+    const std::string hpc = std::string("/subscriptions/") + kSub +
+                            "/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/"
+                            "studio/images/hpc?api-version=";
+    EXPECT_TRUE(Arm("GET", hpc + "2023-07-03").json()["properties"].contains("features"));
+    auto old = Arm("GET", hpc + "2020-06-30").json()["properties"];
+    EXPECT_FALSE(old.contains("features")) << old;
+    EXPECT_FALSE(old.contains("architecture")) << old;
+    EXPECT_EQ(old["osState"], "Generalized");
+}
+
+TEST_F(SimTest, BatchPoolAtAnOlderApiVersionLeavesOutNewerMembers) {
+    Json body = {{"id", "p"},
+                 {"vmSize", "Standard_D4s_v3"},
+                 {"virtualMachineConfiguration",
+                  {{"imageReference", {{"virtualMachineImageId", kImageId}}},
+                   {"nodeAgentSKUId", "batch.node.ubuntu 22.04"},
+                   {"osDisk", {{"caching", "readonly"}}},
+                   {"securityProfile", {{"securityType", "trustedLaunch"}}}}},
+                 {"networkConfiguration", {{"dynamicVNetAssignmentScope", "none"}}},
+                 {"resourceTags", {{"team", "vfx"}}},
+                 {"targetDedicatedNodes", 0}};
+    ASSERT_EQ(Batch("POST", "/pools?" + kApi, body.dump()).status, 201);
+    auto now = Batch("GET", "/pools/p?" + kApi).json();
+    EXPECT_EQ(now["resourceTags"]["team"], "vfx");
+    EXPECT_EQ(now["virtualMachineConfiguration"]["securityProfile"]["securityType"],
+              "trustedLaunch");
+    EXPECT_EQ(now["networkConfiguration"]["enableAcceleratedNetworking"], false);  // default
+    auto old = Batch("GET", "/pools/p?api-version=2022-10-01.16.0").json();
+    EXPECT_FALSE(old.contains("resourceTags")) << old;
+    EXPECT_FALSE(old["virtualMachineConfiguration"].contains("securityProfile")) << old;
+    EXPECT_FALSE(old["virtualMachineConfiguration"]["osDisk"].contains("caching")) << old;
+    EXPECT_FALSE(old["networkConfiguration"].contains("enableAcceleratedNetworking")) << old;
+    EXPECT_EQ(old["networkConfiguration"]["dynamicVNetAssignmentScope"], "none");
+}
+
 TEST_F(SimTest, PatchReplicasIsAnLroAndReplicationAdvancesWithTime) {
     auto r = Arm(
         "PATCH", kVersionPath + "?api-version=2023-07-03",

@@ -3,6 +3,7 @@
 // without any secret; bodies that break the spec get Batch's 400 with the property's path.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -21,15 +22,16 @@ class SimPoolModel : public ::testing::Test {
     SimPoolModel() : sim_({"--state", ExampleWorld(), "--seed", "7"}) {}
     void SetUp() override {
         token_ = "Bearer " + Token(sim_.port(), "https://batch.core.windows.net//.default");
-        auto loaded = config::LoadConfig(fs::path(PW_SOURCE_DIR) /
-                                         "config/examples/production/poolwarden.yaml");
+        auto loaded =
+            config::LoadConfig(fs::path(PW_SOURCE_DIR) / "config/examples/poolwarden.yaml");
         ASSERT_TRUE(loaded.ok());
         ASSERT_TRUE(loaded->all_errors().empty()) << loaded->all_errors()[0].str();
         auto pools = loaded->desired().pools;
-        ASSERT_GE(pools.size(), 1u);
-        ASSERT_EQ(pools[0].id, "sim-hpc");  // sim-hpc.yaml comes first in name order
+        auto it = std::find_if(pools.begin(), pools.end(),
+                               [](const model::PoolSpec& p) { return p.id == "sim-hpc"; });
+        ASSERT_NE(it, pools.end());
         auto body = codec::EncodePoolAdd(
-            pools[0], std::chrono::minutes(15),
+            *it, std::chrono::minutes(15),
             [](const model::PropValue& f) { return config::ReadSecretFile(f); });
         ASSERT_TRUE(body.ok()) << body.error();
         body_ = Json::parse(*body);
@@ -156,7 +158,23 @@ INSTANTIATE_TEST_SUITE_P(
                 "networkConfiguration.endpointConfiguration.inboundNATPools[0]."
                 "networkSecurityGroupRules[0].priority"},
         BadBody{"ResourceFileUserIdentity", "/startTask/userIdentity/autoUser/scope", "node",
-                "InvalidPropertyValue", "startTask.userIdentity.autoUser.scope"}),
+                "InvalidPropertyValue", "startTask.userIdentity.autoUser.scope"},
+        // NetworkConfiguration.subnetId: the form, subscription and region Batch states, and a
+        // subnet that exists (the example world holds vnet-batch/nodes in eastus).
+        BadBody{"SubnetNotAnArmId", "/networkConfiguration/subnetId", "vnet-batch/nodes",
+                "InvalidPropertyValue", "networkConfiguration.subnetId"},
+        BadBody{"SubnetClassicVnet", "/networkConfiguration/subnetId",
+                "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-batch/"
+                "providers/Microsoft.ClassicNetwork/virtualNetworks/vnet-batch/subnets/nodes",
+                "InvalidPropertyValue", "networkConfiguration.subnetId"},
+        BadBody{"SubnetOtherSubscription", "/networkConfiguration/subnetId",
+                "/subscriptions/99999999-9999-9999-9999-999999999999/resourceGroups/rg-batch/"
+                "providers/Microsoft.Network/virtualNetworks/vnet-batch/subnets/nodes",
+                "InvalidPropertyValue", "networkConfiguration.subnetId"},
+        BadBody{"SubnetMissing", "/networkConfiguration/subnetId",
+                "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-batch/"
+                "providers/Microsoft.Network/virtualNetworks/vnet-batch/subnets/nope",
+                "InvalidPropertyValue", "networkConfiguration.subnetId"}),
     [](const ::testing::TestParamInfo<BadBody>& p) { return p.param.name; });
 
 }  // namespace

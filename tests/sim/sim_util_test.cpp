@@ -105,6 +105,25 @@ TEST(SimWorld, ReplicationProgressesOneReplicaPerTwoMinutes) {
         << "a definition id resolves to the latest version";
 }
 
+TEST(SimWorld, LatestSkipsAVersionExcludedInTheAccountsRegion) {
+    // 2.0.0 is hidden from "latest" in East US only (targetRegions[].excludeFromLatest).
+    World w = World::FromJson(Json::parse(R"({"galleries": [{"subscriptionId": "s",
+        "resourceGroup": "rg", "name": "g", "location": "eastus", "images": [{"name": "i",
+        "properties": {"osType": "Linux", "osState": "Generalized"}, "versions": [
+          {"name": "1.0.0", "location": "eastus", "properties": {"publishingProfile": {
+            "targetRegions": [{"name": "East US"}, {"name": "West Europe"}]}}},
+          {"name": "2.0.0", "location": "eastus", "properties": {"publishingProfile": {
+            "targetRegions": [{"name": "East US", "excludeFromLatest": true},
+                              {"name": "West Europe"}]}}}]}]}]})"),
+                              1000);
+    const std::string def =
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i";
+    ASSERT_NE(w.FindVersionById(def, "eastus"), nullptr);
+    EXPECT_EQ(w.FindVersionById(def, "eastus")->name, "1.0.0");
+    EXPECT_EQ(w.FindVersionById(def, "westeurope")->name, "2.0.0");
+    EXPECT_EQ(w.FindVersionById(def)->name, "2.0.0");
+}
+
 TEST(SimWorld, BadWorldNamesTheField) {
     try {
         (void)World::FromJson({{"batchAccounts", {{{"subscriptionId", "s"}, {"name", "a"}}}}}, 0);

@@ -300,8 +300,11 @@ FakeAzure::list_image_versions(const std::string& id) {
     std::vector<model::ImageVersionListing> out;
     for (const auto& [key, v] : versions_) {
         if (!key.starts_with(prefix)) continue;
+        auto regions = regions_excluded_from_latest.find(key);
         out.push_back({v.id.substr(v.id.rfind('/') + 1), v.provisioning_state,
-                       excluded_from_latest.count(key) > 0});
+                       excluded_from_latest.count(key) > 0,
+                       regions == regions_excluded_from_latest.end() ? std::vector<std::string>{}
+                                                                     : regions->second});
     }
     if (out.empty() && !images_.count(model::ResourceKey(id))) co_return Err{NotFound(id)};
     co_return out;

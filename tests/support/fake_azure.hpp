@@ -103,6 +103,8 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
 
     /// ResourceKey()s of versions published with excludeFromLatest.
     std::set<std::string> excluded_from_latest;
+    /// Version key -> regions (normalized) whose targetRegions entry sets excludeFromLatest.
+    std::map<std::string, std::vector<std::string>> regions_excluded_from_latest;
 
     /// Last request bodies, for assertions.
     std::vector<azure::PoolAddRequest> adds;

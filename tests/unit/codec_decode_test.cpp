@@ -361,6 +361,19 @@ TEST(CodecImageVersionList, DecodesNamesStatesExclusionAndTheNextLink) {
         << "excludeFromLatest defaults to false";
     EXPECT_EQ(page->next_link, "https://management.azure.com/next?$skiptoken=3");
 
+    // targetRegions[].excludeFromLatest (gallery.json 2023-07-03 TargetRegion): the regions
+    // where "latest" skips the version, normalized.
+    auto regional = DecodeImageVersionListPage(R"({"value": [
+        {"name": "2.0.0", "properties": {"provisioningState": "Succeeded",
+          "publishingProfile": {"targetRegions": [
+            {"name": "East US", "excludeFromLatest": true},
+            {"name": "West Europe", "excludeFromLatest": false},
+            {"name": "Japan East"}]}}}]})");
+    ASSERT_TRUE(regional.ok()) << regional.error();
+    EXPECT_EQ(regional->versions[0].regions_excluded_from_latest,
+              std::vector<std::string>{"eastus"});
+    EXPECT_FALSE(regional->versions[0].exclude_from_latest);
+
     auto last = DecodeImageVersionListPage(R"({"value": []})");
     ASSERT_TRUE(last.ok());
     EXPECT_FALSE(last->next_link);

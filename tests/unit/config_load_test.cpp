@@ -613,9 +613,12 @@ TEST(LoadConfig, ExamplesLoadClean) {
     // A fresh git clone leaves the secret 0644; only that warning is tolerated.
     for (const auto& w : loaded->daemon.warnings) EXPECT_EQ(w.path, "auth.clientSecretFile");
     auto desired = loaded->desired();
-    ASSERT_EQ(desired.pools.size(), 1u);
+    ASSERT_EQ(desired.pools.size(), 3u);  // in file name order
     EXPECT_EQ(desired.pools[0].id, "render-linux");
     EXPECT_EQ(desired.pools[0].sized_nodes(), 3000);
+    EXPECT_EQ(desired.pools[1].id, "sim-hpc");
+    EXPECT_EQ(desired.pools[2].id, "tools-latest");
+    EXPECT_TRUE(desired.pools[2].image_follows_latest);
     EXPECT_EQ(loaded->daemon.auth.method, "clientSecret");
     EXPECT_EQ(loaded->daemon.cloud.resource_manager, "http://127.0.0.1:18080/");
     EXPECT_EQ(loaded->daemon.reconcile.interval, std::chrono::seconds(10));

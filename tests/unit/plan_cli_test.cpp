@@ -76,8 +76,17 @@ TEST(PlanCli, ExamplesOnAnEmptyAccountRaiseReplicasAndWait) {
     auto r = Plan(kExamples + "/poolwarden.yaml", kExamples + "/snapshots/empty-account.json");
     ASSERT_EQ(r.code, 0) << r.err;
     auto plan = json::parse(r.out);
-    ASSERT_EQ(plan["actions"].size(), 2u) << r.out;
-    const auto& set = plan["actions"][0];
+    // hpc/2.0.0 (sim-hpc pins it, tools-latest follows hpc to it: 2.1.0 is excludeFromLatest)
+    // needs 1 + 1 replicas, render/1.4.0 10; every pool waits for its replicas.
+    ASSERT_EQ(plan["actions"].size(), 5u) << r.out;
+    const auto& hpc = plan["actions"][0];
+    EXPECT_EQ(hpc["kind"], "SetRegionalReplicas");
+    EXPECT_EQ(hpc["from"], 1);
+    EXPECT_EQ(hpc["to"], 2);
+    EXPECT_EQ(hpc["imageVersion"],
+              "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/"
+              "providers/Microsoft.Compute/galleries/studio/images/hpc/versions/2.0.0");
+    const auto& set = plan["actions"][1];
     EXPECT_EQ(set["kind"], "SetRegionalReplicas");
     EXPECT_EQ(set["from"], 1);
     EXPECT_EQ(set["to"], 10);
@@ -87,19 +96,34 @@ TEST(PlanCli, ExamplesOnAnEmptyAccountRaiseReplicasAndWait) {
               "providers/Microsoft.Compute/galleries/studio/images/render/versions/1.4.0");
     EXPECT_FALSE(set.contains("pool"));  // fields that do not apply are left out
     EXPECT_FALSE(set.contains("resizeTimeout"));
-    const auto& wait = plan["actions"][1];
+    const auto& wait = plan["actions"][2];
     EXPECT_EQ(wait["kind"], "WaitForReplication");
     EXPECT_EQ(wait["pool"], "render-linux");
     EXPECT_EQ(wait["account"], "render-eus");
+    for (std::size_t i : {3u, 4u}) {
+        EXPECT_EQ(plan["actions"][i]["kind"], "WaitForReplication");
+        EXPECT_EQ(plan["actions"][i]["imageVersion"], hpc["imageVersion"]);
+    }
+    EXPECT_EQ(plan["actions"][3]["pool"], "sim-hpc");
+    EXPECT_EQ(plan["actions"][4]["pool"], "tools-latest");
     EXPECT_TRUE(plan["findings"].empty());
     EXPECT_EQ(plan["requeueAfterSeconds"], 60);
 }
 
-TEST(PlanCli, ExamplesOnceReplicatedCreateThePoolWithPT45M) {
+TEST(PlanCli, ExamplesOnceReplicatedCreateThePoolsWithPT45MForTheLargeOne) {
     auto r = Plan(kExamples + "/poolwarden.yaml", kExamples + "/snapshots/replicated.json");
     ASSERT_EQ(r.code, 0) << r.err;
     auto plan = json::parse(r.out);
-    ASSERT_EQ(plan["actions"].size(), 1u) << r.out;
+    ASSERT_EQ(plan["actions"].size(), 3u) << r.out;
+    for (std::size_t i : {1u, 2u}) {
+        EXPECT_EQ(plan["actions"][i]["kind"], "CreatePool");
+        EXPECT_EQ(plan["actions"][i]["resizeTimeout"], "PT15M");  // the 15-minute floor
+    }
+    EXPECT_EQ(plan["actions"][1]["pool"], "sim-hpc");
+    EXPECT_EQ(plan["actions"][2]["pool"], "tools-latest");
+    EXPECT_EQ(plan["actions"][2]["imageVersion"],
+              "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/"
+              "providers/Microsoft.Compute/galleries/studio/images/hpc/versions/2.0.0");
     const auto& create = plan["actions"][0];
     EXPECT_EQ(create["kind"], "CreatePool");
     EXPECT_EQ(create["pool"], "render-linux");
@@ -115,13 +139,19 @@ TEST(PlanCli, TextOutputReadsLikeAChangeList) {
         Plan(kExamples + "/poolwarden.yaml", kExamples + "/snapshots/empty-account.json", "text");
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_THAT(r.out, testing::HasSubstr(
-                           "1. SetRegionalReplicas  studio/render/1.4.0 in East US: 1 -> 10 "
+                           "1. SetRegionalReplicas  studio/hpc/2.0.0 in East US: 1 -> 2 replicas "
+                           "-- sim-hpc (8 VMs), tools-latest (2 VMs) need 2 replicas in eastus"));
+    EXPECT_THAT(r.out, testing::HasSubstr(
+                           "2. SetRegionalReplicas  studio/render/1.4.0 in East US: 1 -> 10 "
                            "replicas -- render-linux (3000 VMs) needs 10 replicas in eastus"));
-    EXPECT_THAT(r.out, testing::HasSubstr("2. WaitForReplication   pool render-eus/render-linux"));
+    EXPECT_THAT(r.out, testing::HasSubstr("3. WaitForReplication   pool render-eus/render-linux"));
     EXPECT_THAT(r.out, testing::HasSubstr("Look again in 1m."));
 }
 
 TEST_F(ScratchConfig, ConvergedSnapshotGivesNoChanges) {
+    // render-linux alone: the other example pools are left out of this copy.
+    fs::remove(dir_ / "pools.d" / "sim-hpc.yaml");
+    fs::remove(dir_ / "pools.d" / "tools-latest.yaml");
     auto snap = json::parse(ReadAll(snapshot("replicated.json")));
     snap["accounts"]["render-eus"]["pools"] = json::parse(R"([{
         "id": "render-linux", "eTag": "0x1", "state": "active", "allocationState": "steady",
@@ -150,9 +180,11 @@ TEST_F(ScratchConfig, ErrorFindingsExitWithTwo) {
     EXPECT_EQ(r.code, 2);
     auto plan = json::parse(r.out);
     EXPECT_TRUE(plan["actions"].empty());
-    ASSERT_EQ(plan["findings"].size(), 1u);
-    EXPECT_EQ(plan["findings"][0]["severity"], "error");
-    EXPECT_EQ(plan["findings"][0]["code"], "SpecializedImage");
+    ASSERT_EQ(plan["findings"].size(), 3u) << r.out;  // one per example pool
+    for (const auto& f : plan["findings"]) {
+        EXPECT_EQ(f["severity"], "error");
+        EXPECT_EQ(f["code"], "SpecializedImage");
+    }
     EXPECT_EQ(plan["findings"][0]["pool"], "render-linux");
     EXPECT_FALSE(plan.contains("requeueAfterSeconds"));
 }
@@ -164,7 +196,7 @@ TEST_F(ScratchConfig, BrokenPoolFileIsSkippedAndReported) {
     EXPECT_THAT(r.err, testing::HasSubstr("broken.yaml"));
     EXPECT_THAT(r.err, testing::HasSubstr("rejected"));
     auto plan = json::parse(r.out);
-    ASSERT_EQ(plan["actions"].size(), 1u);  // render.yaml is still planned
+    ASSERT_EQ(plan["actions"].size(), 3u);  // the example pool files are still planned
     EXPECT_EQ(plan["actions"][0]["pool"], "render-linux");
 }
 

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "codec/decode.hpp"
@@ -36,12 +37,14 @@ std::vector<std::string> Texts(const std::vector<PropertyDrift>& drift) {
 }
 
 TEST(PoolDrift, WhatPoolwardenSendsReadsBackWithoutDrift) {
-    auto loaded = config::LoadConfig(std::string(PW_SOURCE_DIR) +
-                                     "/config/examples/production/poolwarden.yaml");
+    auto loaded =
+        config::LoadConfig(std::string(PW_SOURCE_DIR) + "/config/examples/poolwarden.yaml");
     ASSERT_TRUE(loaded.ok());
-    ASSERT_GE(loaded->desired().pools.size(), 1u);
-    ASSERT_EQ(loaded->desired().pools[0].id, "sim-hpc");  // first in name order
-    const PoolSpec spec = loaded->desired().pools[0];
+    const auto pools = loaded->desired().pools;
+    auto it = std::find_if(pools.begin(), pools.end(),
+                           [](const PoolSpec& p) { return p.id == "sim-hpc"; });
+    ASSERT_NE(it, pools.end());
+    const PoolSpec spec = *it;
     auto body = codec::EncodePoolAdd(spec, std::nullopt,
                                      [](const PropValue& f) { return config::ReadSecretFile(f); });
     ASSERT_TRUE(body.ok()) << body.error();

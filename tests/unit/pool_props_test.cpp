@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -207,18 +208,18 @@ INSTANTIATE_TEST_SUITE_P(
 
 const fs::path kSource = PW_SOURCE_DIR;
 
-/// The production example (config/examples/production), copied into `dir` and loaded.
+/// The production pool of the examples (config/examples/pools.d/sim-hpc.yaml), copied with
+/// its daemon file into `dir` and loaded.
 model::PoolSpec ProductionExample(const TempDir& dir) {
-    fs::copy(kSource / "config/examples/client-secret", dir.path() / "client-secret");
-    fs::copy(kSource / "config/examples/production", dir.path() / "production",
-             fs::copy_options::recursive);
-    auto loaded = LoadConfig(dir.path() / "production/poolwarden.yaml");
+    fs::copy(kSource / "config/examples", dir.path() / "examples", fs::copy_options::recursive);
+    auto loaded = LoadConfig(dir.path() / "examples/poolwarden.yaml");
     EXPECT_TRUE(loaded.ok());
     EXPECT_THAT(loaded->all_errors(), ::testing::IsEmpty());
     auto pools = loaded->desired().pools;
-    EXPECT_GE(pools.size(), 1u);  // sim-hpc.yaml, then tools-latest.yaml (name order)
-    EXPECT_TRUE(pools.empty() || pools[0].id == "sim-hpc");
-    return pools.empty() ? model::PoolSpec{} : pools[0];
+    auto it = std::find_if(pools.begin(), pools.end(),
+                           [](const model::PoolSpec& p) { return p.id == "sim-hpc"; });
+    EXPECT_NE(it, pools.end());
+    return it == pools.end() ? model::PoolSpec{} : *it;
 }
 
 TEST(PoolAddBody, CarriesEveryDeclaredPropertyUnderItsRestNameWithSecretsFromFiles) {
@@ -232,7 +233,8 @@ TEST(PoolAddBody, CarriesEveryDeclaredPropertyUnderItsRestNameWithSecretsFromFil
     auto encoded = codec::EncodePoolAdd(spec, std::chrono::minutes(15), reader);
     ASSERT_TRUE(encoded.ok()) << encoded.error();
     auto body = json::parse(*encoded);
-    EXPECT_THAT(read, ::testing::ElementsAre("secrets/registry-password", "secrets/storage-key"));
+    EXPECT_THAT(read, ::testing::ElementsAre("demo-secrets/fake-registry-password",
+                                             "demo-secrets/fake-storage-key"));
     const auto& vm = body["virtualMachineConfiguration"];
     EXPECT_EQ(vm["nodeAgentSKUId"], "batch.node.ubuntu 22.04");
     EXPECT_TRUE(vm["imageReference"].contains("virtualMachineImageId"));
@@ -262,12 +264,13 @@ TEST(PoolAddBody, CarriesEveryDeclaredPropertyUnderItsRestNameWithSecretsFromFil
 TEST(PoolAddBody, AnUnreadableSecretFailsTheWriteNamingTheFileOnly) {
     TempDir dir;
     auto spec = ProductionExample(dir);
-    fs::remove(dir.path() / "production/secrets/storage-key");
+    fs::remove(dir.path() / "examples/demo-secrets/fake-storage-key");
     auto encoded = codec::EncodePoolAdd(spec, std::nullopt, [](const model::PropValue& f) {
         return ReadSecretFile(f, [](const char*) { return std::string(); });
     });
     ASSERT_FALSE(encoded.ok());
-    EXPECT_THAT(encoded.error(), ::testing::StartsWith("secret file secrets/storage-key: "));
+    EXPECT_THAT(encoded.error(),
+                ::testing::StartsWith("secret file demo-secrets/fake-storage-key: "));
     EXPECT_THAT(encoded.error(), ::testing::Not(::testing::HasSubstr("demo-registry")));
 }
 

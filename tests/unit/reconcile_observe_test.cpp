@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "model/latest.hpp"
 #include "observe/observe.hpp"
 #include "reconcile/secret_digest.hpp"
 #include "support/fake_azure.hpp"
@@ -184,6 +185,27 @@ TEST_F(ObserveTest, SteadyReadsAreAccountsPlusVersionsPlusFollowedDefinitions) {
     EXPECT_EQ(obs.calls, accounts + versions + followed);
     EXPECT_EQ(obs.state.image_versions.count(model::ResourceKey(kVersion150)), 1u);
     EXPECT_EQ(obs.state.image_version_lists.size(), 2u);
+}
+
+TEST_F(ObserveTest, AVersionHiddenFromLatestInARegionMakesTheOneBeforeItReadToo) {
+    const std::string def =
+        "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/providers/"
+        "Microsoft.Compute/galleries/studio/images/sim";
+    azure.add_image(def);
+    azure.add_version(def + "/versions/2.0.0", "East US", 1);
+    azure.add_version(def + "/versions/2.1.0", "East US", 1);
+    // 2.1.0 is latest everywhere but East US (targetRegions[].excludeFromLatest), where 2.0.0 is.
+    azure.regions_excluded_from_latest[model::ResourceKey(def + "/versions/2.1.0")] = {"eastus"};
+    auto sim = Following("f", "eus");
+    sim.image = *model::ParseImageDefinitionId(def);
+    desired.pools.push_back(sim);
+    auto obs = Observe(t0);
+    EXPECT_EQ(azure.count("GET version " + def + "/versions/2.0.0"), 1);
+    EXPECT_EQ(azure.count("GET version " + def + "/versions/2.1.0"), 1);
+    EXPECT_EQ(obs.state.image_versions.count(model::ResourceKey(def + "/versions/2.0.0")), 1u)
+        << "the version pools in eastus use is observed";
+    auto resolved = model::ResolveLatest(desired, obs.state);
+    EXPECT_EQ(resolved.pools.back().image.version, "2.0.0");
 }
 
 TEST_F(ObserveTest, AFailedVersionListMakesTheDefinitionUnknown) {
