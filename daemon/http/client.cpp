@@ -17,6 +17,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "http/any_stream.hpp"
 #include "http/url.hpp"
 
 namespace pw::http {
@@ -285,12 +286,9 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
         auto expiry = op_expiry();
         if (!expiry) co_return pw::Err{timeout_failure("write to", false)};
         conn->lowest().expires_after(*expiry);
+        AnyStream stream = conn->tls ? AnyStream(*conn->tls) : AnyStream(*conn->plain);
         beast::error_code wec;
-        if (conn->tls) {
-            std::tie(wec, std::ignore) = co_await bhttp::async_write(*conn->tls, req, kTuple);
-        } else {
-            std::tie(wec, std::ignore) = co_await bhttp::async_write(*conn->plain, req, kTuple);
-        }
+        std::tie(wec, std::ignore) = co_await bhttp::async_write(stream, req, kTuple);
         if (wec) {
             conn->close();
             if (reused && IsStale(wec) && round == 0 && idempotent) continue;
@@ -307,13 +305,7 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
         conn->lowest().expires_after(*expiry);
         beast::error_code rec;
         std::size_t got = 0;
-        if (conn->tls) {
-            std::tie(rec, got) =
-                co_await bhttp::async_read(*conn->tls, conn->buffer, parser, kTuple);
-        } else {
-            std::tie(rec, got) =
-                co_await bhttp::async_read(*conn->plain, conn->buffer, parser, kTuple);
-        }
+        std::tie(rec, got) = co_await bhttp::async_read(stream, conn->buffer, parser, kTuple);
         if (rec) {
             conn->close();
             // A keep-alive connection the server had already closed: nothing was processed.

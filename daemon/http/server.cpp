@@ -24,6 +24,8 @@
 #include <optional>
 #include <variant>
 
+#include "http/any_stream.hpp"
+
 namespace pw::http {
 
 namespace asio = boost::asio;
@@ -101,9 +103,8 @@ asio::awaitable<Reply> RunHandler(const StatePtr& st, const Request& req) {
 /// Writes a reply whose body comes from `reply.body`, piece by piece: chunked to an HTTP/1.1
 /// client, delimited by closing the connection for HTTP/1.0. Returns whether the connection
 /// stays open for the next request.
-template <class Stream>
-asio::awaitable<bool> WriteStreamed(const StatePtr& st, Stream& stream, beast::tcp_stream& lowest,
-                                    const Request& req, Reply& reply) {
+asio::awaitable<bool> WriteStreamed(const StatePtr& st, AnyStream& stream,
+                                    beast::tcp_stream& lowest, const Request& req, Reply& reply) {
     bhttp::response<bhttp::buffer_body> res{std::move(reply.response.base())};
     res.version(req.version());
     res.erase(bhttp::field::content_length);
@@ -150,8 +151,7 @@ asio::awaitable<bool> WriteStreamed(const StatePtr& st, Stream& stream, beast::t
     co_return keep;
 }
 
-template <class Stream>
-asio::awaitable<void> Serve(StatePtr st, Stream& stream, beast::tcp_stream& lowest, Slot& slot) {
+asio::awaitable<void> Serve(StatePtr st, AnyStream stream, beast::tcp_stream& lowest, Slot& slot) {
     beast::flat_buffer buffer;
     while (!st->stopping) {
         if (buffer.size() == 0) {
@@ -244,12 +244,12 @@ asio::awaitable<void> RunSession(StatePtr st, tcp::socket socket) {
         auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server,
                                                  asio::as_tuple(asio::use_awaitable));
         if (!ec) {
-            co_await Serve(st, tls, plain, *it);
+            co_await Serve(st, AnyStream(tls), plain, *it);
             plain.expires_after(std::chrono::seconds(2));
             co_await tls.async_shutdown(asio::as_tuple(asio::use_awaitable));
         }
     } else {
-        co_await Serve(st, plain, plain, *it);
+        co_await Serve(st, AnyStream(plain), plain, *it);
         boost::system::error_code ignored;
         plain.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
