@@ -129,6 +129,9 @@ class Reconciler {
     boost::asio::awaitable<CycleReport> observe_and_plan(const model::DesiredState& desired,
                                                          TimePoint now, SteadyTime mono,
                                                          bool read_only);
+    /// Reads the properties of the pools whose spec hash does not vouch for them.
+    boost::asio::awaitable<void> read_properties(const model::DesiredState& desired,
+                                                 observe::Observation& obs);
     std::vector<model::Action> filter(CycleReport& report, const model::DesiredState& desired,
                                       SteadyTime mono);
     void record(CycleReport& report, const model::DesiredState& desired, TimePoint now,
