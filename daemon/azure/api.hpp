@@ -73,6 +73,10 @@ struct PoolResizeRequest {
 struct PoolPatchRequest {
     std::optional<model::StartTask> start_task;
     std::optional<std::map<std::string, std::string>> metadata;
+    /// Patchable table-declared members (model::UpdateClass::Patchable of PoolFields():
+    /// applicationPackageReferences, targetNodeCommunicationMode), an Object; each member
+    /// present replaces the pool's.
+    model::PropValue properties;
 };
 
 /// The Batch data plane of one account, reached at `endpoint` with an Entra ID token.
@@ -84,6 +88,8 @@ class BatchApi {
     /// Every pool of the account: one paged `GET /pools` with `$select`, all pages followed.
     virtual boost::asio::awaitable<Result<std::vector<model::ObservedPool>>> list_pools(
         const std::string& endpoint) = 0;
+    /// `GET /pools/{id}`: the pool as list_pools decodes it, with its table-declared
+    /// properties (ObservedPool::properties; left empty when they do not decode).
     virtual boost::asio::awaitable<Result<model::ObservedPool>> get_pool(
         const std::string& endpoint, const std::string& pool_id) = 0;
     /// POST /pools with a client-request-id. A retried add answering PoolExists resolves by

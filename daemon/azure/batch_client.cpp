@@ -102,14 +102,19 @@ net::awaitable<Result<std::vector<model::ObservedPool>>> BatchClient::list_pools
 
 net::awaitable<Result<model::ObservedPool>> BatchClient::get_pool(const std::string& endpoint,
                                                                   const std::string& pool_id) {
-    auto target =
-        url(endpoint, PoolPath(pool_id), "$select=" + http::UrlEncode(codec::kPoolSelect));
+    auto target = url(endpoint, PoolPath(pool_id),
+                      "$select=" + http::UrlEncode(codec::PoolPropertiesSelect()));
     auto result = co_await transport_.call(MakeBatchRequest(verb::get, target),
                                            options("get_pool", endpoint, true));
     if (!result) co_return pw::Err{std::move(result).error()};
     auto decoded = codec::DecodePool(result->response.body);
     if (!decoded)
         co_return pw::Err{DecodeError("GET pool " + pool_id + ": " + decoded.error(), 200)};
+    auto pool_props = codec::DecodePoolProperties(result->response.body);
+    auto task_props = codec::DecodeStartTaskProperties(result->response.body);
+    if (pool_props && task_props)
+        decoded->properties =
+            model::ObservedProperties{std::move(*pool_props), std::move(*task_props)};
     co_return std::move(decoded).value();
 }
 
@@ -186,9 +191,9 @@ net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint
     auto target = url(endpoint, PoolPath(pool_id));
     auto http_request = MakeBatchRequest(verb::patch, target);
     if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
-    auto body =
-        codec::EncodePoolPatch(request.start_task, request.metadata,
-                               [](const model::PropValue& f) { return config::ReadSecretFile(f); });
+    auto body = codec::EncodePoolPatch(
+        request.start_task, request.metadata,
+        [](const model::PropValue& f) { return config::ReadSecretFile(f); }, request.properties);
     if (!body)
         co_return pw::Err{MakeError(ErrorKind::Client, "pool " + pool_id + ": " + body.error())};
     SetJsonBody(http_request, std::move(body).value());

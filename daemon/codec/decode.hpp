@@ -25,6 +25,10 @@ inline constexpr const char* kPoolSelect =
     "autoScaleFormula,autoScaleEvaluationInterval,resizeTimeout,resizeErrors,taskSlotsPerNode,"
     "startTask,metadata";
 
+/// The `$select` list for `GET /pools/{id}` when the table-declared properties are compared:
+/// kPoolSelect plus the REST name of every top-level member of model::PoolFields().
+const std::string& PoolPropertiesSelect();
+
 /// The table-declared properties of a pool as Batch returns it (a `GET /pools/{id}` body):
 /// model::PoolFields() walked from REST names back to pool-file keys, the form
 /// model::DiffProperties compares. Secret members are never read (Batch does not return them);

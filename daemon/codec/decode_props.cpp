@@ -133,6 +133,19 @@ Decoded<model::PropValue> Decode(std::string_view body, bool start_task) {
 
 }  // namespace
 
+const std::string& PoolPropertiesSelect() {
+    static const std::string select = [] {
+        std::string out = kPoolSelect;
+        for (const auto& f : model::PoolFields().fields) {
+            const std::string name(f.rest_name());
+            if (("," + std::string(kPoolSelect) + ",").find("," + name + ",") == std::string::npos)
+                out += "," + name;
+        }
+        return out;
+    }();
+    return select;
+}
+
 Decoded<model::PropValue> DecodePoolProperties(std::string_view pool_body) {
     return Decode(pool_body, false);
 }

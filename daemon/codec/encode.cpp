@@ -153,8 +153,8 @@ std::string EncodePoolResize(int target_dedicated_nodes, int target_low_priority
 
 Result<std::string, std::string> EncodePoolPatch(
     const std::optional<model::StartTask>& start_task,
-    const std::optional<std::map<std::string, std::string>>& metadata,
-    const SecretReader& secrets) {
+    const std::optional<std::map<std::string, std::string>>& metadata, const SecretReader& secrets,
+    const model::PropValue& properties) {
     Json body = Json::object();
     if (start_task) {
         auto task = StartTaskJson(*start_task, secrets);
@@ -162,6 +162,9 @@ Result<std::string, std::string> EncodePoolPatch(
         body["startTask"] = std::move(task).value();
     }
     if (metadata) body["metadata"] = NameValues(*metadata);
+    auto props = Props(properties, model::PoolFields(), secrets);
+    if (!props) return pw::Err{std::move(props).error()};
+    Merge(body, std::move(props).value());
     return body.dump();
 }
 

@@ -39,11 +39,12 @@ std::string EncodePoolResize(int target_dedicated_nodes, int target_low_priority
                              const std::string& node_deallocation_option);
 
 /// `PATCH /pools/{id}` body (PoolPatchParameter): only the members given; an empty metadata
-/// map clears the pool's metadata. Secrets of the start task as in EncodePoolAdd.
+/// map clears the pool's metadata; `properties` (table-declared members, an Object) under their
+/// REST names. Secrets of the start task as in EncodePoolAdd.
 Result<std::string, std::string> EncodePoolPatch(
     const std::optional<model::StartTask>& start_task,
     const std::optional<std::map<std::string, std::string>>& metadata,
-    const SecretReader& secrets = {});
+    const SecretReader& secrets = {}, const model::PropValue& properties = {});
 
 /// ARM `PATCH` body of a gallery image version changing replica counts:
 /// `{"properties":{"publishingProfile":{"targetRegions":[...]},"storageProfile":{}}}`. Every

@@ -115,6 +115,15 @@ std::string SpecHash(const model::PoolSpec& s) {
     return h.hex();
 }
 
+model::PropValue PatchableProperties(const model::PropValue& properties) {
+    model::PropValue out;
+    for (const auto& m : properties.members) {
+        const model::FieldSpec* f = model::PoolFields().find(m.key);
+        if (f && f->update == model::UpdateClass::Patchable) out.members.push_back(m);
+    }
+    return out;
+}
+
 std::map<std::string, std::string> OwnedMetadata(const model::PoolSpec& spec) {
     auto md = spec.metadata;
     md[model::kManagedByKey] = model::kManagedByValue;
@@ -270,6 +279,11 @@ asio::awaitable<azure::Result<Unit>> Executor::apply(const model::Action& a,
             if (a.spec) {
                 req.start_task = a.spec->start_task;
                 req.metadata = OwnedMetadata(*a.spec);
+                if (a.keep_spec_hash && a.keep_spec_hash->empty())
+                    req.metadata->erase(model::kSpecHashKey);
+                else if (a.keep_spec_hash)
+                    (*req.metadata)[model::kSpecHashKey] = *a.keep_spec_hash;
+                req.properties = PatchableProperties(a.spec->properties);
             }
             co_return co_await batch_.patch_pool(endpoint, a.pool, req, a.if_match);
         }

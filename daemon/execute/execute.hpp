@@ -39,7 +39,8 @@ struct Outcome {
 /// complete targetRegions list, built on a GET of the version made right before it
 /// (MergeTargetRegions); no PATCH when that list is what the version already holds, none while
 /// the version is Creating or Updating. CreatePool and PatchPool write poolwarden's ownership
-/// marker and the spec hash into the pool's metadata. Nothing is ever deleted.
+/// marker and the spec hash into the pool's metadata (PatchPool: Action::keep_spec_hash when
+/// set), PatchPool also the patchable table-declared properties. Nothing is ever deleted.
 ///
 /// Thread safety: not thread-safe; use from one strand. `stop` may be set from any thread.
 class Executor {
@@ -73,6 +74,12 @@ class Executor {
 /// The metadata a pool gets from `spec`: the user's entries plus the ownership marker and
 /// the spec hash.
 std::map<std::string, std::string> OwnedMetadata(const model::PoolSpec& spec);
+
+/// The members of a pool's table-declared `properties` that a PATCH may change in place
+/// (model::UpdateClass::Patchable: applicationPackageReferences, targetNodeCommunicationMode;
+/// BatchPoolUpdateOptions, azure-contract.md section 7). A PatchPool sends them all: each
+/// replaces the pool's, so those already equal stay as they are. Pure.
+model::PropValue PatchableProperties(const model::PropValue& properties);
 
 /// A stable hash of everything in a spec that shapes the pool (not its source file or line):
 /// 16 lower-case hex digits. Same spec, same hash, across runs and machines.

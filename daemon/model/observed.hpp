@@ -7,6 +7,7 @@
 
 #include "model/desired.hpp"
 #include "model/duration.hpp"
+#include "model/pool_fields.hpp"
 
 namespace pw::model {
 
@@ -15,6 +16,16 @@ struct ResizeError {
     std::string code;
     std::string message;
     friend bool operator==(const ResizeError&, const ResizeError&) = default;
+};
+
+/// A pool's table-declared properties as `GET /pools/{id}` returns them (codec::
+/// DecodePoolProperties, DecodeStartTaskProperties): what model::PoolPropertyDrift compares.
+///
+/// Thread safety: a value type.
+struct ObservedProperties {
+    PropValue pool;        ///< PoolFields() members, an Object.
+    PropValue start_task;  ///< StartTaskFields() members of the pool's startTask, an Object.
+    friend bool operator==(const ObservedProperties&, const ObservedProperties&) = default;
 };
 
 /// A Batch pool as `GET /pools` returns it (the fields poolwarden reads).
@@ -40,6 +51,13 @@ struct ObservedPool {
     int task_slots_per_node = 1;
     std::optional<StartTask> start_task;
     std::map<std::string, std::string> metadata;
+    /// The table-declared properties, read by a GET of this pool when its spec hash does not
+    /// vouch for them (the pool list does not carry them; see reconcile::Reconciler). Absent:
+    /// they match the spec (the pool carries the desired spec hash, or an earlier read of the
+    /// same eTag found no difference), unless `properties_unread`.
+    std::optional<ObservedProperties> properties;
+    /// The properties had to be read and the read failed: whether they match is not known.
+    bool properties_unread = false;
     friend bool operator==(const ObservedPool&, const ObservedPool&) = default;
 };
 

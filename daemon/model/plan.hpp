@@ -17,7 +17,8 @@ enum class ActionKind {
     WaitForReplication,   ///< Nothing to write: replication must complete first.
     CreatePool,
     ResizePool,
-    PatchPool,  ///< Mutable fields: startTask, metadata.
+    PatchPool,  ///< Patchable fields: startTask, metadata, applicationPackageReferences,
+                ///< targetNodeCommunicationMode.
 };
 
 std::string_view ToString(ActionKind kind);
@@ -46,6 +47,10 @@ struct Action {
     std::string if_match;
     /// CreatePool / PatchPool: the spec the write is built from.
     std::optional<PoolSpec> spec;
+    /// PatchPool: when set, the value written under model::kSpecHashKey instead of the spec's
+    /// hash ("" writes none): the pool's empty-only properties still differ from the spec, or
+    /// could not be read, so the hash must not vouch for them (the next pass compares again).
+    std::optional<std::string> keep_spec_hash;
 };
 
 enum class Severity { Info, Warning, Error };
@@ -55,7 +60,7 @@ std::string_view ToString(Severity s);
 struct Finding {
     Severity severity = Severity::Info;
     std::string code;  ///< Stable: SpecializedImage, ImageNotFound, OsMismatch, ImmutableDrift,
-                       ///< NotOwned, ReplicaCapReached, ...
+                       ///< EmptyOnlyDrift, NotOwned, ReplicaCapReached, ...
     std::string account;
     std::string pool;
     std::string image_version;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "model/latest.hpp"
+#include "model/pool_drift.hpp"
 #include "model/resource_id.hpp"
 #include "observe/bounded.hpp"
 
@@ -58,6 +59,37 @@ Observer::Observer(azure::BatchApi& batch, azure::ArmApi& arm, Options options)
 void Observer::invalidate_caches() {
     accounts_.clear();
     images_.clear();
+    properties_.clear();
+}
+
+asio::awaitable<void> Observer::read_properties(const std::vector<PropertyRead>& reads,
+                                                Observation& out) {
+    std::map<std::string, PropertyEntry> kept;
+    std::vector<std::function<asio::awaitable<void>()>> tasks;
+    for (const auto& r : reads) {
+        std::string key = r.endpoint + "/" + model::ResourceKey(r.pool->id);
+        auto it = properties_.find(key);
+        if (it != properties_.end() && it->second.e_tag == r.pool->e_tag &&
+            it->second.desired_hash == r.desired_hash) {
+            r.pool->properties = it->second.differing;
+            kept.insert(properties_.extract(it));
+            continue;
+        }
+        tasks.push_back([this, &r, key = std::move(key), &kept, &out]() -> asio::awaitable<void> {
+            ++out.calls;
+            auto got = co_await batch_.get_pool(r.endpoint, r.pool->id);
+            if (!got || !got->properties) {
+                r.pool->properties_unread = true;
+                co_return;
+            }
+            *r.pool = std::move(*got);
+            const bool differs = !model::PoolPropertyDrift(*r.spec, *r.pool->properties).empty();
+            kept[key] = PropertyEntry{r.pool->e_tag, r.desired_hash,
+                                      differs ? r.pool->properties : std::nullopt};
+        });
+    }
+    co_await RunBounded(std::move(tasks), options_.concurrency);
+    properties_ = std::move(kept);
 }
 
 asio::awaitable<Observation> Observer::observe(const model::DesiredState& desired,

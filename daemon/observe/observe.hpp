@@ -3,7 +3,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "azure/api.hpp"
 #include "model/desired.hpp"
@@ -62,11 +64,23 @@ struct WatchPoll {
     int calls = 0;  ///< Azure requests made.
 };
 
+/// One pool whose table-declared properties a pass must compare (its metadata does not hold the
+/// spec hash of the spec the pass plans on, so the hash cannot vouch for them).
+///
+/// Thread safety: a value type; `pool` and `spec` must outlive the read.
+struct PropertyRead {
+    std::string endpoint;         ///< The account's Batch endpoint.
+    model::ObservedPool* pool;    ///< The pool as listed, in the Observation being filled.
+    const model::PoolSpec* spec;  ///< The spec the pass plans on.
+    std::string desired_hash;     ///< execute::SpecHash(*spec).
+};
+
 /// Reads Azure for one cycle: per account the ARM account (cached), ONE paged pool list; one
 /// paged version list per image definition a pool follows to "latest"; one GET per distinct
 /// image version (with replication status), the resolved latest versions included (read after
-/// the lists); image definitions cached and refreshed every `image_refresh`. Never GETs pools one
-/// by one. Read-only.
+/// the lists); image definitions cached and refreshed every `image_refresh`. Pools are GET one
+/// by one only through read_properties(), for pools whose spec hash does not vouch for their
+/// properties. Read-only.
 ///
 /// Thread safety: not thread-safe; use from one strand (the reconcile loop).
 class Observer {
@@ -83,10 +97,25 @@ class Observer {
     boost::asio::awaitable<Observation> observe(const model::DesiredState& desired,
                                                 std::chrono::steady_clock::time_point now);
 
-    /// Forgets cached accounts and image definitions (e.g. after a config reload).
+    /// Fills in the table-declared properties of `reads` (ObservedPool::properties): one
+    /// `GET /pools/{id}` per pool, unless the last read of the same pool found the same eTag
+    /// with the same desired hash. A read replaces the listed pool with the pool as that GET
+    /// returned it, so that the properties, the eTag (If-Match of a PATCH) and the rest come
+    /// from one observation. The memory of a read keeps the properties only while they differ
+    /// from the spec (model::PoolPropertyDrift): a pool whose difference is pending costs no
+    /// read until its eTag or its spec changes; a pool without difference costs one small entry.
+    /// A failed read sets ObservedPool::properties_unread. Entries of pools not in `reads` are
+    /// dropped.
+    boost::asio::awaitable<void> read_properties(const std::vector<PropertyRead>& reads,
+                                                 Observation& out);
+
+    /// Forgets cached accounts, image definitions and property reads (e.g. after a reload).
     void invalidate_caches();
-    /// Cached accounts and image definitions; observe() drops those no longer declared.
-    std::size_t cached_entries() const { return accounts_.size() + images_.size(); }
+    /// Cached accounts, image definitions and property reads; observe() and read_properties()
+    /// drop those no longer needed.
+    std::size_t cached_entries() const {
+        return accounts_.size() + images_.size() + properties_.size();
+    }
 
     /// Re-reads what `watch` names, at most `max_reads` requests per call (the rest on the next
     /// calls, in turn). Read errors count as "unchanged": the next full pass will see them.
@@ -116,7 +145,15 @@ class Observer {
     /// local name at another account never reads or writes the old one.
     std::map<std::string, Cached<azure::AccountInfo>> accounts_;
     std::map<std::string, Cached<model::ObservedImage>> images_;  ///< By ResourceKey.
-    std::size_t poll_next_ = 0;  ///< Where the next capped watch poll starts.
+    /// A property read: the eTag and desired hash it was made for, the properties when they
+    /// differed from the spec (nullopt: no difference).
+    struct PropertyEntry {
+        std::string e_tag;
+        std::string desired_hash;
+        std::optional<model::ObservedProperties> differing;
+    };
+    std::map<std::string, PropertyEntry> properties_;  ///< By endpoint/ResourceKey(pool id).
+    std::size_t poll_next_ = 0;                        ///< Where the next capped watch poll starts.
 };
 
 /// The cache key of a Batch account: its ARM resource id, lower-cased.

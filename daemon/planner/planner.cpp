@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "model/latest.hpp"
+#include "model/pool_drift.hpp"
 #include "model/resource_id.hpp"
 #include "planner/rules.hpp"
 
@@ -54,7 +55,15 @@ struct PoolWork {
     bool resize = false;
     bool grow = false;  ///< The resize adds nodes: gated on replicas.
     std::vector<std::string> patch_reasons;
+    std::optional<std::string> keep_spec_hash;  ///< Action::keep_spec_hash of the PatchPool.
 };
+
+std::string DescribeAll(const std::vector<model::PropertyDrift>& drift) {
+    std::vector<std::string> parts;
+    parts.reserve(drift.size());
+    for (const auto& d : drift) parts.push_back(model::DescribeDrift(d));
+    return Join(parts, ", ");
+}
 
 /// Demand of one (version, region): the pools that use it there.
 struct Demand {
@@ -169,12 +178,44 @@ class Planner {
 
     void ExamineExisting(const model::PoolSpec& spec, PoolWork& w, bool owned, bool usable) {
         const model::ObservedPool& pool = *w.pool;
+        // Update classes: BatchPoolUpdateOptions (2025-06-01.21.0 BatchService.json; see
+        // model/pool_fields.cpp and azure-contract.md section 7).
+        std::vector<model::PropertyDrift> patchable, empty_only, fixed;
+        if (pool.properties) {
+            for (auto& d : model::PoolPropertyDrift(spec, *pool.properties)) {
+                auto& to = d.update == model::UpdateClass::Patchable ? patchable
+                           : d.update == model::UpdateClass::Fixed   ? fixed
+                                                                     : empty_only;
+                to.push_back(std::move(d));
+            }
+        }
+        if (pool.properties_unread)
+            Find(Severity::Info, "PropertiesUnread", spec,
+                 "the pool's spec hash is not the pool file's and its properties could not be "
+                 "read; they are compared on the next pass");
+        if (!fixed.empty())
+            Find(Severity::Warning, "FixedDrift", spec,
+                 DescribeAll(fixed) +
+                     ": Batch never changes these after the pool is created; recreate the pool "
+                     "to apply them");
+        if (!empty_only.empty())
+            Find(Severity::Warning, "EmptyOnlyDrift", spec,
+                 DescribeAll(empty_only) +
+                     ": Batch changes these only while the pool has no nodes, and poolwarden "
+                     "does not apply them (no automated rollout yet); to apply them, scale the "
+                     "pool to 0 nodes and change them yourself, or delete the pool so that "
+                     "poolwarden creates it again from the pool file");
+        if (!empty_only.empty() || !fixed.empty() || pool.properties_unread) {
+            auto it = pool.metadata.find(model::kSpecHashKey);
+            w.keep_spec_hash = it == pool.metadata.end() ? std::string() : it->second;
+        }
         auto drift = ImmutableDrift(spec, pool);
         if (!drift.empty()) {
             Find(Severity::Warning, "ImmutableDrift", spec,
-                 Join(drift, ", ") +
-                     " differ(s) from the spec and cannot change on a live pool; the pool is "
-                     "left as is until it is deleted and recreated");
+                 DescribeAll(drift) +
+                     ": poolwarden never changes these on a live pool (Batch only while it is "
+                     "empty); the pool is left as is (no resize or patch) until it is deleted "
+                     "and recreated");
             return;
         }
         w.contributes = usable;
@@ -190,6 +231,7 @@ class Planner {
             if (it == pool.metadata.end() || it->second != spec.secret_digest)
                 w.patch_reasons.push_back("a secret file of startTask changed");
         }
+        if (!patchable.empty()) w.patch_reasons.push_back("patchable " + DescribeAll(patchable));
 
         bool steady = pool.allocation_state == "steady";
         if (spec.autoscale) {
@@ -530,6 +572,7 @@ class Planner {
             Action a = Base(ActionKind::PatchPool, spec);
             a.if_match = w.pool->e_tag;
             a.reason = Join(w.patch_reasons, "; ");
+            a.keep_spec_hash = w.keep_spec_hash;
             plan_.actions.push_back(std::move(a));
         }
     }

@@ -35,8 +35,16 @@ namespace pw::planner {
 ///   stopping pool is waited for (PoolResizing info); a deleting pool is waited for;
 /// - startTask (when the spec has one) and user metadata (poolwarden.io/ keys ignored)
 ///   differences give PatchPool;
+/// - table-declared properties (model::PoolFields, StartTaskFields) are compared only when the
+///   observation carries them (ObservedPool::properties; absent: they match the spec) with
+///   model::PoolPropertyDrift: Patchable differences join the PatchPool (reason
+///   `patchable <path> old -> new, ...`); EmptyOnly differences give one EmptyOnlyDrift warning
+///   listing each `path old -> new` and are not applied; Fixed ones a FixedDrift warning. Either
+///   (or properties_unread, an info PropertiesUnread) sets the PatchPool's keep_spec_hash to the
+///   pool's own hash ("" when none), so that the hash never vouches for what differs. Neither
+///   holds a resize or patch;
 /// - immutable drift (vmSize, image, nodeAgentSkuId, taskSlotsPerNode) gives ImmutableDrift
-///   and freezes the pool: no resize or patch until it is recreated;
+///   (each `field old -> new`) and freezes the pool: no resize or patch until it is recreated;
 /// - autoscale pools are never resized; formula/interval or scale-mode differences are
 ///   AutoScaleDrift / ScaleModeDrift warnings;
 /// - image checks (ImageNotFound, ImageVersionFailed, SpecializedImage, OsMismatch) are

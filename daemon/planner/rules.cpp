@@ -101,13 +101,22 @@ bool IsOwned(const model::ObservedPool& pool) {
     return it != pool.metadata.end() && it->second == model::kManagedByValue;
 }
 
-std::vector<std::string> ImmutableDrift(const model::PoolSpec& spec,
-                                        const model::ObservedPool& pool) {
-    std::vector<std::string> out;
-    if (!IEquals(spec.vm_size, pool.vm_size)) out.push_back("vmSize");
-    if (!IEquals(spec.image_reference(), pool.virtual_machine_image_id)) out.push_back("image");
-    if (!IEquals(spec.node_agent_sku_id, pool.node_agent_sku_id)) out.push_back("nodeAgentSkuId");
-    if (spec.task_slots_per_node != pool.task_slots_per_node) out.push_back("taskSlotsPerNode");
+std::vector<model::PropertyDrift> ImmutableDrift(const model::PoolSpec& spec,
+                                                 const model::ObservedPool& pool) {
+    std::vector<model::PropertyDrift> out;
+    const auto quoted = [](const std::string& s) { return "\"" + s + "\""; };
+    const auto text = [&](std::string_view path, const std::string& want, const std::string& have) {
+        if (!IEquals(want, have))
+            out.push_back({std::string(path), model::UpdateClass::EmptyOnly, quoted(want),
+                           have.empty() ? std::string("(absent)") : quoted(have)});
+    };
+    text("vmSize", spec.vm_size, pool.vm_size);
+    text("image", spec.image_reference(), pool.virtual_machine_image_id);
+    text("nodeAgentSkuId", spec.node_agent_sku_id, pool.node_agent_sku_id);
+    if (spec.task_slots_per_node != pool.task_slots_per_node)
+        out.push_back({"taskSlotsPerNode", model::UpdateClass::EmptyOnly,
+                       std::to_string(spec.task_slots_per_node),
+                       std::to_string(pool.task_slots_per_node)});
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include "model/desired.hpp"
 #include "model/duration.hpp"
 #include "model/observed.hpp"
+#include "model/pool_drift.hpp"
 #include "model/resource_id.hpp"
 
 /// The planner's rules as small pure functions, each table-tested at its boundaries.
@@ -81,10 +82,14 @@ std::map<std::string, std::string> UserMetadata(const std::map<std::string, std:
 /// True when the pool carries `poolwarden.io/managed-by: poolwarden`.
 bool IsOwned(const model::ObservedPool& pool);
 
-/// Names of the fields Batch cannot change on a live pool that differ between spec and pool
-/// (vmSize, image, nodeAgentSkuId, taskSlotsPerNode), in that order; empty when none.
-std::vector<std::string> ImmutableDrift(const model::PoolSpec& spec,
-                                        const model::ObservedPool& pool);
+/// The hand-written fields poolwarden never changes on a live pool that differ between spec
+/// and pool (vmSize, image, nodeAgentSkuId, taskSlotsPerNode, in that order), each with the
+/// pool file's and the live value (`want`, `have`); empty when none. Batch changes vmSize,
+/// the image (virtualMachineConfiguration) and taskSlotsPerNode only while the pool is empty
+/// (2025-06-01.21.0 BatchService.json, BatchPoolUpdateOptions: "This field can be updated only
+/// when the pool is empty"; azure-contract.md section 7), so they are EmptyOnly.
+std::vector<model::PropertyDrift> ImmutableDrift(const model::PoolSpec& spec,
+                                                 const model::ObservedPool& pool);
 
 /// Whether `region` of `version` holds at least `required` replicas with replication
 /// Completed there and no version update in flight (provisioningState Creating/Updating).

@@ -79,6 +79,34 @@ std::string Reconciler::azure_fingerprint(const model::Action& a, const model::D
     return out;
 }
 
+asio::awaitable<bool> Reconciler::read_properties(const model::DesiredState& desired,
+                                                  observe::Observation& obs,
+                                                  const PoolIndex& pools) {
+    // The pool list carries no table-declared property (codec::kPoolSelect). A pool whose
+    // metadata holds the hash of the spec planned on was written by poolwarden from that very
+    // spec (create, or a PATCH that found no empty-only difference): its properties are the
+    // spec's and are not read. Any other pool poolwarden would act on (owned, or adopt: true)
+    // is read once per eTag and spec (Observer::read_properties).
+    std::vector<observe::PropertyRead> reads;
+    for (const auto& spec : desired.pools) {
+        if (!obs.account_complete(spec.account)) continue;
+        // The index points into obs.state, which this pass owns and may change.
+        auto* pool = const_cast<model::ObservedPool*>(pools.find(spec.account, spec.id));
+        if (!pool || pool->state == "deleting") continue;
+        auto marker = pool->metadata.find(model::kManagedByKey);
+        const bool owned =
+            marker != pool->metadata.end() && marker->second == model::kManagedByValue;
+        if (!owned && !spec.adopt) continue;
+        std::string hash = execute::SpecHash(spec);
+        auto have = pool->metadata.find(model::kSpecHashKey);
+        if (have != pool->metadata.end() && have->second == hash) continue;
+        reads.push_back(
+            {obs.state.accounts.at(spec.account).endpoint, pool, &spec, std::move(hash)});
+    }
+    co_await observer_.read_properties(reads, obs);
+    co_return !reads.empty();
+}
+
 asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredState& declared,
                                                           TimePoint now, SteadyTime mono,
                                                           bool read_only) {
@@ -98,6 +126,10 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
             if (HasStartTaskSecrets(pool)) pool.secret_digest = secrets_.digest(pool);
     }
     const model::DesiredState& desired = report.desired(declared);
+    // One index of the observed pools for this pass; rebuilt when a read replaced pools.
+    std::optional<PoolIndex> pools(std::in_place, report.observation.state);
+    if (co_await read_properties(desired, report.observation, *pools))
+        pools.emplace(report.observation.state);
 
     // Never plan on partial data: pools whose account or image could not be read are left
     // out, and then no replica count may be lowered either (their share would be missing):
@@ -125,9 +157,8 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
 
     // Resize errors of steady pools: shown as findings; AllocationTimedout is retried with
     // backoff, quota errors wait for a change of the spec or the quota.
-    const PoolIndex pools(obs.state);
     for (const auto& spec : usable.pools) {
-        const auto* p = pools.find(spec.account, spec.id);
+        const auto* p = pools->find(spec.account, spec.id);
         if (!p || p->allocation_state != "steady") continue;
         auto key = PoolKey(spec.account, spec.id);
         if (p->resize_errors.empty()) {

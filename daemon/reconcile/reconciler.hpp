@@ -22,6 +22,10 @@
 
 namespace pw::reconcile {
 
+namespace detail {
+class PoolIndex;
+}
+
 /// What one reconcile pass did.
 ///
 /// Thread safety: a value type.
@@ -129,6 +133,11 @@ class Reconciler {
     boost::asio::awaitable<CycleReport> observe_and_plan(const model::DesiredState& desired,
                                                          TimePoint now, SteadyTime mono,
                                                          bool read_only);
+    /// Reads the properties of the pools whose spec hash does not vouch for them (`pools`
+    /// indexes `obs`); true when some were read (their pools were replaced: `pools` is stale).
+    boost::asio::awaitable<bool> read_properties(const model::DesiredState& desired,
+                                                 observe::Observation& obs,
+                                                 const detail::PoolIndex& pools);
     std::vector<model::Action> filter(CycleReport& report, const model::DesiredState& desired,
                                       SteadyTime mono);
     void record(CycleReport& report, const model::DesiredState& desired, TimePoint now,

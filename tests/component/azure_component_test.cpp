@@ -447,13 +447,18 @@ TEST_F(AzureComponentTest, PoolLifecycle) {
     Send(sim_.port(), "POST", "/_sim/advance?seconds=3600");
     pool = Run(batch_->get_pool(endpoint, "render-linux"));
     ASSERT_TRUE(pool);
-    auto patched = Run(batch_->patch_pool(
-        endpoint, "render-linux",
-        {.start_task = std::nullopt,
-         .metadata =
-             std::map<std::string, std::string>{{"team", "fx"},
-                                                {model::kManagedByKey, model::kManagedByValue}}},
-        pool->e_tag));
+    // GET /pools/{id} carries the table-declared properties (the simulator fills Batch's
+    // defaults, e.g. taskSchedulingPolicy).
+    ASSERT_TRUE(pool->properties.has_value());
+    EXPECT_NE(pool->properties->pool.find("taskSchedulingPolicy"), nullptr);
+    auto patched = Run(
+        batch_->patch_pool(endpoint, "render-linux",
+                           {.start_task = std::nullopt,
+                            .metadata =
+                                std::map<std::string, std::string>{
+                                    {"team", "fx"}, {model::kManagedByKey, model::kManagedByValue}},
+                            .properties = {}},
+                           pool->e_tag));
     ASSERT_TRUE(patched) << patched.error().str();
     pool = Run(batch_->get_pool(endpoint, "render-linux"));
     ASSERT_TRUE(pool);

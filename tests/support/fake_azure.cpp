@@ -176,7 +176,10 @@ boost::asio::awaitable<azure::Result<std::vector<model::ObservedPool>>> FakeAzur
     auto* a = by_endpoint(endpoint);
     if (auto e = record("LIST pools " + (a ? a->spec.account_name : endpoint))) co_return Err{*e};
     if (!a) co_return Err{NotFound(endpoint)};
-    co_return a->pools;
+    // The list carries no table-declared property (codec::kPoolSelect); GET /pools/{id} does.
+    auto pools = a->pools;
+    for (auto& p : pools) p.properties.reset();
+    co_return pools;
 }
 
 boost::asio::awaitable<azure::Result<model::ObservedPool>> FakeAzure::get_pool(
@@ -185,8 +188,12 @@ boost::asio::awaitable<azure::Result<model::ObservedPool>> FakeAzure::get_pool(
     if (auto e = record("GET pool " + (a ? a->spec.account_name : endpoint) + "/" + pool_id))
         co_return Err{*e};
     if (a)
-        for (auto& p : a->pools)
-            if (IEquals(p.id, pool_id)) co_return p;
+        for (auto& p : a->pools) {
+            if (!IEquals(p.id, pool_id)) continue;
+            auto out = p;
+            if (!out.properties) out.properties.emplace();
+            co_return out;
+        }
     co_return Err{MakeError(ErrorKind::Client, 404, "PoolNotFound", pool_id)};
 }
 
@@ -223,6 +230,8 @@ boost::asio::awaitable<azure::Result<Unit>> FakeAzure::add_pool(
     p.task_slots_per_node = s.task_slots_per_node;
     p.start_task = s.start_task;
     p.metadata = s.metadata;
+    p.properties = model::ObservedProperties{
+        s.properties, s.start_task ? s.start_task->properties : model::PropValue{}};
     bump(p);
     a->pools.push_back(std::move(p));
     co_return Unit{};
@@ -271,6 +280,15 @@ boost::asio::awaitable<azure::Result<Unit>> FakeAzure::patch_pool(
         co_return Err{MakeError(ErrorKind::Client, 412, "ConditionNotMet", "etag mismatch")};
     if (request.start_task) p->start_task = request.start_task;
     if (request.metadata) p->metadata = *request.metadata;
+    if (request.start_task || !request.properties.members.empty()) {
+        if (!p->properties) p->properties.emplace();
+        if (request.start_task) p->properties->start_task = request.start_task->properties;
+        for (const auto& m : request.properties.members) {
+            auto& members = p->properties->pool.members;
+            std::erase_if(members, [&](const auto& have) { return have.key == m.key; });
+            members.push_back(m);
+        }
+    }
     bump(*p);
     co_return Unit{};
 }

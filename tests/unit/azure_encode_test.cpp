@@ -84,6 +84,14 @@ TEST(EncodeTest, PatchOnlyWhatIsGiven) {
     EXPECT_EQ(*EncodePoolPatch(std::nullopt, std::nullopt), "{}");
     auto body = json::parse(*EncodePoolPatch(std::nullopt, std::map<std::string, std::string>{}));
     EXPECT_EQ(body, json::parse(R"({"metadata":[]})"));
+    // Table-declared members under their REST names (BatchPoolUpdateOptions).
+    model::PropValue mode;
+    mode.kind = model::PropValue::Kind::String;
+    mode.text = "simplified";
+    model::PropValue props;
+    props.members = {{"targetNodeCommunicationMode", mode}};
+    body = json::parse(*EncodePoolPatch(std::nullopt, std::nullopt, {}, props));
+    EXPECT_EQ(body, json::parse(R"({"targetNodeCommunicationMode":"simplified"})"));
 }
 
 TEST(EncodeTest, TargetRegionsKeepStorageTypeAndSendTheWholeList) {

@@ -478,7 +478,11 @@ TEST(Planner, ImmutableDriftIsReportedAndNothingDestructiveHappens) {
     auto plan = Plan(Desired({spec}), o);
     EXPECT_TRUE(plan.actions.empty());
     ASSERT_THAT(Codes(plan), testing::ElementsAre("warning:ImmutableDrift"));
-    EXPECT_THAT(plan.findings[0].message, testing::StartsWith("vmSize, taskSlotsPerNode"));
+    // Each field with its live and its pool-file value (old -> new).
+    EXPECT_THAT(
+        plan.findings[0].message,
+        testing::StartsWith(
+            "vmSize \"standard_d8s_v3\" -> \"Standard_D4s_v3\", taskSlotsPerNode 1 -> 4: "));
     // Ids and sizes compare case-insensitively: no drift.
     live = Live(spec);
     live.virtual_machine_image_id = model::ResourceKey(kVersionId);
@@ -530,6 +534,174 @@ TEST(Planner, MutableDifferencesArePatched) {
     ASSERT_THAT(Kinds(plan), testing::ElementsAre("PatchPool"));
     EXPECT_EQ(plan.actions[0].reason, "startTask differs; metadata differs");
     EXPECT_EQ(plan.actions[0].if_match, "0x1");
+}
+
+// Table-declared properties, as a GET of the pool returns them (ObservedPool::properties).
+model::PropValue Str(std::string text) {
+    model::PropValue v;
+    v.kind = model::PropValue::Kind::String;
+    v.text = std::move(text);
+    return v;
+}
+model::PropValue Int(std::int64_t n) {
+    model::PropValue v;
+    v.kind = model::PropValue::Kind::Int;
+    v.integer = n;
+    return v;
+}
+model::PropValue Bool(bool b) {
+    model::PropValue v;
+    v.kind = model::PropValue::Kind::Bool;
+    v.boolean = b;
+    return v;
+}
+model::PropValue List(std::vector<model::PropValue> items) {
+    model::PropValue v;
+    v.kind = model::PropValue::Kind::List;
+    v.items = std::move(items);
+    return v;
+}
+model::PropValue Obj(std::vector<model::PropMember> members) {
+    model::PropValue v;
+    v.members = std::move(members);
+    return v;
+}
+model::PropValue Disk(int lun, int gb) { return Obj({{"lun", Int(lun)}, {"diskSizeGB", Int(gb)}}); }
+
+/// A spec with table properties of each update class, and the live pool that matches it
+/// (hash stale, so that its properties were read).
+struct PropsCase {
+    model::PoolSpec spec = Spec("render-linux", 300);
+    model::ObservedPool live;
+    PropsCase() {
+        spec.start_task->elevated = false;
+        spec.properties = Obj({
+            {"displayName", Str("Render")},
+            {"virtualMachineConfiguration",
+             Obj({{"dataDisks", List({Disk(0, 64), Disk(1, 128)})},
+                  {"containerConfiguration",
+                   Obj({{"type", Str("dockerCompatible")},
+                        {"containerImageNames", List({Str("a:1"), Str("b:2")})}})}})},
+            {"applicationPackageReferences",
+             List({Obj({{"applicationId", Str("blender")}, {"version", Str("4.1")}})})},
+            {"targetNodeCommunicationMode", Str("simplified")},
+        });
+        live = Live(spec);
+        live.properties = model::ObservedProperties{spec.properties, {}};
+    }
+    model::PropValue& have(std::string_view key) {
+        for (auto& m : live.properties->pool.members)
+            if (m.key == key) return m.value;
+        live.properties->pool.members.push_back({std::string(key), {}});
+        return live.properties->pool.members.back().value;
+    }
+    model::Plan plan() {
+        auto o = World(10);
+        o.accounts["render-eus"].pools = {live};
+        return Plan(Desired({spec}), o);
+    }
+};
+
+TEST(PlannerProperties, WhatBatchReturnsForTheSameIntentIsNoDrift) {
+    PropsCase c;
+    // Server defaults Batch fills in, equal to the REST defaults; enum spelling; list order.
+    c.have("enableInterNodeCommunication") = Bool(false);
+    c.have("taskSchedulingPolicy") = Obj({{"nodeFillType", Str("Spread")}});
+    c.have("targetNodeCommunicationMode") = Str("Simplified");
+    auto& vm = c.have("virtualMachineConfiguration");
+    vm.members[0].value = List({Disk(1, 128), Disk(0, 64)});
+    vm.members[1].value.members[0].value = Str("DockerCompatible");
+    vm.members[1].value.members[1].value = List({Str("b:2"), Str("a:1")});
+    // The spec names a registry password file: never compared (Batch never returns it).
+    model::PropValue secret;
+    secret.kind = model::PropValue::Kind::SecretFile;
+    secret.text = "secrets/registry";
+    c.spec.properties.members[1].value.members[1].value.members.push_back(
+        {"containerRegistries", List({Obj({{"username", Str("u")}, {"passwordFile", secret}})})});
+    vm.members[1].value.members.push_back(
+        {"containerRegistries", List({Obj({{"username", Str("u")}})})});
+    auto plan = c.plan();
+    EXPECT_TRUE(plan.actions.empty()) << plan.actions[0].reason;
+    EXPECT_TRUE(plan.findings.empty()) << plan.findings[0].message;
+    // A property absent from the pool file is never drift, whatever the pool has.
+    c.have("userAccounts") = List({Obj({{"name", Str("render")}})});
+    c.have("displayName") = Str("Set by someone else");
+    c.spec.properties.members.erase(c.spec.properties.members.begin());  // displayName
+    EXPECT_TRUE(c.plan().findings.empty());
+}
+
+TEST(PlannerProperties, PatchableDifferencesArePatchedWithTheObservedETag) {
+    PropsCase c;
+    c.have("targetNodeCommunicationMode") = Str("classic");
+    c.have("applicationPackageReferences") =
+        List({Obj({{"applicationId", Str("blender")}, {"version", Str("4.0")}})});
+    c.live.properties->start_task = Obj({{"resourceFiles", List({Obj({{"httpUrl", Str("u")}})})}});
+    c.live.e_tag = "0x9";
+    auto plan = c.plan();
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("PatchPool"));
+    EXPECT_TRUE(plan.findings.empty());
+    EXPECT_EQ(plan.actions[0].if_match, "0x9");
+    EXPECT_EQ(plan.actions[0].reason,
+              "patchable applicationPackageReferences[0].version \"4.0\" -> \"4.1\", "
+              "targetNodeCommunicationMode \"classic\" -> \"simplified\"");
+    EXPECT_FALSE(plan.actions[0].keep_spec_hash.has_value()) << "the PATCH makes the pool match";
+    // startTask members declared in the pool file are patchable too.
+    c.spec.start_task->properties = Obj({{"resourceFiles", List({Obj({{"httpUrl", Str("v")}})})}});
+    plan = c.plan();
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("PatchPool"));
+    EXPECT_THAT(plan.actions[0].reason,
+                testing::HasSubstr("startTask.resourceFiles[0].httpUrl \"u\" -> \"v\""));
+}
+
+TEST(PlannerProperties, EmptyOnlyDifferencesAreOneFindingAndNeverVouchedFor) {
+    PropsCase c;
+    c.have("displayName") = Str("Old");
+    c.have("virtualMachineConfiguration").members[0].value = List({Disk(0, 64), Disk(1, 32)});
+    c.live.metadata["team"] = "fx";  // a patchable difference besides
+    c.live.metadata[model::kSpecHashKey] = "old-hash";
+    c.live.target_dedicated_nodes = 100;
+    c.live.current_dedicated_nodes = 100;
+    auto plan = c.plan();
+    ASSERT_THAT(Codes(plan), testing::ElementsAre("warning:EmptyOnlyDrift"));
+    EXPECT_EQ(plan.findings[0].message,
+              "displayName \"Old\" -> \"Render\", virtualMachineConfiguration.dataDisks[1]."
+              "diskSizeGB 32 -> 128: Batch changes these only while the pool has no nodes, and "
+              "poolwarden does not apply them (no automated rollout yet); to apply them, scale "
+              "the pool to 0 nodes and change them yourself, or delete the pool so that "
+              "poolwarden creates it again from the pool file");
+    // Not held: the pool still grows and its patchable fields are patched, but the PATCH keeps
+    // the pool's old spec hash, so that the next pass still compares the properties.
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("ResizePool", "PatchPool"));
+    EXPECT_EQ(plan.actions[1].keep_spec_hash, std::optional<std::string>("old-hash"));
+    c.live.metadata.erase(model::kSpecHashKey);
+    EXPECT_EQ(c.plan().actions[1].keep_spec_hash, std::optional<std::string>(""));
+}
+
+TEST(PlannerProperties, ImmutableDriftStillFreezesAndEmptyOnlyDriftIsShownBeside) {
+    PropsCase c;
+    c.have("displayName") = Str("Old");
+    c.live.vm_size = "standard_d8s_v3";
+    c.live.metadata["team"] = "fx";
+    auto plan = c.plan();
+    EXPECT_THAT(Codes(plan),
+                testing::ElementsAre("warning:EmptyOnlyDrift", "warning:ImmutableDrift"));
+    EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(PlannerProperties, UnreadPropertiesAreNotVouchedFor) {
+    PropsCase c;
+    c.live.properties.reset();
+    c.live.properties_unread = true;
+    c.live.metadata["team"] = "fx";
+    auto plan = c.plan();
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("PatchPool"));
+    EXPECT_EQ(plan.actions[0].keep_spec_hash, std::optional<std::string>("h"));
+    EXPECT_THAT(Codes(plan), testing::ElementsAre("info:PropertiesUnread"));
+    // Not read (the hash vouches for them): no comparison, the PATCH writes the new hash.
+    c.live.properties_unread = false;
+    plan = c.plan();
+    EXPECT_FALSE(plan.actions[0].keep_spec_hash.has_value());
+    EXPECT_TRUE(plan.findings.empty());
 }
 
 TEST(Planner, ResizeErrorsAtTargetBecomeFindings) {

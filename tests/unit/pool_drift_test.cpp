@@ -111,27 +111,49 @@ TEST(PoolDrift, FollowsAzuresDefaults) {
                 ::testing::IsEmpty());
 }
 
-TEST(PoolDrift, ListsCompareInOrderAndSecretsNever) {
+TEST(PoolDrift, ListsCompareInAnyOrderAndSecretsNever) {
+    // BatchService.json states no order for any of these lists: disks are told apart by lun.
     auto have = Props(R"({"virtualMachineConfiguration": {"dataDisks": [
         {"lun": 0, "diskSizeGB": 10}, {"lun": 1, "diskSizeGB": 20}],
         "containerConfiguration": {"type": "dockerCompatible",
+          "containerImageNames": ["a", "b"],
           "containerRegistries": [{"registryServer": "cr", "username": "u"}]}}})");
     auto want = Props(R"({"virtualMachineConfiguration": {"dataDisks": [
         {"lun": 1, "diskSizeGB": 20}, {"lun": 0, "diskSizeGB": 10}],
         "containerConfiguration": {"type": "dockerCompatible",
+          "containerImageNames": ["b", "a"],
           "containerRegistries": [{"registryServer": "cr", "username": "u"}]}}})");
     PropValue secret;
     secret.kind = PropValue::Kind::SecretFile;
     secret.text = "secrets/registry";
     auto& vm = want.members[0].value;
-    auto& registry = vm.members[1].value.members[1].value.items[0];
+    auto& registry = vm.members[1].value.members[2].value.items[0];
     registry.members.push_back({"passwordFile", secret});
+    EXPECT_THAT(DiffProperties(want, have, PoolFields()), ::testing::IsEmpty());
+    // A changed item is reported at its deepest member, under its index in the pool file.
+    vm.members[0].value.items[0].members[1].value.integer = 30;
     EXPECT_THAT(Texts(DiffProperties(want, have, PoolFields())),
                 ::testing::ElementsAre(
-                    "virtualMachineConfiguration.dataDisks[0].lun (empty-only): 1 -> 0",
-                    "virtualMachineConfiguration.dataDisks[0].diskSizeGB (empty-only): 20 -> 10",
-                    "virtualMachineConfiguration.dataDisks[1].lun (empty-only): 0 -> 1",
-                    "virtualMachineConfiguration.dataDisks[1].diskSizeGB (empty-only): 10 -> 20"));
+                    "virtualMachineConfiguration.dataDisks[0].diskSizeGB (empty-only): 30 -> 20"));
+    // An item more or less: the whole list, old and new.
+    vm.members[1].value.members[1].value.items.push_back(
+        vm.members[1].value.members[1].value.items[0]);
+    EXPECT_THAT(Texts(DiffProperties(want, have, PoolFields())),
+                ::testing::Contains(
+                    "virtualMachineConfiguration.containerConfiguration.containerImageNames "
+                    "(empty-only): [\"b\", \"a\", \"b\"] -> [\"a\", \"b\"]"));
+}
+
+TEST(PoolDrift, ExtensionSettingsCompareAsJsonObjects) {
+    auto have = Props(R"({"virtualMachineConfiguration": {"extensions": [{"name": "e",
+        "publisher": "p", "type": "t", "settings": {"b": 1, "a": {"y": true, "x": "s"}}}]}})");
+    auto want = have;
+    auto& settings = want.members[0].value.members[0].value.items[0].members[3].value;
+    ASSERT_EQ(want.members[0].value.members[0].value.items[0].members[3].key, "settings");
+    std::reverse(settings.members.begin(), settings.members.end());
+    EXPECT_THAT(DiffProperties(want, have, PoolFields()), ::testing::IsEmpty());
+    settings.members[1].value.members[1].value.boolean = false;  // a.y
+    EXPECT_EQ(DiffProperties(want, have, PoolFields()).size(), 1u);
 }
 
 TEST(PoolDrift, DecoderNamesTheJsonPathOfAWrongType) {

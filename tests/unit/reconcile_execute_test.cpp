@@ -240,6 +240,36 @@ TEST_F(ExecuteTest, PatchKeepsTheOwnershipMarker) {
     EXPECT_EQ(azure.patches[0].metadata->at("team"), "vfx");
 }
 
+TEST_F(ExecuteTest, PatchSendsThePatchablePropertiesAndKeepsAHashWhenTold) {
+    model::ObservedPool existing;
+    existing.id = "render";
+    azure.add_pool("eusbatch", existing);
+    model::PropValue mode;
+    mode.kind = model::PropValue::Kind::String;
+    mode.text = "simplified";
+    model::PropValue name = mode;
+    name.text = "Render";
+    model::Action a;
+    a.kind = ActionKind::PatchPool;
+    a.account = "eus";
+    a.pool = "render";
+    a.spec = MakePool("render", "eus", kVersion140, 10);
+    a.spec->properties.members = {{"displayName", name}, {"targetNodeCommunicationMode", mode}};
+    a.keep_spec_hash = "old";
+    ASSERT_EQ(Execute({a}).at(0).status, execute::Status::Succeeded);
+    // Only what PATCH may change in place (displayName is empty-only).
+    ASSERT_EQ(azure.patches.at(0).properties.members.size(), 1u);
+    EXPECT_EQ(azure.patches[0].properties.members[0].key, "targetNodeCommunicationMode");
+    EXPECT_EQ(azure.patches[0].metadata->at("poolwarden.io/spec-hash"), "old");
+    a.keep_spec_hash = "";
+    ASSERT_EQ(Execute({a}).at(0).status, execute::Status::Succeeded);
+    EXPECT_EQ(azure.patches.at(1).metadata->count("poolwarden.io/spec-hash"), 0u);
+    a.keep_spec_hash.reset();
+    ASSERT_EQ(Execute({a}).at(0).status, execute::Status::Succeeded);
+    EXPECT_EQ(azure.patches.at(2).metadata->at("poolwarden.io/spec-hash"),
+              execute::SpecHash(*a.spec));
+}
+
 TEST_F(ExecuteTest, WaitForReplicationWritesNothingAndStopPreventsNewWrites) {
     model::Action wait;
     wait.kind = ActionKind::WaitForReplication;

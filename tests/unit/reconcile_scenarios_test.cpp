@@ -269,6 +269,74 @@ TEST_F(ScenarioTest, SpecializedImageIsRefusedWithAFinding) {
     EXPECT_EQ(ps->findings[0].code, "SpecializedImage");
 }
 
+TEST_F(ScenarioTest, TableDeclaredPropertiesAreReadOnlyWhenTheSpecHashDoesNotVouch) {
+    // A pool poolwarden created carries the spec hash: converged cycles never GET it.
+    model::PropValue name;
+    name.kind = model::PropValue::Kind::String;
+    name.text = "Render";
+    desired.pools = {MakePool("made", "eus", kVersion140, 100)};
+    desired.pools[0].properties.members.push_back({"displayName", name});
+    ASSERT_GT(Converge(), 0);
+    (void)Cycle();
+    EXPECT_EQ(azure.count("GET pool"), 0);
+
+    // A pool made elsewhere with another displayName (empty-only), adopted.
+    model::ObservedPool existing;
+    existing.id = "render";
+    existing.vm_size = "Standard_D4s_v3";
+    existing.virtual_machine_image_id = kVersion140;
+    existing.node_agent_sku_id = "batch.node.ubuntu 22.04";
+    existing.task_slots_per_node = 4;
+    existing.target_dedicated_nodes = existing.current_dedicated_nodes = 100;
+    existing.properties.emplace();
+    model::PropValue old_name = name;
+    old_name.text = "Old";
+    existing.properties->pool.members.push_back({"displayName", old_name});
+    azure.add_pool("eusbatch", existing);
+    desired.pools.push_back(MakePool("render", "eus", kVersion140, 100));
+    desired.pools[1].properties = desired.pools[0].properties;
+    desired.pools[1].adopt = true;
+    auto has_drift = [](const CycleReport& r) {
+        return std::any_of(r.plan.findings.begin(), r.plan.findings.end(), [](const auto& f) {
+            return f.code == "EmptyOnlyDrift" && f.pool == "render" &&
+                   f.message.rfind("displayName \"Old\" -> \"Render\": ", 0) == 0;
+        });
+    };
+    auto pool_writes = [&] {
+        std::vector<std::string> out;
+        for (const auto& w : azure.writes())
+            if (w.find(" pool ") != std::string::npos) out.push_back(w);
+        azure.finish_updates();  // the adopted pool's share of replicas
+        azure.complete_replication();
+        return out;
+    };
+    auto r = Cycle();
+    EXPECT_EQ(azure.count("GET pool"), 1);
+    EXPECT_EQ(pool_writes(), std::vector<std::string>{"PATCH pool eusbatch/render"});
+    EXPECT_TRUE(has_drift(r));
+    // Adopted, but without a spec hash: it must not vouch for a displayName that differs.
+    EXPECT_EQ(azure.pool("eus", "render")->metadata.count(model::kSpecHashKey), 0u);
+    EXPECT_EQ(azure.pool("eus", "render")->metadata[model::kManagedByKey], "poolwarden");
+    r = Cycle();  // the PATCH changed the eTag: read once more
+    EXPECT_EQ(azure.count("GET pool"), 1);
+    EXPECT_TRUE(pool_writes().empty());
+    EXPECT_TRUE(has_drift(r));
+    r = Cycle();  // same eTag, same spec: the pending difference costs no read
+    EXPECT_EQ(azure.count("GET pool"), 0);
+    EXPECT_TRUE(pool_writes().empty());
+    EXPECT_TRUE(has_drift(r));
+    // A failed read: nothing is known, the finding waits for the next read.
+    desired.pools[1].metadata["team"] = "fx";  // a new spec (hash) and a patchable change
+    azure.fail("GET pool", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"), 1);
+    r = Cycle();
+    EXPECT_FALSE(has_drift(r));
+    EXPECT_EQ(pool_writes(), std::vector<std::string>{"PATCH pool eusbatch/render"});
+    EXPECT_EQ(azure.pool("eus", "render")->metadata.count(model::kSpecHashKey), 0u);
+    r = Cycle();
+    EXPECT_TRUE(has_drift(r));
+    EXPECT_EQ(azure.count("GET pool"), 1);
+}
+
 TEST_F(ScenarioTest, UnownedPoolIsLeftAloneUnlessAdopted) {
     model::ObservedPool existing;
     existing.id = "render";
