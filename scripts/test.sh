@@ -12,7 +12,8 @@
 # than GCC and ld.bfd here, see README) are compiled while ctest runs, at the idle scheduling
 # class (SCHED_IDLE: they only get CPU time the tests leave unused, so test timing is as on an
 # idle machine). ctest runs twice as many tests as there are cores: most of them wait on
-# processes and timers. The fuzz targets then run one at a time beside the ASan tests. Each
+# processes and timers. The fuzz targets then run one at a time beside the ASan tests, while
+# the TSan build finishes (still SCHED_IDLE). Each
 # phase prints its wall time and the CPU time (user+sys) of the commands it ran.
 # Usage: scripts/test.sh [ctest args for the main run...]
 # Environment: PW_SKIP_FUZZ=1, PW_SKIP_SANITIZERS=1, FUZZ_SECONDS (default 20).
@@ -74,11 +75,19 @@ fi
 if [ ${#san_targets[@]} -gt 0 ] || [ ${#fuzz_targets[@]} -gt 0 ]; then
   log=build/sanitizer-build.log
   set -m
+  # build/asan.status gets the ASan build's exit status as soon as it ends: its tests and the
+  # fuzzers start then, while the TSan build goes on (still SCHED_IDLE, so it only takes the CPU
+  # time those tests, mostly waiting on processes, leave).
+  rm -f build/asan.status
   ( exec > "$log" 2>&1
+    status=0
     if [ ${#san_targets[@]} -gt 0 ]; then
       [ -f build/asan/build.ninja ] || cmake --preset asan >/dev/null
-      chrt --idle 0 cmake --build --preset asan --target "${san_targets[@]}" -- -j"${jobs}"
+      chrt --idle 0 cmake --build --preset asan --target "${san_targets[@]}" -- -j"${jobs}" ||
+        status=$?
     fi
+    echo "$status" > build/asan.status
+    [ "$status" = 0 ] || exit "$status"
     if [ ${#threaded[@]} -gt 0 ]; then
       chrt --idle 0 cmake --build --preset tsan --target "${threaded[@]##*/}" -- -j"${jobs}"
     fi ) &
@@ -91,13 +100,17 @@ phase "tests (preset ci)"
 ctest --preset ci -j"$(( jobs * 2 ))" --timeout 900 "$@"
 
 if [ -n "$bg_build" ]; then
-  phase "sanitizer and fuzz builds: the rest after the tests (log: build/sanitizer-build.log)"
-  if ! wait "$bg_build"; then bg_build=""; tail -60 build/sanitizer-build.log; exit 1; fi
-  bg_build=""
-  echo "built in $(( SECONDS - run_t0 )) s since the start"
+  phase "asan and fuzz build: the rest after the tests (log: build/sanitizer-build.log)"
+  while [ ! -s build/asan.status ] && kill -0 "$bg_build" 2>/dev/null; do sleep 1; done
+  if [ "$(cat build/asan.status 2>/dev/null)" != 0 ]; then
+    wait "$bg_build" || true
+    bg_build=""; tail -60 build/sanitizer-build.log; exit 1
+  fi
+  echo "built in $(( SECONDS - run_t0 )) s since the start; the tsan build goes on"
 fi
 
-# The fuzzers (one at a time: each runs for a fixed time) and the ASan tests side by side.
+# The fuzzers (one at a time: each runs for a fixed time) and the ASan tests side by side, and
+# the TSan build in the background.
 phase "fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target) beside the unit, component and sim tests under asan"
 fuzz_pid=""
 if [ "${PW_SKIP_FUZZ:-0}" != 1 ]; then
@@ -120,6 +133,11 @@ if [ -n "$fuzz_pid" ]; then
   [ "$fuzz_status" = 0 ] || exit 1
 fi
 
+if [ -n "$bg_build" ]; then
+  phase "tsan build: the rest after the asan tests (log: build/sanitizer-build.log)"
+  if ! wait "$bg_build"; then bg_build=""; tail -60 build/sanitizer-build.log; exit 1; fi
+  bg_build=""
+fi
 if [ "${PW_SKIP_SANITIZERS:-0}" != 1 ]; then
   phase "multi-threaded tests under tsan"
   for t in "${threaded[@]}"; do
