@@ -14,6 +14,18 @@ namespace pw::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+/// Pool `render` as another tool made it (no poolwarden metadata), with `nodes` nodes.
+model::ObservedPool PoolMadeElsewhere(int nodes) {
+    model::ObservedPool pool;
+    pool.id = "render";
+    pool.vm_size = "Standard_D4s_v3";
+    pool.virtual_machine_image_id = kVersion140;
+    pool.node_agent_sku_id = "batch.node.ubuntu 22.04";
+    pool.task_slots_per_node = 4;
+    pool.target_dedicated_nodes = pool.current_dedicated_nodes = nodes;
+    return pool;
+}
 using reconcile::CycleReport;
 
 class ScenarioTest : public ::testing::Test {
@@ -281,13 +293,7 @@ TEST_F(ScenarioTest, TableDeclaredPropertiesAreReadOnlyWhenTheSpecHashDoesNotVou
     EXPECT_EQ(azure.count("GET pool"), 0);
 
     // A pool made elsewhere with another displayName (empty-only), adopted.
-    model::ObservedPool existing;
-    existing.id = "render";
-    existing.vm_size = "Standard_D4s_v3";
-    existing.virtual_machine_image_id = kVersion140;
-    existing.node_agent_sku_id = "batch.node.ubuntu 22.04";
-    existing.task_slots_per_node = 4;
-    existing.target_dedicated_nodes = existing.current_dedicated_nodes = 100;
+    model::ObservedPool existing = PoolMadeElsewhere(100);
     existing.properties.emplace();
     model::PropValue old_name = name;
     old_name.text = "Old";
@@ -338,13 +344,7 @@ TEST_F(ScenarioTest, TableDeclaredPropertiesAreReadOnlyWhenTheSpecHashDoesNotVou
 }
 
 TEST_F(ScenarioTest, UnownedPoolIsLeftAloneUnlessAdopted) {
-    model::ObservedPool existing;
-    existing.id = "render";
-    existing.vm_size = "Standard_D4s_v3";
-    existing.virtual_machine_image_id = kVersion140;
-    existing.node_agent_sku_id = "batch.node.ubuntu 22.04";
-    existing.task_slots_per_node = 4;
-    existing.target_dedicated_nodes = existing.current_dedicated_nodes = 5;
+    model::ObservedPool existing = PoolMadeElsewhere(5);
     azure.add_pool("eusbatch", existing);
     desired.pools = {MakePool("render", "eus", kVersion140, 100)};
     for (int i = 0; i < 3; ++i) {
