@@ -129,6 +129,8 @@ std::map<std::string, std::string> OwnedMetadata(const model::PoolSpec& spec) {
     md[model::kManagedByKey] = model::kManagedByValue;
     md[model::kSpecHashKey] = SpecHash(spec);
     if (!spec.secret_digest.empty()) md[model::kSecretDigestKey] = spec.secret_digest;
+    if (!spec.property_secret_digest.empty())
+        md[model::kPropertySecretDigestKey] = spec.property_secret_digest;
     return md;
 }
 
@@ -283,6 +285,10 @@ asio::awaitable<azure::Result<Unit>> Executor::apply(const model::Action& a,
                     req.metadata->erase(model::kSpecHashKey);
                 else if (a.keep_spec_hash)
                     (*req.metadata)[model::kSpecHashKey] = *a.keep_spec_hash;
+                req.metadata->erase(model::kPropertySecretDigestKey);
+                if (a.keep_property_secret_digest)
+                    (*req.metadata)[model::kPropertySecretDigestKey] =
+                        *a.keep_property_secret_digest;
                 req.properties = PatchableProperties(a.spec->properties);
             }
             co_return co_await batch_.patch_pool(endpoint, a.pool, req, a.if_match);

@@ -20,6 +20,10 @@ inline constexpr const char* kSpecHashKey = "poolwarden.io/spec-hash";
 /// The metadata key holding the digest of the start task's secret files the pool was last
 /// written with (reconcile::SecretDigests); part of the spec hash too.
 inline constexpr const char* kSecretDigestKey = "poolwarden.io/secret-digest";
+/// The metadata key holding the digests of the secret files the table-declared (empty-only)
+/// properties name, as the pool was created with them (one per file, in document order, joined
+/// by '.'); written at create only, and kept as is by every PATCH (which cannot apply them).
+inline constexpr const char* kPropertySecretDigestKey = "poolwarden.io/property-secret-digest";
 
 /// A Batch account the pool files may refer to by its local `name`.
 ///
@@ -108,6 +112,10 @@ struct PoolSpec {
     /// Digest of the secret files the start task names (reconcile::SecretDigests), filled in
     /// each pass; empty when it names none. Never the secrets themselves.
     std::string secret_digest;
+    /// Digests of the secret files `properties` names (mounts, registries, user accounts,
+    /// extensions), one per file in document order joined by '.', filled in each pass; empty
+    /// when it names none.
+    std::string property_secret_digest;
 
     std::string source_file;  ///< Pool file the spec came from (for status and errors).
     int source_line = 0;

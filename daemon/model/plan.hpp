@@ -51,6 +51,9 @@ struct Action {
     /// hash ("" writes none): the pool's empty-only properties still differ from the spec, or
     /// could not be read, so the hash must not vouch for them (the next pass compares again).
     std::optional<std::string> keep_spec_hash;
+    /// PatchPool: the pool's model::kPropertySecretDigestKey as observed (nullopt: absent),
+    /// written back unchanged, since a PATCH never applies the secrets it stands for.
+    std::optional<std::string> keep_property_secret_digest;
 };
 
 enum class Severity { Info, Warning, Error };

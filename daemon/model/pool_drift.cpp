@@ -168,6 +168,25 @@ std::string DescribeProp(const PropValue& v) {
     return "";
 }
 
+namespace {
+
+void CollectSecretPaths(const PropValue& v, const std::string& path,
+                        std::vector<std::string>& out) {
+    if (v.kind == PropValue::Kind::SecretFile) out.push_back(path);
+    for (std::size_t i = 0; i < v.items.size(); ++i)
+        CollectSecretPaths(v.items[i], path + "[" + std::to_string(i) + "]", out);
+    for (const auto& m : v.members)
+        CollectSecretPaths(m.value, path.empty() ? m.key : path + "." + m.key, out);
+}
+
+}  // namespace
+
+std::vector<std::string> SecretFilePaths(const PropValue& properties) {
+    std::vector<std::string> out;
+    CollectSecretPaths(properties, "", out);
+    return out;
+}
+
 std::string DescribeDrift(const PropertyDrift& d) {
     return d.path + " " + d.have + " -> " + d.want;
 }

@@ -35,6 +35,11 @@ std::vector<PropertyDrift> DiffProperties(const PropValue& want, const PropValue
 /// Patchable as the whole startTask is). Pure.
 std::vector<PropertyDrift> PoolPropertyDrift(const PoolSpec& spec, const ObservedProperties& have);
 
+/// YAML paths of the secret files `properties` names, in document order (the order of
+/// PoolSpec::property_secret_digest's digests), e.g.
+/// `mountConfiguration[0].azureBlobFileSystemConfiguration.accountKeyFile`. Pure.
+std::vector<std::string> SecretFilePaths(const PropValue& properties);
+
 /// `path old -> new` (the live value first, then the pool file's), for findings and reasons.
 std::string DescribeDrift(const PropertyDrift& drift);
 

@@ -65,6 +65,38 @@ std::string DescribeAll(const std::vector<model::PropertyDrift>& drift) {
     return Join(parts, ", ");
 }
 
+std::vector<std::string_view> Split(std::string_view text, char sep) {
+    std::vector<std::string_view> out;
+    for (std::size_t start = 0;;) {
+        const auto end = text.find(sep, start);
+        out.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+        if (end == std::string_view::npos) return out;
+        start = end + 1;
+    }
+}
+
+/// The secret files of the table-declared properties whose digest differs from the one the
+/// pool was created with (model::kPropertySecretDigestKey; Batch never returns a secret, so a
+/// rotated file is seen only there). Empty-only: a PATCH cannot send them. A pool without the
+/// record (created before it existed, or adopted) shows none.
+std::vector<model::PropertyDrift> RotatedPropertySecrets(const model::PoolSpec& spec,
+                                                         const model::ObservedPool& pool) {
+    std::vector<model::PropertyDrift> out;
+    auto it = pool.metadata.find(model::kPropertySecretDigestKey);
+    if (spec.property_secret_digest.empty() || it == pool.metadata.end() ||
+        it->second == spec.property_secret_digest)
+        return out;
+    const auto paths = model::SecretFilePaths(spec.properties);
+    const auto want = Split(spec.property_secret_digest, '.');
+    const auto have = Split(it->second, '.');
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        if (i < want.size() && i < have.size() && want[i] == have[i]) continue;
+        out.push_back({paths[i], model::UpdateClass::EmptyOnly, "(rotated file)",
+                       "(the secret it was created with)"});
+    }
+    return out;
+}
+
 /// Demand of one (version, region): the pools that use it there.
 struct Demand {
     std::string version_key;
@@ -189,6 +221,7 @@ class Planner {
                 to.push_back(std::move(d));
             }
         }
+        for (auto& d : RotatedPropertySecrets(spec, pool)) empty_only.push_back(std::move(d));
         if (pool.properties_unread)
             Find(Severity::Info, "PropertiesUnread", spec,
                  "the pool's spec hash is not the pool file's and its properties could not be "
@@ -573,6 +606,8 @@ class Planner {
             a.if_match = w.pool->e_tag;
             a.reason = Join(w.patch_reasons, "; ");
             a.keep_spec_hash = w.keep_spec_hash;
+            auto digest = w.pool->metadata.find(model::kPropertySecretDigestKey);
+            if (digest != w.pool->metadata.end()) a.keep_property_secret_digest = digest->second;
             plan_.actions.push_back(std::move(a));
         }
     }

@@ -119,11 +119,18 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     // from this pass's version lists.
     if (model::NeedsLatestResolution(declared))
         report.resolved = model::ResolveLatest(declared, obs.state);
-    // Secret files of start tasks: stat each pass, digest only the changed ones.
-    if (std::any_of(declared.pools.begin(), declared.pools.end(), HasStartTaskSecrets)) {
+    // Secret files of start tasks and of the table-declared properties: stat each pass,
+    // digest only the changed ones.
+    auto has_secrets = [](const model::PoolSpec& p) {
+        return HasStartTaskSecrets(p) || HasPropertySecrets(p);
+    };
+    if (std::any_of(declared.pools.begin(), declared.pools.end(), has_secrets)) {
         if (!report.resolved) report.resolved = declared;
-        for (auto& pool : report.resolved->pools)
+        for (auto& pool : report.resolved->pools) {
             if (HasStartTaskSecrets(pool)) pool.secret_digest = secrets_.digest(pool);
+            if (HasPropertySecrets(pool))
+                pool.property_secret_digest = secrets_.property_digest(pool);
+        }
     }
     const model::DesiredState& desired = report.desired(declared);
     // One index of the observed pools for this pass; rebuilt when a read replaced pools.

@@ -38,6 +38,23 @@ std::string SecretDigests::digest(const model::PoolSpec& spec) {
     return out;
 }
 
+bool HasPropertySecrets(const model::PoolSpec& spec) {
+    std::vector<const model::PropValue*> files;
+    CollectSecretFiles(spec.properties, files);
+    return !files.empty();
+}
+
+std::string SecretDigests::property_digest(const model::PoolSpec& spec) {
+    std::vector<const model::PropValue*> files;
+    CollectSecretFiles(spec.properties, files);
+    std::string out;
+    for (const auto* file : files) {
+        if (!out.empty()) out += '.';
+        out += file_digest(*file);
+    }
+    return out;
+}
+
 std::string SecretDigests::file_digest(const model::PropValue& file) {
     const std::string path = config::SecretFilePath(file).string();
     struct stat st {};

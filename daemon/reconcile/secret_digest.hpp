@@ -31,6 +31,10 @@ class SecretDigests {
     /// The digest of `spec`'s start-task secret files (empty when it names none). A file that
     /// cannot be read gives "unreadable" in place of its digest (the write reports the error).
     std::string digest(const model::PoolSpec& spec);
+    /// The digests of the secret files `spec`'s table-declared properties name (empty-only:
+    /// mounts, registries, user accounts, extensions), one per file in document order (as
+    /// model::SecretFilePaths lists them), joined by '.'; empty when they name none.
+    std::string property_digest(const model::PoolSpec& spec);
     /// Files read (contents digested) so far: tests assert steady passes read none.
     int reads() const { return reads_; }
 
@@ -46,5 +50,7 @@ class SecretDigests {
 
 /// True when `spec`'s start task names a secret file.
 bool HasStartTaskSecrets(const model::PoolSpec& spec);
+/// True when `spec`'s table-declared properties name a secret file.
+bool HasPropertySecrets(const model::PoolSpec& spec);
 
 }  // namespace pw::reconcile

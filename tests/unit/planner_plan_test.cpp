@@ -819,6 +819,45 @@ TEST(PlannerLatest, ExcludedAndUnfinishedVersionsAreNotFollowed) {
     EXPECT_THAT(plan.findings[0].message, testing::HasSubstr("has no version Batch would take"));
 }
 
+TEST(PlannerSecrets, ARotatedPropertySecretIsAnEmptyOnlyFindingAndNoPatchRecordsIt) {
+    auto spec = Spec("render-linux", 300);
+    model::PropValue key;
+    key.kind = model::PropValue::Kind::SecretFile;
+    key.text = "secrets/storage-key";
+    model::PropValue blob;
+    blob.kind = model::PropValue::Kind::Object;
+    blob.members.push_back({"accountKeyFile", key});
+    model::PropValue mount;
+    mount.kind = model::PropValue::Kind::Object;
+    mount.members.push_back({"azureBlobFileSystemConfiguration", blob});
+    model::PropValue mounts;
+    mounts.kind = model::PropValue::Kind::List;
+    mounts.items = {mount, mount};
+    spec.properties.kind = model::PropValue::Kind::Object;
+    spec.properties.members.push_back({"mountConfiguration", mounts});
+    spec.property_secret_digest = "aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb";
+    auto o = World(10);
+    auto live = Live(spec);
+    o.accounts["render-eus"].pools.push_back(live);
+    EXPECT_TRUE(Plan(Desired({spec}), o).findings.empty()) << "no record (adopted): unknown";
+    o.accounts["render-eus"].pools[0].metadata[model::kPropertySecretDigestKey] =
+        spec.property_secret_digest;
+    EXPECT_TRUE(Plan(Desired({spec}), o).findings.empty()) << "as created";
+
+    spec.property_secret_digest = "aaaaaaaaaaaaaaaa.cccccccccccccccc";  // the second rotated
+    spec.metadata["team"] = "fx";                                       // and a patchable change
+    auto plan = Plan(Desired({spec}), o);
+    ASSERT_THAT(Codes(plan), testing::ElementsAre("warning:EmptyOnlyDrift"));
+    EXPECT_THAT(plan.findings[0].message,
+                testing::StartsWith("mountConfiguration[1].azureBlobFileSystemConfiguration."
+                                    "accountKeyFile (the secret it was created with) -> "
+                                    "(rotated file): Batch changes these only while"));
+    ASSERT_THAT(Kinds(plan), testing::ElementsAre("PatchPool"));
+    EXPECT_EQ(plan.actions[0].keep_property_secret_digest,
+              std::optional<std::string>("aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb"))
+        << "the PATCH cannot send the new key: the record stays";
+}
+
 TEST(PlannerSecrets, ARotatedStartTaskSecretPatchesThePoolOnce) {
     auto spec = Spec("render-linux", 300);
     spec.secret_digest = "0011223344556677";

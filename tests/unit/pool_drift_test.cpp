@@ -130,6 +130,9 @@ TEST(PoolDrift, ListsCompareInAnyOrderAndSecretsNever) {
     auto& registry = vm.members[1].value.members[2].value.items[0];
     registry.members.push_back({"passwordFile", secret});
     EXPECT_THAT(DiffProperties(want, have, PoolFields()), ::testing::IsEmpty());
+    EXPECT_THAT(SecretFilePaths(want),
+                ::testing::ElementsAre("virtualMachineConfiguration.containerConfiguration."
+                                       "containerRegistries[0].passwordFile"));
     // A changed item is reported at its deepest member, under its index in the pool file.
     vm.members[0].value.items[0].members[1].value.integer = 30;
     EXPECT_THAT(Texts(DiffProperties(want, have, PoolFields())),

@@ -268,6 +268,15 @@ TEST_F(ExecuteTest, PatchSendsThePatchablePropertiesAndKeepsAHashWhenTold) {
     ASSERT_EQ(Execute({a}).at(0).status, execute::Status::Succeeded);
     EXPECT_EQ(azure.patches.at(2).metadata->at("poolwarden.io/spec-hash"),
               execute::SpecHash(*a.spec));
+    // The empty-only properties' secret digests: only ever the pool's own, never the spec's.
+    a.spec->property_secret_digest = "new";
+    ASSERT_EQ(Execute({a}).at(0).status, execute::Status::Succeeded);
+    EXPECT_EQ(azure.patches.at(3).metadata->count(model::kPropertySecretDigestKey), 0u);
+    a.keep_property_secret_digest = "old";
+    ASSERT_EQ(Execute({a}).at(0).status, execute::Status::Succeeded);
+    EXPECT_EQ(azure.patches.at(4).metadata->at(model::kPropertySecretDigestKey), "old");
+    EXPECT_EQ(execute::OwnedMetadata(*a.spec).at(model::kPropertySecretDigestKey), "new")
+        << "a create records the digests it was created with";
 }
 
 TEST_F(ExecuteTest, WaitForReplicationWritesNothingAndStopPreventsNewWrites) {

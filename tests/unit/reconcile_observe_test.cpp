@@ -247,6 +247,26 @@ TEST(SecretDigestsTest, ReadsAFileOnlyWhenItChangedAndNeverShowsIt) {
     other.start_task->properties.members[0].value.text = "elsewhere/" + file.filename().string();
     EXPECT_NE(reconcile::SecretDigests().digest(other), second)
         << "salted with the file as written: equal secrets in two files differ";
+
+    // The same for the empty-only properties' secrets, one digest per file in document order.
+    model::PoolSpec mounts;
+    model::PropValue key = secret;
+    key.text = key.resolved = file.string();
+    model::PropValue blob;
+    blob.kind = model::PropValue::Kind::Object;
+    blob.members.push_back({"accountKeyFile", key});
+    model::PropValue mount;
+    mount.kind = model::PropValue::Kind::Object;
+    mount.members.push_back({"azureBlobFileSystemConfiguration", blob});
+    model::PropValue list;
+    list.kind = model::PropValue::Kind::List;
+    list.items = {mount, mount};
+    mounts.properties.kind = model::PropValue::Kind::Object;
+    mounts.properties.members.push_back({"mountConfiguration", list});
+    ASSERT_TRUE(reconcile::HasPropertySecrets(mounts));
+    EXPECT_FALSE(reconcile::HasPropertySecrets(spec));
+    EXPECT_EQ(digests.property_digest(mounts), second + "." + second);
+    EXPECT_EQ(digests.reads(), 2) << "the file's digest is shared with the start task's";
     fs::remove(file);
 }
 
