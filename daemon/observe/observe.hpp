@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "azure/api.hpp"
@@ -62,7 +63,9 @@ struct WatchPoll {
     int calls = 0;  ///< Azure requests made.
 };
 
-/// Reads Azure for one cycle: per account the ARM account (cached), ONE paged pool list; one
+/// Reads Azure for one cycle: per account the ARM account (cached), ONE paged pool list, and
+/// per (subscription, location) of the accounts the Batch-supported VM size list (cached for
+/// `sku_refresh`; pre-flight's vCPUs, families and capabilities); one
 /// paged version list per image definition a pool follows to "latest"; one GET per distinct
 /// image version (with replication status), the resolved latest versions included (read after
 /// the lists); image definitions cached and refreshed every `image_refresh`. Never GETs pools one
@@ -75,6 +78,9 @@ class Observer {
         std::chrono::seconds account_refresh = std::chrono::hours(1);
         std::chrono::seconds image_refresh = std::chrono::hours(1);
         int concurrency = 8;
+        /// Batch-supported VM size lists (per subscription and location) are re-read this
+        /// often; after a failed read, again after `account_refresh`.
+        std::chrono::seconds sku_refresh = std::chrono::hours(24);
     };
 
     Observer(azure::BatchApi& batch, azure::ArmApi& arm, Options options);
@@ -85,8 +91,11 @@ class Observer {
 
     /// Forgets cached accounts and image definitions (e.g. after a config reload).
     void invalidate_caches();
-    /// Cached accounts and image definitions; observe() drops those no longer declared.
-    std::size_t cached_entries() const { return accounts_.size() + images_.size(); }
+    /// Cached accounts, image definitions and VM size lists; observe() drops those no longer
+    /// declared.
+    std::size_t cached_entries() const {
+        return accounts_.size() + images_.size() + vm_skus_.size();
+    }
 
     /// Re-reads what `watch` names, at most `max_reads` requests per call (the rest on the next
     /// calls, in turn). Read errors count as "unchanged": the next full pass will see them.
@@ -116,11 +125,17 @@ class Observer {
     /// local name at another account never reads or writes the old one.
     std::map<std::string, Cached<azure::AccountInfo>> accounts_;
     std::map<std::string, Cached<model::ObservedImage>> images_;  ///< By ResourceKey.
+    /// By "subscription/location" (lower-case, NormalizeRegion); a null table: the last read
+    /// failed.
+    std::map<std::string, Cached<std::shared_ptr<const model::VmSkuTable>>> vm_skus_;
     std::size_t poll_next_ = 0;  ///< Where the next capped watch poll starts.
 };
 
 /// The cache key of a Batch account: its ARM resource id, lower-cased.
 std::string AccountKey(const model::AccountSpec& spec);
+
+/// The cache key of a VM size list: subscription id and NormalizeRegion(location), lower-case.
+std::string SkuKey(const std::string& subscription_id, const std::string& location);
 
 /// True for an Azure error that means "does not exist" (404).
 bool IsNotFound(const azure::Error& e);
