@@ -186,7 +186,9 @@ asio::awaitable<void> Observer::observe_account(const model::AccountSpec& spec,
     std::optional<azure::AccountInfo> info;
     const auto key = AccountKey(spec);
     auto cached = accounts_.find(key);
-    if (cached != accounts_.end() && now - cached->second.fetched < options_.account_refresh) {
+    const auto refresh =
+        quota_held_.count(spec.name) ? options_.quota_held_refresh : options_.account_refresh;
+    if (cached != accounts_.end() && now - cached->second.fetched < refresh) {
         info = cached->second.value;
     } else {
         ++out.calls;

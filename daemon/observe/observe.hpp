@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "azure/api.hpp"
@@ -81,6 +82,9 @@ class Observer {
         /// Batch-supported VM size lists (per subscription and location) are re-read this
         /// often; after a failed read, again after `account_refresh`.
         std::chrono::seconds sku_refresh = std::chrono::hours(24);
+        /// Accounts with a pool held on QuotaExceeded (set_quota_held) are re-read this often,
+        /// so that a raised quota is seen without waiting for `account_refresh`.
+        std::chrono::seconds quota_held_refresh = std::chrono::seconds(30);
     };
 
     Observer(azure::BatchApi& batch, azure::ArmApi& arm, Options options);
@@ -100,6 +104,8 @@ class Observer {
     /// Re-reads what `watch` names, at most `max_reads` requests per call (the rest on the next
     /// calls, in turn). Read errors count as "unchanged": the next full pass will see them.
     boost::asio::awaitable<WatchPoll> poll(const Watch& watch, int max_reads = 10);
+    /// Local names of the accounts whose quotas hold a pool (see Options::quota_held_refresh).
+    void set_quota_held(std::set<std::string> accounts) { quota_held_ = std::move(accounts); }
     /// Reload: reads at most `n` things at once from the next observe() on.
     void set_concurrency(int n) { options_.concurrency = n; }
 
@@ -128,6 +134,7 @@ class Observer {
     /// By "subscription/location" (lower-case, NormalizeRegion); a null table: the last read
     /// failed.
     std::map<std::string, Cached<std::shared_ptr<const model::VmSkuTable>>> vm_skus_;
+    std::set<std::string> quota_held_;
     std::size_t poll_next_ = 0;  ///< Where the next capped watch poll starts.
 };
 

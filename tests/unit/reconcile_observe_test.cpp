@@ -59,6 +59,17 @@ TEST_F(ObserveTest, OneListPerAccountAndOneGetPerDistinctVersion) {
     EXPECT_EQ(obs.calls, 8);
 }
 
+TEST_F(ObserveTest, AnAccountHoldingAPoolOnQuotaIsReadSooner) {
+    (void)Observe(t0);
+    observer.set_quota_held({"eus"});
+    azure.clear_calls();
+    (void)Observe(t0 + 29s);
+    EXPECT_EQ(azure.count("GET account"), 0);
+    (void)Observe(t0 + 31s);
+    EXPECT_EQ(azure.count("GET account eusbatch"), 1) << "a raised quota is seen within 30 s";
+    EXPECT_EQ(azure.count("GET account"), 1) << "the other account keeps its hourly cache";
+}
+
 TEST_F(ObserveTest, VmSizeListsAreReadOncePerLocationAndCachedForADay) {
     model::VmSku sku;
     sku.name = "Standard_D4s_v3";
