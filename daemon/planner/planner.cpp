@@ -366,7 +366,10 @@ class Planner {
                 q.current_low = p.target_low_priority_nodes;
                 pools.push_back(std::move(q));
             }
-            auto check = CheckQuota(name, acc->second, pools, desired_.policy.quota_partial_growth);
+            const model::AccountSpec* account_spec = desired_.find_account(name);
+            auto check =
+                CheckQuota(name, acc->second, pools, desired_.policy.quota_partial_growth,
+                           account_spec ? std::string_view(account_spec->account_name) : "");
             for (auto& f : check.findings)
                 Find(f.severity, f.code, *owner.at(Lower(f.pool))->spec, std::move(f.message));
             for (const auto& d : check.decisions) {

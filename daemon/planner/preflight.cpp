@@ -55,8 +55,12 @@ std::string UsersText(const Users& users, const std::string& pool, std::int64_t 
 
 class QuotaRule {
   public:
-    QuotaRule(std::string_view account, const model::ObservedAccount& facts, bool partial)
-        : account_(account), facts_(facts), partial_(partial) {}
+    QuotaRule(std::string_view account, std::string_view batch_account,
+              const model::ObservedAccount& facts, bool partial)
+        : account_(account),
+          batch_account_(batch_account.empty() ? account : batch_account),
+          facts_(facts),
+          partial_(partial) {}
 
     QuotaCheck Run(const std::vector<QuotaPool>& pools) {
         for (const auto& p : pools) {
@@ -133,7 +137,7 @@ class QuotaRule {
                         " pools and its poolQuota is " + std::to_string(*facts_.pool_quota) +
                         "; the pool is not created. Fix: request a pool quota of at least " +
                         std::to_string(pool_count_ + 1) + " for Batch account " +
-                        std::string(account_) +
+                        std::string(batch_account_) +
                         " (a support request: Azure portal, Batch account, Quotas), or delete "
                         "an unused pool");
             decision.held = true;
@@ -175,7 +179,7 @@ class QuotaRule {
                     UsersText(l.counter->users, p.id, added * v) + ") but " + l.field + " is " +
                     std::to_string(l.quota) + " (" + p.vm_size + " has " + std::to_string(v) +
                     " vCPUs); " + outcome + ". Fix: request " + l.request + " of at least " +
-                    std::to_string(needed) + " for Batch account " + std::string(account_) +
+                    std::to_string(needed) + " for Batch account " + std::string(batch_account_) +
                     " (a support request: Azure portal, Batch account, Quotas), "
                     "or make pools smaller";
                 Finding f;
@@ -216,6 +220,7 @@ class QuotaRule {
     }
 
     std::string_view account_;
+    std::string_view batch_account_;
     const model::ObservedAccount& facts_;
     bool partial_;
     int pool_count_ = 0;
@@ -232,8 +237,9 @@ bool Has(const std::vector<std::string>& list, std::string_view value) {
 }  // namespace
 
 QuotaCheck CheckQuota(std::string_view account, const model::ObservedAccount& facts,
-                      const std::vector<QuotaPool>& pools, bool partial_growth) {
-    return QuotaRule(account, facts, partial_growth).Run(pools);
+                      const std::vector<QuotaPool>& pools, bool partial_growth,
+                      std::string_view batch_account) {
+    return QuotaRule(account, batch_account, facts, partial_growth).Run(pools);
 }
 
 std::string PoolSecurityType(const model::PoolSpec& spec) {

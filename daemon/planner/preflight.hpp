@@ -60,8 +60,11 @@ struct QuotaCheck {
 /// gets the most nodes that fit (when more than it has) and a warning `QuotaExceeded`. Quotas the
 /// account does not report (UserSubscription accounts) and pools whose vmSize is not in `skus`
 /// are not checked for cores; with `skus` null no core quota is checked.
+/// `account` is the local name the findings carry; the fix names `batch_account` (the Batch
+/// account's name in Azure; empty: `account`).
 QuotaCheck CheckQuota(std::string_view account, const model::ObservedAccount& facts,
-                      const std::vector<QuotaPool>& pools, bool partial_growth);
+                      const std::vector<QuotaPool>& pools, bool partial_growth,
+                      std::string_view batch_account = {});
 
 /// The checks of a pool's VM size and image definition against each other and the pool's
 /// `virtualMachineConfiguration.securityProfile`, as errors that hold its create or growth

@@ -381,6 +381,9 @@ TEST(PreflightPlan, ThreePoolsOverTheFamilyQuotaCreateTheTwoThatFit) {
     EXPECT_EQ(plan.findings[0].pool, "c");
     EXPECT_EQ(plan.findings[0].image_version, kVersionId);
     EXPECT_THAT(plan.findings[0].message, HasSubstr("standardDSv3Family: the pools need 192"));
+    EXPECT_THAT(plan.findings[0].message,
+                HasSubstr("quota of at least 192 for Batch account renderbatch"))
+        << "the fix names the account as Azure knows it";
     // Raising the quota lets c through.
     facts.family_core_quota = {{"standarddsv3family", 192}};
     EXPECT_THAT(
