@@ -196,6 +196,12 @@ Reply Simulator::Arm(Ctx& c) {
     if (seg.size() == 2 && c.method == "GET") {
         return finish(MakeJson(200, sub_json(sub, world_.subscriptions[sub])));
     }
+    // /subscriptions/{s}/providers/Microsoft.Batch/locations/{l}/virtualMachineSkus
+    // [BM Location_ListSupportedVirtualMachineSkus]: one page here (nextLink optional).
+    if (seg.size() == 7 && Ieq(seg[2], "providers") && Ieq(seg[3], "Microsoft.Batch") &&
+        Ieq(seg[4], "locations") && Ieq(seg[6], "virtualMachineSkus") && c.method == "GET") {
+        return finish(MakeJson(200, {{"value", World::SupportedSkusJson()}}));
+    }
     // /subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/operations/{id}
     if (seg.size() == 8 && Ieq(seg[2], "providers") && Ieq(seg[3], "Microsoft.Compute") &&
         Ieq(seg[4], "locations") && Ieq(seg[6], "operations")) {
@@ -237,8 +243,8 @@ Reply Simulator::Arm(Ctx& c) {
                                  {"provisioningState", "Succeeded"},
                                  {"poolAllocationMode", a.allocation_mode},
                                  {"dedicatedCoreQuota", a.dedicated_quota},
-                                 {"dedicatedCoreQuotaPerVMFamily", Json::array()},
-                                 {"dedicatedCoreQuotaPerVMFamilyEnforced", false},
+                                 {"dedicatedCoreQuotaPerVMFamily", FamilyQuotasJson(a)},
+                                 {"dedicatedCoreQuotaPerVMFamilyEnforced", a.family_quota_enforced},
                                  {"lowPriorityCoreQuota", a.low_quota},
                                  {"poolQuota", a.pool_quota},
                                  {"activeJobAndJobScheduleQuota", 300},

@@ -316,6 +316,10 @@ World World::FromJson(const Json& j, double now) {
         acc.dedicated_quota = OptInt(a, "dedicatedCoreQuota", 20000);
         acc.low_quota = OptInt(a, "lowPriorityCoreQuota", 10000);
         acc.pool_quota = OptInt(a, "poolQuota", 100);
+        for (const auto& f : a.value("dedicatedCoreQuotaPerVMFamily", Json::array()))
+            acc.family_quotas[Req(f, "name", "dedicatedCoreQuotaPerVMFamily[]")] =
+                f.value("coreQuota", std::int64_t{0});
+        acc.family_quota_enforced = a.value("dedicatedCoreQuotaPerVMFamilyEnforced", false);
         const Json keys = a.value("keys", Json::object());
         acc.primary_key = Opt(keys, "primary");
         acc.secondary_key = Opt(keys, "secondary");
@@ -408,6 +412,8 @@ Json World::ToJson() const {
                         {"dedicatedCoreQuota", a.dedicated_quota},
                         {"lowPriorityCoreQuota", a.low_quota},
                         {"poolQuota", a.pool_quota},
+                        {"dedicatedCoreQuotaPerVMFamily", FamilyQuotasJson(a)},
+                        {"dedicatedCoreQuotaPerVMFamilyEnforced", a.family_quota_enforced},
                         {"keys", {{"primary", a.primary_key}, {"secondary", a.secondary_key}}},
                         {"pools", pools}});
     }

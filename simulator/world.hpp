@@ -117,6 +117,9 @@ struct Account {
     std::int64_t dedicated_quota = 20000;
     std::int64_t low_quota = 10000;
     std::int64_t pool_quota = 100;
+    /// dedicatedCoreQuotaPerVMFamily: family name as written -> cores.
+    std::map<std::string, std::int64_t> family_quotas;
+    bool family_quota_enforced = false;  ///< dedicatedCoreQuotaPerVMFamilyEnforced
     std::string primary_key;
     std::string secondary_key;
     std::map<std::string, Pool> pools;  ///< by lower-case id
@@ -171,6 +174,15 @@ struct World {
     static int CompletedReplicas(const ImageVersion& v, const std::string& region);
     /// Cores of one VM of the given size (small table, else digits in the name, else 1).
     static int CoresFor(const std::string& vm_size);
+    /// The SupportedSku[] list Batch serves for every location (vm_skus.cpp).
+    static Json SupportedSkusJson();
+    /// familyName of a supported size, "" for a size not in the list.
+    static std::string FamilyOf(const std::string& vm_size);
+    /// vCPUs of a supported size, 0 for a size not in the list.
+    static int SkuCores(const std::string& vm_size);
+    /// Dedicated cores the account's pools of `family` (FamilyOf) use, but `except_pool`.
+    std::int64_t FamilyCoresInUse(const Account& a, const std::string& family,
+                                  const std::string& except_pool) const;
     std::int64_t DedicatedCoresInUse(const Account& a, const std::string& except_pool) const;
     std::int64_t LowCoresInUse(const Account& a, const std::string& except_pool) const;
     /// Starts a resize (or initial allocation) of `pool` at `t`.
@@ -188,6 +200,9 @@ struct World {
 Pool PoolFromJson(const Json& j, double now);
 /// Pool -> CloudPool JSON (no url/odata fields).
 Json PoolToJson(const Pool& p);
+/// dedicatedCoreQuotaPerVMFamily of an account: [{name, coreQuota}] [BM
+/// `#/definitions/VirtualMachineFamilyCoreQuota`].
+Json FamilyQuotasJson(const Account& a);
 /// targetRegions JSON of a version, as ARM returns it.
 Json TargetRegionsJson(const ImageVersion& v);
 /// The ARM resource id of a version.

@@ -89,6 +89,13 @@ boost::asio::awaitable<azure::Result<azure::AccountInfo>> SwitchingClients::get_
     co_return co_await c->arm().get_batch_account(account);
 }
 
+boost::asio::awaitable<azure::Result<std::vector<model::VmSku>>>
+SwitchingClients::list_supported_vm_skus(const std::string& subscription_id,
+                                         const std::string& location) {
+    auto c = current_;
+    co_return co_await c->arm().list_supported_vm_skus(subscription_id, location);
+}
+
 boost::asio::awaitable<azure::Result<model::ObservedImage>> SwitchingClients::get_image(
     const std::string& image_definition_id) {
     auto c = current_;

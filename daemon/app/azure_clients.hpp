@@ -76,6 +76,8 @@ class SwitchingClients final : public azure::BatchApi, public azure::ArmApi {
                                                            const std::string& if_match) override;
     boost::asio::awaitable<azure::Result<azure::AccountInfo>> get_batch_account(
         const model::AccountSpec& account) override;
+    boost::asio::awaitable<azure::Result<std::vector<model::VmSku>>> list_supported_vm_skus(
+        const std::string& subscription_id, const std::string& location) override;
     boost::asio::awaitable<azure::Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) override;
     boost::asio::awaitable<azure::Result<std::vector<model::ImageVersionListing>>>

@@ -53,6 +53,9 @@ struct AccountInfo {
     std::string pool_allocation_mode;
     std::optional<int> dedicated_core_quota;
     std::optional<int> low_priority_core_quota;
+    std::optional<int> pool_quota = {};
+    std::map<std::string, int> family_core_quota = {};  ///< dedicatedCoreQuotaPerVMFamily.
+    bool family_quota_enforced = false;                 ///< dedicatedCoreQuotaPerVMFamilyEnforced.
 };
 
 /// A pool to create: the spec with the metadata to write (marker and spec hash included) and
@@ -116,6 +119,10 @@ class ArmApi {
     virtual ~ArmApi() = default;
     virtual boost::asio::awaitable<Result<AccountInfo>> get_batch_account(
         const model::AccountSpec& account) = 0;
+    /// The VM sizes Batch supports in `location` of `subscription_id`
+    /// (`Location_ListSupportedVirtualMachineSkus`, every page) [BM, contract §9].
+    virtual boost::asio::awaitable<Result<std::vector<model::VmSku>>> list_supported_vm_skus(
+        const std::string& subscription_id, const std::string& location) = 0;
     /// GET of an image definition by resource id.
     virtual boost::asio::awaitable<Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) = 0;

@@ -97,7 +97,41 @@ net::awaitable<Result<AccountInfo>> ArmClient::get_batch_account(
     info.pool_allocation_mode = decoded->pool_allocation_mode;
     info.dedicated_core_quota = decoded->dedicated_core_quota;
     info.low_priority_core_quota = decoded->low_priority_core_quota;
+    info.pool_quota = decoded->pool_quota;
+    info.family_core_quota = decoded->family_core_quota;
+    info.family_quota_enforced = decoded->family_quota_enforced;
     co_return info;
+}
+
+net::awaitable<Result<std::vector<model::VmSku>>> ArmClient::list_supported_vm_skus(
+    const std::string& subscription_id, const std::string& location) {
+    // Location_ListSupportedVirtualMachineSkus is x-ms-pageable with nextLinkName "nextLink"
+    // [BM `#/paths/~1subscriptions~1{subscriptionId}~1providers~1Microsoft.Batch~1locations~1
+    // {locationName}~1virtualMachineSkus/get`].
+    const std::string id = "/subscriptions/" + http::UrlEncode(subscription_id) +
+                           "/providers/Microsoft.Batch/locations/" + http::UrlEncode(location) +
+                           "/virtualMachineSkus";
+    std::string target = url(id, options_.batch_api_version);
+    const std::string origin = http::OriginOf(options_.resource_manager + "/");
+    std::vector<model::VmSku> out;
+    for (int page = 0;; ++page) {
+        if (page >= 1000)
+            co_return pw::Err{
+                DecodeError("VM sizes of " + location + ": more than 1000 pages", 200)};
+        auto result = co_await transport_.call(MakeArmRequest(verb::get, target),
+                                               options("list_supported_vm_skus", id, false));
+        if (!result) co_return pw::Err{std::move(result).error()};
+        auto decoded = codec::DecodeSupportedSkuPage(result->response.body);
+        if (!decoded)
+            co_return pw::Err{DecodeError("VM sizes of " + location + ": " + decoded.error(), 200)};
+        for (auto& v : decoded->skus) out.push_back(std::move(v));
+        if (!decoded->next_link) break;
+        if (http::OriginOf(*decoded->next_link) != origin)
+            co_return pw::Err{DecodeError(
+                "VM sizes of " + location + ": nextLink leaves " + origin + "; not followed", 200)};
+        target = *decoded->next_link;
+    }
+    co_return out;
 }
 
 net::awaitable<Result<model::ObservedImage>> ArmClient::get_image(

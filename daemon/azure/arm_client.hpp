@@ -36,6 +36,10 @@ class ArmClient final : public ArmApi {
 
     boost::asio::awaitable<Result<AccountInfo>> get_batch_account(
         const model::AccountSpec& account) override;
+    /// `GET /subscriptions/{s}/providers/Microsoft.Batch/locations/{l}/virtualMachineSkus`,
+    /// following `nextLink` (same origin only) until absent.
+    boost::asio::awaitable<Result<std::vector<model::VmSku>>> list_supported_vm_skus(
+        const std::string& subscription_id, const std::string& location) override;
     boost::asio::awaitable<Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) override;
     /// GalleryImageVersions_ListByGalleryImage, following `nextLink` (same origin only) until

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "codec/json_text.hpp"
@@ -336,7 +337,94 @@ model::ObservedImage ReadImage(Reader& r, const Json& j, const std::string& path
     img.os_type = r.String(*props, "osType", pp, true).value_or("");
     img.os_state = r.String(*props, "osState", pp, true).value_or("");
     img.hyper_v_generation = r.String(*props, "hyperVGeneration", pp).value_or("");
+    // features[] {name, value} [GAL GalleryImageFeature]; SecurityType is the one read.
+    if (const Json* features = r.Array(*props, "features", pp)) {
+        for (std::size_t i = 0; i < features->size() && !r.failed(); ++i) {
+            auto p = Index(Field(pp, "features"), i);
+            if (!r.IsObject((*features)[i], p)) break;
+            auto name = r.String((*features)[i], "name", p).value_or("");
+            auto value = r.String((*features)[i], "value", p).value_or("");
+            if (model::IEquals(name, "SecurityType")) img.security_type = value;
+        }
+    }
     return img;
+}
+
+std::string LowerText(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+/// SupportedSku[] [BM `#/definitions/SupportedSku`]: capability values are strings.
+std::vector<model::VmSku> ReadSupportedSkus(Reader& r, const Json& list, const std::string& path) {
+    std::vector<model::VmSku> out;
+    for (std::size_t i = 0; i < list.size() && !r.failed(); ++i) {
+        auto p = Index(path, i);
+        const Json& e = list[i];
+        if (!r.IsObject(e, p)) break;
+        model::VmSku sku;
+        sku.name = r.String(e, "name", p, true).value_or("");
+        sku.family = r.String(e, "familyName", p).value_or("");
+        if (const Json* caps = r.Array(e, "capabilities", p)) {
+            for (std::size_t k = 0; k < caps->size() && !r.failed(); ++k) {
+                auto cp = Index(Field(p, "capabilities"), k);
+                if (!r.IsObject((*caps)[k], cp)) break;
+                auto name = r.String((*caps)[k], "name", cp).value_or("");
+                auto value = r.String((*caps)[k], "value", cp).value_or("");
+                const bool yes = model::IEquals(value, "True");
+                if (name == "vCPUs") {
+                    int n = 0;
+                    for (char c : value) {
+                        if (c < '0' || c > '9' || n > 100000000) {
+                            n = 0;
+                            break;
+                        }
+                        n = n * 10 + (c - '0');
+                    }
+                    sku.vcpus = n;
+                } else if (name == "HyperVGenerations") {
+                    std::string part;
+                    for (std::size_t c = 0; c <= value.size(); ++c) {
+                        if (c == value.size() || value[c] == ',') {
+                            while (!part.empty() && part.front() == ' ') part.erase(0, 1);
+                            while (!part.empty() && part.back() == ' ') part.pop_back();
+                            if (!part.empty()) sku.hyper_v_generations.push_back(part);
+                            part.clear();
+                        } else {
+                            part += value[c];
+                        }
+                    }
+                } else if (name == "LowPriorityCapable") {
+                    sku.low_priority_capable = !model::IEquals(value, "False");
+                } else if (name == "EphemeralOSDiskSupported") {
+                    sku.ephemeral_os_disk_supported = yes;
+                } else if (name == "TrustedLaunchDisabled") {
+                    sku.trusted_launch_disabled = yes;
+                } else if (name == "ConfidentialComputingType") {
+                    sku.confidential_computing_type = value;
+                }
+            }
+        }
+        out.push_back(std::move(sku));
+    }
+    return out;
+}
+
+/// dedicatedCoreQuotaPerVMFamily / ...Enforced / poolQuota of BatchAccountProperties [BM].
+void ReadAccountQuotas(Reader& r, const Json& props, const std::string& path,
+                       std::optional<int>& pool_quota, std::map<std::string, int>& family,
+                       bool& enforced) {
+    pool_quota = r.Int(props, "poolQuota", path);
+    enforced = r.Bool(props, "dedicatedCoreQuotaPerVMFamilyEnforced", path).value_or(false);
+    if (const Json* list = r.Array(props, "dedicatedCoreQuotaPerVMFamily", path)) {
+        for (std::size_t i = 0; i < list->size() && !r.failed(); ++i) {
+            auto p = Index(Field(path, "dedicatedCoreQuotaPerVMFamily"), i);
+            if (!r.IsObject((*list)[i], p)) break;
+            auto name = r.String((*list)[i], "name", p, true).value_or("");
+            auto quota = r.Int((*list)[i], "coreQuota", p).value_or(0);
+            if (!name.empty()) family[LowerText(name)] = quota;
+        }
+    }
 }
 
 std::vector<model::ObservedPool> ReadPoolArray(Reader& r, const Json& list,
@@ -395,6 +483,14 @@ model::ObservedState ReadSnapshot(Reader& r, const Json& j) {
             account.endpoint = r.String(body, "endpoint", p).value_or("");
             account.dedicated_core_quota = r.Int(body, "dedicatedCoreQuota", p);
             account.low_priority_core_quota = r.Int(body, "lowPriorityCoreQuota", p);
+            ReadAccountQuotas(r, body, p, account.pool_quota, account.family_core_quota,
+                              account.family_quota_enforced);
+            if (const Json* skus = r.Array(body, "virtualMachineSkus", p)) {
+                auto table = std::make_shared<model::VmSkuTable>();
+                for (auto& sku : ReadSupportedSkus(r, *skus, Field(p, "virtualMachineSkus")))
+                    table->emplace(LowerText(sku.name), std::move(sku));
+                account.vm_skus = std::move(table);
+            }
             if (const Json* pools = r.Array(body, "pools", p))
                 account.pools = ReadPoolArray(r, *pools, Field(p, "pools"));
             state.accounts[name] = std::move(account);
@@ -486,7 +582,21 @@ Decoded<AccountJson> DecodeBatchAccount(std::string_view body) {
         a.pool_allocation_mode = r.String(*props, "poolAllocationMode", "properties").value_or("");
         a.dedicated_core_quota = r.Int(*props, "dedicatedCoreQuota", "properties");
         a.low_priority_core_quota = r.Int(*props, "lowPriorityCoreQuota", "properties");
+        ReadAccountQuotas(r, *props, "properties", a.pool_quota, a.family_core_quota,
+                          a.family_quota_enforced);
         return a;
+    });
+}
+
+Decoded<SupportedSkuPage> DecodeSupportedSkuPage(std::string_view body) {
+    return Run<SupportedSkuPage>(body, [](Reader& r, const Json& j) {
+        SupportedSkuPage page;
+        if (!r.IsObject(j, "")) return page;
+        if (const Json* list = r.Array(j, "value", "", true))
+            page.skus = ReadSupportedSkus(r, *list, "value");
+        auto next = r.String(j, "nextLink", "");
+        if (next && !next->empty()) page.next_link = std::move(next);
+        return page;
     });
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,18 @@ struct AccountJson {
     std::string pool_allocation_mode;         ///< BatchService | UserSubscription; empty if absent.
     std::optional<int> dedicated_core_quota;  ///< Absent for UserSubscription accounts.
     std::optional<int> low_priority_core_quota;
+    std::optional<int> pool_quota;
+    std::map<std::string, int> family_core_quota;  ///< By lower-cased family name.
+    bool family_quota_enforced = false;
+};
+
+/// One page of `GET .../locations/{l}/virtualMachineSkus` (SupportedSkusResult): the SKUs and
+/// `nextLink` when more pages follow.
+///
+/// Thread safety: a value type.
+struct SupportedSkuPage {
+    std::vector<model::VmSku> skus;
+    std::optional<std::string> next_link;
 };
 
 /// A Batch data-plane error body: `{code, message:{lang,value}, values:[{key,value}]}`.
@@ -131,6 +144,9 @@ struct ImageVersionListPage {
 Decoded<ImageVersionListPage> DecodeImageVersionListPage(std::string_view body);
 /// A GalleryImage definition. Requires `properties.osType` and `properties.osState`.
 Decoded<model::ObservedImage> DecodeImage(std::string_view body);
+/// A SupportedSkusResult page [BM `#/definitions/SupportedSkusResult`]: `value` required, each
+/// SKU's `name` required; capability values are strings (`vCPUs` read as an integer).
+Decoded<SupportedSkuPage> DecodeSupportedSkuPage(std::string_view body);
 /// A Batch account (ARM). Requires `location` and `properties.accountEndpoint`.
 Decoded<AccountJson> DecodeBatchAccount(std::string_view body);
 /// A Batch error body. Requires `code`.

@@ -284,6 +284,10 @@ void detail::ParseDaemon(Checker& c, const YamlNode& root, const fs::path& dir, 
             p.extra_replicas = static_cast<int>(*v);
         if (auto b = c.Bool(n->find("lowerReplicas"))) p.lower_replicas = *b;
     }
+    if (const YamlNode* n = root.find("quota"); n && c.IsMap(*n)) {
+        c.CheckKeys(*n, "daemon.quota");
+        if (auto b = c.Bool(n->find("partialGrowth"))) cfg.policy.quota_partial_growth = *b;
+    }
     const YamlNode* pools_dir = root.find("poolsDir");
     std::string dir_text = "/etc/poolwarden/pools.d";
     bool dir_ok = true;

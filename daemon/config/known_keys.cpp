@@ -15,7 +15,7 @@ std::vector<std::string_view> WithTable(std::vector<std::string_view> keys,
 const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
     static const std::map<std::string, std::vector<std::string_view>> keys = {
         {"daemon",
-         {"cloud", "auth", "tls", "accounts", "reconcile", "limits", "policy", "poolsDir",
+         {"cloud", "auth", "tls", "accounts", "reconcile", "limits", "policy", "quota", "poolsDir",
           "listen"}},
         {"daemon.cloud",
          {"resourceManager", "authorityHost", "batchResource", "managementResource",
@@ -32,6 +32,7 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
         {"daemon.policy",
          {"vmsPerReplica", "resizeTimeoutPer1000Vms", "maxReplicasPerRegion", "extraReplicas",
           "lowerReplicas"}},
+        {"daemon.quota", {"partialGrowth"}},
         {"poolFile", {"pools"}},
         {"pool",
          WithTable({"id", "account", "vmSize", "image", "nodeAgentSkuId", "scale", "resizeTimeout",

@@ -265,6 +265,11 @@ asio::awaitable<azure::Result<Unit>> Executor::apply(const model::Action& a,
             azure::PoolAddRequest req;
             req.spec = *a.spec;
             req.spec.metadata = OwnedMetadata(*a.spec);
+            // quota.partialGrowth may plan fewer nodes than the spec asks: write the action's.
+            if (req.spec.fixed && a.target_dedicated_nodes && a.target_low_priority_nodes) {
+                req.spec.fixed->target_dedicated_nodes = *a.target_dedicated_nodes;
+                req.spec.fixed->target_low_priority_nodes = *a.target_low_priority_nodes;
+            }
             req.resize_timeout = a.resize_timeout;
             co_return co_await batch_.add_pool(endpoint, req);
         }

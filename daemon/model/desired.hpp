@@ -44,6 +44,9 @@ struct Policy {
     int max_replicas_per_region = 100;
     int extra_replicas = 0;
     bool lower_replicas = false;
+    /// `quota.partialGrowth`: a create or grow that would exceed a core quota proceeds up to
+    /// the quota instead of being held.
+    bool quota_partial_growth = false;
 };
 
 /// A pool's start task (the subset poolwarden manages).

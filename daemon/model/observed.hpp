@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,29 @@ struct ObservedPool {
     friend bool operator==(const ObservedPool&, const ObservedPool&) = default;
 };
 
+/// One VM size of ARM's list of the VM sizes Batch supports in a location
+/// (`Location_ListSupportedVirtualMachineSkus`, batch-management 2025-06-01 `SupportedSku`):
+/// the facts pre-flight checks need. Capability values are strings in the API [BM
+/// `#/definitions/SkuCapability`]; absent capabilities leave the defaults below.
+///
+/// Thread safety: a value type.
+struct VmSku {
+    std::string name;    ///< `Standard_D4s_v3`.
+    std::string family;  ///< `familyName`, e.g. `standardDSv3Family` (the per-family quota key).
+    int vcpus = 0;       ///< `vCPUs`; 0 when absent or not a number.
+    /// `HyperVGenerations` split at commas (`V1`, `V2`); empty when absent.
+    std::vector<std::string> hyper_v_generations;
+    bool trusted_launch_disabled = false;      ///< `TrustedLaunchDisabled` is `True`.
+    std::string confidential_computing_type;   ///< `ConfidentialComputingType`; empty: none.
+    bool low_priority_capable = true;          ///< `LowPriorityCapable` is not `False`.
+    bool ephemeral_os_disk_supported = false;  ///< `EphemeralOSDiskSupported` is `True`.
+    friend bool operator==(const VmSku&, const VmSku&) = default;
+};
+
+/// Batch-supported VM sizes of one location by lower-cased name; shared between the accounts
+/// of that location and the observer's cache (read-only once built).
+using VmSkuTable = std::map<std::string, VmSku>;
+
 /// A Batch account's observation. `pools` is complete: a pool missing from it does not exist.
 struct ObservedAccount {
     std::string location;
@@ -68,6 +92,14 @@ struct ObservedAccount {
     std::vector<ObservedPool> pools;
     std::optional<int> dedicated_core_quota;
     std::optional<int> low_priority_core_quota;
+    std::optional<int> pool_quota;
+    /// `dedicatedCoreQuotaPerVMFamily` by lower-cased family name (`coreQuota`).
+    std::map<std::string, int> family_core_quota;
+    /// `dedicatedCoreQuotaPerVMFamilyEnforced`: dedicated cores are limited per family too.
+    bool family_quota_enforced = false;
+    /// The Batch-supported VM sizes of the account's location; null: not read (checks that
+    /// need them are skipped).
+    std::shared_ptr<const VmSkuTable> vm_skus;
 
     const ObservedPool* find_pool(std::string_view id) const;  ///< Case-insensitive id.
 };
@@ -111,6 +143,9 @@ struct ObservedImage {
     std::string os_type;   ///< Windows | Linux
     std::string os_state;  ///< Generalized | Specialized
     std::string hyper_v_generation;
+    /// The value of the `SecurityType` entry of `features[]` (TrustedLaunch,
+    /// TrustedLaunchSupported, ConfidentialVM, ...); empty when the definition has none.
+    std::string security_type = {};
 };
 
 /// One entry of an image definition's version list (`GET .../images/{i}/versions`): what

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "model/latest.hpp"
@@ -25,6 +26,10 @@ std::string AccountKey(const model::AccountSpec& spec) {
     return model::ResourceKey("/subscriptions/" + spec.subscription_id + "/resourceGroups/" +
                               spec.resource_group + "/providers/Microsoft.Batch/batchAccounts/" +
                               spec.account_name);
+}
+
+std::string SkuKey(const std::string& subscription_id, const std::string& location) {
+    return model::ResourceKey(subscription_id) + "/" + model::NormalizeRegion(location);
 }
 
 std::string Describe(const azure::Error& e) {
@@ -60,6 +65,7 @@ void Observer::invalidate_caches() {
     accounts_.clear();
     images_.clear();
     properties_.clear();
+    vm_skus_.clear();
 }
 
 asio::awaitable<void> Observer::read_properties(const std::vector<PropertyRead>& reads,
@@ -153,12 +159,55 @@ asio::awaitable<Observation> Observer::observe(const model::DesiredState& desire
     }
     co_await RunBounded(std::move(tasks), options_.concurrency);
     std::vector<std::function<asio::awaitable<void>()>> latest;
+    // VM size lists, once per (subscription, location) of the accounts observed.
+    std::map<std::string, std::pair<std::string, std::string>> sku_keys;
+    for (const auto& account : desired.accounts) {
+        auto it = out.state.accounts.find(account.name);
+        if (it == out.state.accounts.end() || it->second.location.empty()) continue;
+        sku_keys.emplace(SkuKey(account.subscription_id, it->second.location),
+                         std::pair(account.subscription_id, it->second.location));
+    }
+    std::erase_if(vm_skus_, [&](const auto& e) { return !sku_keys.count(e.first); });
+    for (const auto& [key, where] : sku_keys) {
+        auto cached = vm_skus_.find(key);
+        if (cached != vm_skus_.end()) {
+            const auto age = now - cached->second.fetched;
+            if (age < (cached->second.value ? options_.sku_refresh : options_.account_refresh))
+                continue;
+        }
+        latest.push_back([this, &key = key, &where = where, now, &out]() -> asio::awaitable<void> {
+            ++out.calls;
+            auto got = co_await arm_.list_supported_vm_skus(where.first, where.second);
+            auto& entry = vm_skus_[key];
+            if (got && !got->empty()) {
+                auto table = std::make_shared<model::VmSkuTable>();
+                for (auto& sku : *got) {
+                    std::string name = sku.name;
+                    for (auto& c : name)
+                        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                    table->emplace(std::move(name), std::move(sku));
+                }
+                entry = {std::move(table), now};
+            } else if (!entry.value) {
+                // An empty list is no fact either: checks that need it are skipped.
+                entry = {nullptr, now};
+            } else {
+                entry.fetched = now - options_.sku_refresh + options_.account_refresh;
+            }
+        });
+    }
     for (const auto& [key, id] : resolved) {
         latest.push_back([this, &id = id, &out]() -> asio::awaitable<void> {
             co_await observe_version(id, out);
         });
     }
     co_await RunBounded(std::move(latest), options_.concurrency);
+    for (const auto& account : desired.accounts) {
+        auto it = out.state.accounts.find(account.name);
+        if (it == out.state.accounts.end()) continue;
+        auto sku = vm_skus_.find(SkuKey(account.subscription_id, it->second.location));
+        if (sku != vm_skus_.end()) it->second.vm_skus = sku->second.value;
+    }
     co_return out;
 }
 
@@ -169,7 +218,9 @@ asio::awaitable<void> Observer::observe_account(const model::AccountSpec& spec,
     std::optional<azure::AccountInfo> info;
     const auto key = AccountKey(spec);
     auto cached = accounts_.find(key);
-    if (cached != accounts_.end() && now - cached->second.fetched < options_.account_refresh) {
+    const auto refresh =
+        quota_held_.count(spec.name) ? options_.quota_held_refresh : options_.account_refresh;
+    if (cached != accounts_.end() && now - cached->second.fetched < refresh) {
         info = cached->second.value;
     } else {
         ++out.calls;
@@ -194,6 +245,9 @@ asio::awaitable<void> Observer::observe_account(const model::AccountSpec& spec,
     account.endpoint = spec.endpoint.value_or(info->endpoint);
     account.dedicated_core_quota = info->dedicated_core_quota;
     account.low_priority_core_quota = info->low_priority_core_quota;
+    account.pool_quota = info->pool_quota;
+    account.family_core_quota = info->family_core_quota;
+    account.family_quota_enforced = info->family_quota_enforced;
     ++out.calls;
     auto pools = co_await batch_.list_pools(account.endpoint);
     if (!pools) {

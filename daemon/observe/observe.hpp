@@ -3,7 +3,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,7 +77,9 @@ struct PropertyRead {
     std::string desired_hash;     ///< execute::SpecHash(*spec).
 };
 
-/// Reads Azure for one cycle: per account the ARM account (cached), ONE paged pool list; one
+/// Reads Azure for one cycle: per account the ARM account (cached), ONE paged pool list, and
+/// per (subscription, location) of the accounts the Batch-supported VM size list (cached for
+/// `sku_refresh`; pre-flight's vCPUs, families and capabilities); one
 /// paged version list per image definition a pool follows to "latest"; one GET per distinct
 /// image version (with replication status), the resolved latest versions included (read after
 /// the lists); image definitions cached and refreshed every `image_refresh`. Pools are GET one
@@ -89,6 +93,12 @@ class Observer {
         std::chrono::seconds account_refresh = std::chrono::hours(1);
         std::chrono::seconds image_refresh = std::chrono::hours(1);
         int concurrency = 8;
+        /// Batch-supported VM size lists (per subscription and location) are re-read this
+        /// often; after a failed read, again after `account_refresh`.
+        std::chrono::seconds sku_refresh = std::chrono::hours(24);
+        /// Accounts with a pool held on QuotaExceeded (set_quota_held) are re-read this often,
+        /// so that a raised quota is seen without waiting for `account_refresh`.
+        std::chrono::seconds quota_held_refresh = std::chrono::seconds(30);
     };
 
     Observer(azure::BatchApi& batch, azure::ArmApi& arm, Options options);
@@ -111,15 +121,17 @@ class Observer {
 
     /// Forgets cached accounts, image definitions and property reads (e.g. after a reload).
     void invalidate_caches();
-    /// Cached accounts, image definitions and property reads; observe() and read_properties()
-    /// drop those no longer needed.
+    /// Cached accounts, image definitions, VM size lists and property reads; observe() and
+    /// read_properties() drop those no longer needed.
     std::size_t cached_entries() const {
-        return accounts_.size() + images_.size() + properties_.size();
+        return accounts_.size() + images_.size() + vm_skus_.size() + properties_.size();
     }
 
     /// Re-reads what `watch` names, at most `max_reads` requests per call (the rest on the next
     /// calls, in turn). Read errors count as "unchanged": the next full pass will see them.
     boost::asio::awaitable<WatchPoll> poll(const Watch& watch, int max_reads = 10);
+    /// Local names of the accounts whose quotas hold a pool (see Options::quota_held_refresh).
+    void set_quota_held(std::set<std::string> accounts) { quota_held_ = std::move(accounts); }
     /// Reload: reads at most `n` things at once from the next observe() on.
     void set_concurrency(int n) { options_.concurrency = n; }
 
@@ -153,11 +165,18 @@ class Observer {
         std::optional<model::ObservedProperties> differing;
     };
     std::map<std::string, PropertyEntry> properties_;  ///< By endpoint/ResourceKey(pool id).
-    std::size_t poll_next_ = 0;                        ///< Where the next capped watch poll starts.
+    /// By "subscription/location" (lower-case, NormalizeRegion); a null table: the last read
+    /// failed.
+    std::map<std::string, Cached<std::shared_ptr<const model::VmSkuTable>>> vm_skus_;
+    std::set<std::string> quota_held_;
+    std::size_t poll_next_ = 0;  ///< Where the next capped watch poll starts.
 };
 
 /// The cache key of a Batch account: its ARM resource id, lower-cased.
 std::string AccountKey(const model::AccountSpec& spec);
+
+/// The cache key of a VM size list: subscription id and NormalizeRegion(location), lower-case.
+std::string SkuKey(const std::string& subscription_id, const std::string& location);
 
 /// True for an Azure error that means "does not exist" (404).
 bool IsNotFound(const azure::Error& e);

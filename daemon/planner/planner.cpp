@@ -9,6 +9,7 @@
 #include "model/latest.hpp"
 #include "model/pool_drift.hpp"
 #include "model/resource_id.hpp"
+#include "planner/preflight.hpp"
 #include "planner/rules.hpp"
 
 namespace pw::planner {
@@ -56,6 +57,8 @@ struct PoolWork {
     bool grow = false;  ///< The resize adds nodes: gated on replicas.
     std::vector<std::string> patch_reasons;
     std::optional<std::string> keep_spec_hash;  ///< Action::keep_spec_hash of the PatchPool.
+    /// quota.partialGrowth: the targets that fit the account's quotas (preflight.hpp).
+    std::optional<int> quota_dedicated, quota_low;
 };
 
 std::string DescribeAll(const std::vector<model::PropertyDrift>& drift) {
@@ -121,6 +124,7 @@ class Planner {
             return std::tie(a.second->account, a.first) < std::tie(b.second->account, b.first);
         });
         for (const auto& [key, spec] : specs) Examine(*spec);
+        Preflight();
         ComputeDemand();
         PlanReplicas();
         for (const auto& w : work_) PlanPoolActions(w);
@@ -381,6 +385,83 @@ class Planner {
         return ok;
     }
 
+    /// Pre-flight (preflight.hpp) of the pools that create or grow: compatibility of VM size,
+    /// image and security profile, then each account's quotas. A pool that fails is held.
+    void Preflight() {
+        std::map<std::string, std::vector<PoolWork*>> by_account;
+        for (auto& w : work_) {
+            by_account[w.spec->account].push_back(&w);
+            if (!w.create && !(w.resize && w.grow)) continue;
+            auto acc = observed_.accounts.find(w.spec->account);
+            const model::VmSkuTable* skus =
+                acc == observed_.accounts.end() ? nullptr : acc->second.vm_skus.get();
+            const model::VmSku* sku = nullptr;
+            if (skus) {
+                auto it = skus->find(Lower(w.spec->vm_size));
+                if (it != skus->end()) sku = &it->second;
+            }
+            auto img =
+                observed_.images.find(model::ResourceKey(w.spec->image.image_definition_id()));
+            auto found =
+                CheckCompatibility(*w.spec, img == observed_.images.end() ? nullptr : &img->second,
+                                   sku, skus != nullptr);
+            for (auto& f : found) Find(f.severity, f.code, *w.spec, f.message);
+            if (!found.empty()) Hold(w);
+        }
+        for (const auto& [name, works] : by_account) {
+            auto acc = observed_.accounts.find(name);
+            if (acc == observed_.accounts.end()) continue;
+            std::vector<QuotaPool> pools;
+            std::unordered_map<std::string, PoolWork*> owner;
+            for (auto* w : works) {
+                const model::PoolSpec& spec = *w->spec;
+                QuotaPool q;
+                q.id = spec.id;
+                q.vm_size = w->pool ? w->pool->vm_size : spec.vm_size;
+                q.declared = true;
+                q.exists = w->pool != nullptr;
+                q.creates = w->create;
+                q.grows = w->resize && w->grow;
+                q.fixed = spec.fixed.has_value();
+                q.current_dedicated = w->pool ? w->pool->target_dedicated_nodes : 0;
+                q.current_low = w->pool ? w->pool->target_low_priority_nodes : 0;
+                q.want_dedicated =
+                    spec.fixed ? spec.fixed->target_dedicated_nodes : spec.sized_nodes();
+                q.want_low = spec.fixed ? spec.fixed->target_low_priority_nodes : 0;
+                pools.push_back(std::move(q));
+                owner.emplace(Lower(spec.id), w);
+            }
+            for (const auto& p : acc->second.pools) {
+                if (owner.count(Lower(p.id))) continue;
+                QuotaPool q;
+                q.id = p.id;
+                q.vm_size = p.vm_size;
+                q.exists = true;
+                q.current_dedicated = p.target_dedicated_nodes;
+                q.current_low = p.target_low_priority_nodes;
+                pools.push_back(std::move(q));
+            }
+            const model::AccountSpec* account_spec = desired_.find_account(name);
+            auto check =
+                CheckQuota(name, acc->second, pools, desired_.policy.quota_partial_growth,
+                           account_spec ? std::string_view(account_spec->account_name) : "");
+            for (auto& f : check.findings)
+                Find(f.severity, f.code, *owner.at(Lower(f.pool))->spec, std::move(f.message));
+            for (const auto& d : check.decisions) {
+                PoolWork& w = *owner.at(Lower(d.id));
+                if (d.held) Hold(w);
+                w.quota_dedicated = d.dedicated;
+                w.quota_low = d.low;
+            }
+        }
+    }
+
+    static void Hold(PoolWork& w) {
+        if (w.create) w.contributes = false;
+        w.create = false;
+        w.resize = false;
+    }
+
     void ComputeDemand() {
         std::map<std::pair<std::string, std::string>, Demand> by_key;
         for (const auto& w : work_) {
@@ -588,7 +669,8 @@ class Planner {
         if (w.resize && !waiting) {
             const auto& pool = *w.pool;
             Action a = Base(ActionKind::ResizePool, spec);
-            int d = spec.fixed->target_dedicated_nodes, l = spec.fixed->target_low_priority_nodes;
+            int d = w.quota_dedicated.value_or(spec.fixed->target_dedicated_nodes);
+            int l = w.quota_low.value_or(spec.fixed->target_low_priority_nodes);
             a.target_dedicated_nodes = d;
             a.target_low_priority_nodes = l;
             a.resize_timeout =
@@ -627,15 +709,16 @@ class Planner {
         a.image_version = spec.image.str();
         a.region = w.region;
         if (spec.fixed) {
-            int n = spec.sized_nodes();
-            a.target_dedicated_nodes = spec.fixed->target_dedicated_nodes;
-            a.target_low_priority_nodes = spec.fixed->target_low_priority_nodes;
+            a.target_dedicated_nodes =
+                w.quota_dedicated.value_or(spec.fixed->target_dedicated_nodes);
+            a.target_low_priority_nodes =
+                w.quota_low.value_or(spec.fixed->target_low_priority_nodes);
+            int n = model::AddNodeCounts(*a.target_dedicated_nodes, *a.target_low_priority_nodes);
             a.resize_timeout = ResizeTimeoutFor(n, spec.resize_timeout, desired_.policy);
-            a.reason =
-                "pool does not exist; create with " +
-                Nodes(spec.fixed->target_dedicated_nodes, spec.fixed->target_low_priority_nodes) +
-                " nodes, resizeTimeout " + model::FormatShortDuration(*a.resize_timeout) + " for " +
-                std::to_string(n) + " VMs";
+            a.reason = "pool does not exist; create with " +
+                       Nodes(*a.target_dedicated_nodes, *a.target_low_priority_nodes) +
+                       " nodes, resizeTimeout " + model::FormatShortDuration(*a.resize_timeout) +
+                       " for " + std::to_string(n) + " VMs";
         } else {
             a.reason = "pool does not exist; create with autoscale up to " +
                        std::to_string(spec.sized_nodes()) + " nodes";

@@ -161,6 +161,12 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     }
     const model::DesiredState& usable = filtered ? *filtered : desired;
     report.plan = plan_(usable, obs.state, now);
+    // A pool held on QuotaExceeded waits for a quota raise: its account is re-read sooner.
+    std::set<std::string> quota_held;
+    for (const auto& f : report.plan.findings)
+        if (f.code == "QuotaExceeded" && f.severity == model::Severity::Error)
+            quota_held.insert(f.account);
+    observer_.set_quota_held(std::move(quota_held));
 
     // Resize errors of steady pools: shown as findings; AllocationTimedout is retried with
     // backoff, quota errors wait for a change of the spec or the quota.

@@ -215,6 +215,39 @@ TEST(E2E, ShrinkDoesNotWaitForReplicas) {
         "PT15M");
 }
 
+TEST(E2E, PoolsOverTheFamilyQuotaAreHeldUntilTheQuotaIsRaised) {
+    auto world = ExampleWorld();
+    auto& account = world["batchAccounts"][0];
+    account["dedicatedCoreQuotaPerVMFamilyEnforced"] = true;
+    account["dedicatedCoreQuotaPerVMFamily"] =
+        Json::array({{{"name", "standardDSv3Family"}, {"coreQuota", 150}}});
+    E2E e(world, kFast);
+    // 16 x Standard_D4s_v3 = 64 vCPUs each: a and b fit in 150, c would need 192.
+    e.WritePoolFile("quota.yaml", "pools:\n" + PoolYaml("quota-a", "renderbatch", 16) +
+                                      PoolYaml("quota-b", "renderbatch", 16) +
+                                      PoolYaml("quota-c", "renderbatch", 16));
+    auto& d = e.Start();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "quota-a", 16, kConverge)) << d.Log();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "quota-b", 16, kConverge)) << d.Log();
+    ASSERT_TRUE(
+        e.WaitFor([&] { return d.Log().find("QuotaExceeded") != std::string::npos; }, kConverge));
+    EXPECT_NE(d.Log().find("the pools need 192"), std::string::npos) << d.Log();
+    EXPECT_TRUE(e.Pool("renderbatch", "quota-c").is_null()) << "held: never created";
+
+    Json state = e.State();
+    for (auto& a : state["batchAccounts"])
+        if (a["name"] == "renderbatch")
+            a["dedicatedCoreQuotaPerVMFamily"] =
+                Json::array({{{"name", "standardDSv3Family"}, {"coreQuota", 192}}});
+    ASSERT_EQ(Send(e.port(), "PUT", "/_sim/world", state.dump()).status, 200);
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "quota-c", 16, kConverge)) << d.Log();
+    auto writes = e.Writes();
+    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/pools?"), 3);
+    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/resize"), 0) << "no failed resize in between";
+    for (const char* id : {"quota-a", "quota-b", "quota-c"})
+        EXPECT_FALSE(e.Pool("renderbatch", id).contains("resizeErrors")) << id;
+}
+
 TEST(E2E, SpecializedImageIsRefused) {
     E2E e(ExampleWorld(), kFast);
     e.WritePoolFile("win.yaml", "pools:\n" + PoolYaml("legacy", "renderbatch", 10, 0, kLegacy200));

@@ -87,3 +87,76 @@ TEST(AllocationModel, TenReplicasAloneAreNotEnoughWithPT15M) {
 
 }  // namespace
 }  // namespace pw::simtest
+
+namespace pw::simtest {
+namespace {
+
+// Pre-flight's facts as the simulator serves them: the Batch-supported VM size list, and
+// per-family core quotas that stop dedicated nodes at the family's quota when enforced.
+TEST(AllocationModel, EnforcedFamilyQuotaStopsDedicatedNodesAtTheFamilyQuota) {
+    SimProcess sim({"--state", ExampleWorld()});
+    const std::string arm = "Bearer " + Token(sim.port(), "https://management.azure.com/.default");
+    const std::string batch =
+        "Bearer " + Token(sim.port(), "https://batch.core.windows.net//.default");
+    auto skus = Send(sim.port(), "GET",
+                     std::string("/subscriptions/") + kSub +
+                         "/providers/Microsoft.Batch/locations/eastus/virtualMachineSkus"
+                         "?api-version=2024-07-01",
+                     {}, {{"Authorization", arm}});
+    ASSERT_EQ(skus.status, 200) << skus.body;
+    bool found = false;
+    const Json list = skus.json();
+    for (const auto& s : list["value"]) {
+        if (s["name"] != "Standard_D4s_v3") continue;
+        found = true;
+        EXPECT_EQ(s["familyName"], "standardDSv3Family");
+        EXPECT_EQ(s["capabilities"][0], Json({{"name", "vCPUs"}, {"value", "4"}}));
+    }
+    EXPECT_TRUE(found);
+
+    Json world = Send(sim.port(), "GET", "/_sim/state").json();
+    for (auto& a : world["batchAccounts"]) {
+        a["dedicatedCoreQuotaPerVMFamilyEnforced"] = true;
+        a["dedicatedCoreQuotaPerVMFamily"] =
+            Json::array({{{"name", "standardDSv3Family"}, {"coreQuota", 40}}});
+    }
+    ASSERT_EQ(Send(sim.port(), "PUT", "/_sim/world", world.dump()).status, 200);
+    auto account =
+        Send(sim.port(), "GET",
+             std::string("/subscriptions/") + kSub +
+                 "/resourceGroups/rg-batch/providers/Microsoft.Batch/batchAccounts/renderbatch"
+                 "?api-version=2024-07-01",
+             {}, {{"Authorization", arm}});
+    ASSERT_EQ(account.status, 200) << account.body;
+    EXPECT_EQ(account.json()["properties"]["dedicatedCoreQuotaPerVMFamilyEnforced"], true);
+    EXPECT_EQ(account.json()["properties"]["dedicatedCoreQuotaPerVMFamily"][0]["coreQuota"], 40);
+
+    const std::string version = std::string("/subscriptions/") + kSub +
+                                "/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/"
+                                "studio/images/render/versions/1.4.0";
+    Json pool = {{"id", "family"},
+                 {"vmSize", "Standard_D4s_v3"},
+                 {"virtualMachineConfiguration",
+                  {{"imageReference", {{"virtualMachineImageId", version}}},
+                   {"nodeAgentSKUId", "batch.node.ubuntu 22.04"}}},
+                 {"targetDedicatedNodes", 20},
+                 {"resizeTimeout", "PT60M"}};
+    auto add = Send(sim.port(), "POST", "/batch/renderbatch/pools?api-version=2024-07-01.20.0",
+                    pool.dump(), {{"Authorization", batch}});
+    ASSERT_EQ(add.status, 201) << add.body;
+    Json p;
+    for (int minute = 0; minute < 60; ++minute) {
+        Send(sim.port(), "POST", "/_sim/advance?seconds=60");
+        p = Send(sim.port(), "GET", "/batch/renderbatch/pools/family?api-version=2024-07-01.20.0",
+                 {}, {{"Authorization", batch}})
+                .json();
+        if (p["allocationState"] == "steady") break;
+    }
+    EXPECT_EQ(p["allocationState"], "steady");
+    EXPECT_EQ(p["currentDedicatedNodes"], 10) << "40 family cores: 10 nodes of 4 vCPUs";
+    ASSERT_TRUE(p.contains("resizeErrors")) << p.dump();
+    EXPECT_EQ(p["resizeErrors"][0]["code"], "AccountVMSeriesCoreQuotaReached");
+}
+
+}  // namespace
+}  // namespace pw::simtest

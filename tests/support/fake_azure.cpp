@@ -303,6 +303,14 @@ boost::asio::awaitable<azure::Result<azure::AccountInfo>> FakeAzure::get_batch_a
     co_return Err{NotFound(spec.account_name)};
 }
 
+boost::asio::awaitable<azure::Result<std::vector<model::VmSku>>> FakeAzure::list_supported_vm_skus(
+    const std::string& subscription_id, const std::string& location) {
+    if (auto e = record("LIST skus " + subscription_id + "/" + location)) co_return Err{*e};
+    auto it = vm_skus.find(model::NormalizeRegion(location));
+    if (it == vm_skus.end()) co_return Err{NotFound(location)};
+    co_return it->second;
+}
+
 boost::asio::awaitable<azure::Result<model::ObservedImage>> FakeAzure::get_image(
     const std::string& id) {
     if (auto e = record("GET image " + id)) co_return Err{*e};

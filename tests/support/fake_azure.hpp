@@ -90,6 +90,8 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
     // --- ArmApi -----------------------------------------------------------------------------
     boost::asio::awaitable<azure::Result<azure::AccountInfo>> get_batch_account(
         const model::AccountSpec& account) override;
+    boost::asio::awaitable<azure::Result<std::vector<model::VmSku>>> list_supported_vm_skus(
+        const std::string& subscription_id, const std::string& location) override;
     boost::asio::awaitable<azure::Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) override;
     /// The versions added under the definition (excludeFromLatest from `excluded_from_latest`).
@@ -106,6 +108,10 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
     /// Version key -> regions (normalized) whose targetRegions entry sets excludeFromLatest.
     std::map<std::string, std::vector<std::string>> regions_excluded_from_latest;
 
+    /// Batch-supported VM sizes by NormalizeRegion(location); a location without an entry
+    /// answers 404 (as for an unknown location).
+    std::map<std::string, std::vector<model::VmSku>> vm_skus;
+
     /// Last request bodies, for assertions.
     std::vector<azure::PoolAddRequest> adds;
     std::vector<azure::PoolResizeRequest> resizes;
@@ -120,6 +126,7 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
     std::vector<Account> accounts_;
     std::map<std::string, model::ObservedImageVersion> versions_;  // by ResourceKey
     std::map<std::string, model::ObservedImage> images_;
+
     std::vector<std::string> calls_;
     struct Fault {
         std::string prefix;

@@ -225,6 +225,69 @@ TEST(CodecAccount, DecodesMicrosoftBatchAccountExample) {
     EXPECT_EQ(a->low_priority_core_quota, 20);
 }
 
+TEST(CodecAccount, DecodesPoolAndFamilyQuotas) {
+    auto example = DecodeBatchAccount(ReadData("BatchAccountGet.json"));
+    ASSERT_TRUE(example.ok()) << example.error();
+    EXPECT_EQ(example->pool_quota, 20);
+    EXPECT_FALSE(example->family_quota_enforced);
+    auto a = DecodeBatchAccount(
+        R"({"location":"eastus","properties":{"accountEndpoint":"a.eastus.batch.azure.com",
+            "dedicatedCoreQuota":500,"dedicatedCoreQuotaPerVMFamilyEnforced":true,
+            "dedicatedCoreQuotaPerVMFamily":[{"name":"standardDSv3Family","coreQuota":96},
+                                             {"name":"standardA0_A7Family","coreQuota":0}]}})");
+    ASSERT_TRUE(a.ok()) << a.error();
+    EXPECT_TRUE(a->family_quota_enforced);
+    EXPECT_EQ(a->family_core_quota,
+              (std::map<std::string, int>{{"standarda0_a7family", 0}, {"standarddsv3family", 96}}));
+    auto bad = DecodeBatchAccount(
+        R"({"location":"eastus","properties":{"accountEndpoint":"a",
+            "dedicatedCoreQuotaPerVMFamily":[{"coreQuota":1}]}})");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error(),
+              "properties.dedicatedCoreQuotaPerVMFamily[0].name: required member missing");
+}
+
+TEST(CodecSkus, DecodesTheSpecExample) {
+    auto page = DecodeSupportedSkuPage(ReadData("LocationListVirtualMachineSkus.json"));
+    ASSERT_TRUE(page.ok()) << page.error();
+    ASSERT_EQ(page->skus.size(), 2u);
+    const auto& d1 = page->skus[0];
+    EXPECT_EQ(d1.name, "Standard_D1_v2");
+    EXPECT_EQ(d1.family, "standardDFamily");
+    EXPECT_EQ(d1.vcpus, 1);
+    EXPECT_EQ(d1.hyper_v_generations, std::vector<std::string>{"V1"});
+    EXPECT_FALSE(d1.low_priority_capable);
+    EXPECT_FALSE(d1.ephemeral_os_disk_supported);
+    EXPECT_EQ(page->skus[1].family, "standardA0_A7Family");
+    EXPECT_FALSE(page->next_link.has_value());
+}
+
+TEST(CodecSkus, CapabilitiesAreStrings) {
+    auto page = DecodeSupportedSkuPage(
+        R"({"value":[{"name":"Standard_D4s_v3","familyName":"standardDSv3Family","capabilities":[
+            {"name":"vCPUs","value":"4"},{"name":"HyperVGenerations","value":"V1,V2"},
+            {"name":"TrustedLaunchDisabled","value":"True"}]}],"nextLink":"https://x/next"})");
+    ASSERT_TRUE(page.ok()) << page.error();
+    EXPECT_EQ(page->skus[0].hyper_v_generations, (std::vector<std::string>{"V1", "V2"}));
+    EXPECT_TRUE(page->skus[0].trusted_launch_disabled);
+    EXPECT_TRUE(page->skus[0].low_priority_capable) << "absent: not known to be refused";
+    EXPECT_EQ(page->next_link, "https://x/next");
+    auto bad = DecodeSupportedSkuPage(
+        R"({"value":[{"name":"a","capabilities":[{"name":"vCPUs","value":4}]}]})");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error(), "value[0].capabilities[0].value: expected string, got integer");
+}
+
+TEST(CodecImage, ReadsTheSecurityTypeFeature) {
+    auto img = DecodeImage(
+        R"({"id":"/x","properties":{"osType":"Linux","osState":"Generalized","hyperVGeneration":"V2",
+            "features":[{"name":"IsAcceleratedNetworkSupported","value":"True"},
+                        {"name":"SecurityType","value":"TrustedLaunch"}],
+            "identifier":{"publisher":"p","offer":"o","sku":"s"}}})");
+    ASSERT_TRUE(img.ok()) << img.error();
+    EXPECT_EQ(img->security_type, "TrustedLaunch");
+}
+
 TEST(CodecAccount, UserSubscriptionAccountHasNoQuotas) {
     auto a = DecodeBatchAccount(
         R"({"location":"eastus","properties":{"accountEndpoint":"a.eastus.batch.azure.com",

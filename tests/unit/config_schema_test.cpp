@@ -231,6 +231,7 @@ TEST(ConfigSchema, KeysMatchTheValidatorAtEveryLevel) {
         {"daemon.limits", kDaemonSchema, "/$defs/limits"},
         {"daemon.limits.bucket", kDaemonSchema, "/$defs/bucket"},
         {"daemon.policy", kDaemonSchema, "/$defs/policy"},
+        {"daemon.quota", kDaemonSchema, "/$defs/quota"},
         {"poolFile", kPoolSchema, ""},
         {"pool", kPoolSchema, "/$defs/pool"},
         {"pool.scale", kPoolSchema, "/$defs/scale"},

@@ -48,6 +48,7 @@ TEST_F(ObserveTest, OneListPerAccountAndOneGetPerDistinctVersion) {
     EXPECT_EQ(azure.count("GET version"), 1) << "three pools share one version";
     EXPECT_EQ(azure.count("GET image"), 1);
     EXPECT_EQ(azure.count("GET account"), 2);
+    EXPECT_EQ(azure.count("LIST skus"), 2) << "one VM size list per subscription and location";
     ASSERT_TRUE(obs.account_complete("eus"));
     ASSERT_TRUE(obs.account_complete("wus"));
     EXPECT_EQ(obs.state.accounts.at("eus").pools.size(), 5u);
@@ -55,7 +56,46 @@ TEST_F(ObserveTest, OneListPerAccountAndOneGetPerDistinctVersion) {
     EXPECT_EQ(obs.state.accounts.at("eus").endpoint, "https://eusbatch.eastus.batch.azure.com");
     EXPECT_EQ(obs.state.image_versions.size(), 1u);
     EXPECT_EQ(obs.state.images.size(), 1u);
-    EXPECT_EQ(obs.calls, 6);
+    EXPECT_EQ(obs.calls, 8);
+}
+
+TEST_F(ObserveTest, AnAccountHoldingAPoolOnQuotaIsReadSooner) {
+    (void)Observe(t0);
+    observer.set_quota_held({"eus"});
+    azure.clear_calls();
+    (void)Observe(t0 + 29s);
+    EXPECT_EQ(azure.count("GET account"), 0);
+    (void)Observe(t0 + 31s);
+    EXPECT_EQ(azure.count("GET account eusbatch"), 1) << "a raised quota is seen within 30 s";
+    EXPECT_EQ(azure.count("GET account"), 1) << "the other account keeps its hourly cache";
+}
+
+TEST_F(ObserveTest, VmSizeListsAreReadOncePerLocationAndCachedForADay) {
+    model::VmSku sku;
+    sku.name = "Standard_D4s_v3";
+    sku.family = "standardDSv3Family";
+    sku.vcpus = 4;
+    azure.vm_skus["eastus"] = {sku};
+    auto second = MakeAccount("eus");
+    second.name = "eus-b";
+    second.account_name = "eusbbatch";
+    azure.add_account(second, "eastus");
+    desired.accounts.push_back(second);
+    auto obs = Observe(t0);
+    EXPECT_EQ(azure.count("LIST skus"), 2) << "eastus once for two accounts, westus once";
+    ASSERT_TRUE(obs.state.accounts.at("eus").vm_skus);
+    EXPECT_EQ(obs.state.accounts.at("eus").vm_skus->at("standard_d4s_v3").vcpus, 4);
+    EXPECT_EQ(obs.state.accounts.at("eus-b").vm_skus, obs.state.accounts.at("eus").vm_skus);
+    EXPECT_FALSE(obs.state.accounts.at("wus").vm_skus) << "westus answered 404: not known";
+    azure.clear_calls();
+    obs = Observe(t0 + 23h);
+    EXPECT_EQ(azure.count("LIST skus"), 1) << "eastus cached for 24 h, westus (404) retried hourly";
+    EXPECT_TRUE(obs.state.accounts.at("eus").vm_skus);
+    azure.vm_skus["westus"] = {sku};
+    azure.clear_calls();
+    obs = Observe(t0 + 24h);
+    EXPECT_EQ(azure.count("LIST skus"), 2);
+    EXPECT_TRUE(obs.state.accounts.at("wus").vm_skus);
 }
 
 TEST_F(ObserveTest, AccountsAndImagesAreCachedAndImagesRefreshHourly) {
