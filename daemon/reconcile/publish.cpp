@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <unordered_map>
+#include <utility>
 
 #include "log/log.hpp"
 #include "model/duration.hpp"
@@ -273,10 +274,10 @@ void Reconciler::publish_into(StatusSnapshot& s, const CycleReport& report,
                          failed_version ? "image version: " + *failed_version
                                         : "image definition could not be read",
                          now);
-        } else if (ps.last_error) {
+        } else if (const auto& error = std::as_const(ps.last_error); error) {
             SetCondition(ps.conditions, prev_conditions, "Degraded", true,
-                         ps.last_error->terminal ? "TerminalError" : "RetryingAfterError",
-                         ps.last_error->message, now);
+                         error->terminal ? "TerminalError" : "RetryingAfterError", error->message,
+                         now);
         } else if (warning_finding) {
             SetCondition(ps.conditions, prev_conditions, "Degraded", true, warning_finding->code,
                          warning_finding->message, now);
