@@ -224,11 +224,18 @@ void Reconciler::publish_into(StatusSnapshot& s, const CycleReport& report,
         }
         std::sort(mine_at.begin(), mine_at.end());
         for (auto i : mine_at) mine.push_back(&actions[i]);
+        ps.own_last_action = false;
+        if (auto item_it = items_.find(item_key); item_it != items_.end()) {
+            ps.last_action = item_it->second.last_action;
+            ps.last_error = item_it->second.last_error;
+            ps.own_last_action = ps.last_action.has_value();
+        } else if (before && before->own_last_action && before->account == spec.account) {
+            // The reconciler dropped its record of this pool (see prune()): the last action
+            // lives on here.
+            ps.last_action = before->last_action;
+            ps.own_last_action = true;
+        }
         if (!items_.empty()) {
-            if (auto item_it = items_.find(item_key); item_it != items_.end()) {
-                ps.last_action = item_it->second.last_action;
-                ps.last_error = item_it->second.last_error;
-            }
             for (const auto* a : mine) {
                 if (IsReplicaAction(a->kind) || a->kind == ActionKind::WaitForReplication) {
                     if (auto v = items_.find(VersionKey(a->image_version)); v != items_.end()) {

@@ -424,13 +424,23 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
 }
 
 void Reconciler::prune(const model::DesiredState& desired) {
-    std::unordered_set<std::string> keep;
+    if (items_.empty()) return;
+    std::unordered_map<std::string, bool> keep;  // key -> is a pool's
     keep.reserve(desired.pools.size() * 2);
     for (const auto& p : desired.pools) {
-        keep.insert(PoolKey(p.account, p.id));
-        keep.insert(VersionKey(p.image.str()));
+        keep.emplace(PoolKey(p.account, p.id), true);
+        keep.emplace(VersionKey(p.image.str()), false);
     }
-    std::erase_if(items_, [&](const auto& item) { return keep.count(item.first) == 0; });
+    // A pool's record with nothing left but its last action is dropped too: publish() put that
+    // action into the pool's status, which keeps it from now on. A daemon that created 10 000
+    // pools otherwise kept a record for each of them for as long as it ran.
+    std::erase_if(items_, [&](const auto& entry) {
+        auto it = keep.find(entry.first);
+        if (it == keep.end()) return true;
+        const auto& item = entry.second;
+        return it->second && item.failures == 0 && !item.next_retry && !item.terminal &&
+               !item.last_error && !item.alloc_timeout_etag;
+    });
 }
 
 }  // namespace pw::reconcile

@@ -111,6 +111,9 @@ struct PoolStatus {
     std::string source_file;
     std::vector<Condition> conditions;  ///< Ready, Progressing, Degraded (always all three).
     Boxed<ActionRecord> last_action;
+    /// `last_action` is the pool's own write (not its image version's), kept here only: the
+    /// reconciler drops its record of a pool once nothing but the last action is left in it.
+    bool own_last_action = false;
     Boxed<ErrorRecord> last_error;
     std::vector<model::Finding> findings;
     std::optional<int> target_nodes;   ///< Observed target (dedicated + low-priority).
