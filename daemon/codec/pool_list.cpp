@@ -3,6 +3,7 @@
 #include <cctype>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -697,10 +698,14 @@ Decoded<std::string> AppendPoolList(std::string_view body,
         // a page of 1 000 pools was copied nine times and left freed blocks of every size in
         // the heap.
         constexpr std::size_t kMaxPage = 1000;
+        constexpr std::string_view kId = "\"id\"";
         std::size_t ids = 0;
-        for (auto at = body.find("\"id\""); at != std::string_view::npos && ids < kMaxPage;
-             at = body.find("\"id\"", at + 4))
-            ++ids;
+        for (const char* at = body.data(); ids < kMaxPage; at += kId.size(), ++ids) {
+            // memmem: string_view::find stops at every '"' of the page.
+            const auto left = static_cast<std::size_t>(body.data() + body.size() - at);
+            at = static_cast<const char*>(memmem(at, left, kId.data(), kId.size()));
+            if (!at) break;
+        }
         if (pools.capacity() < base + ids)
             pools.reserve(base == 0 ? ids : std::max(base + ids, 2 * pools.capacity()));
         PageReader reader(pools);
