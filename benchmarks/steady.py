@@ -38,6 +38,8 @@ def main():
                     help="also scrape /metrics and /status after each cycle, as a monitored "
                          "daemon is (their memory then stays in the cycles' peak)")
     ap.add_argument("--wrap", default="", help="prefix command for the daemon")
+    ap.add_argument("--concurrency", type=int, default=0,
+                    help="reconcile.concurrency instead of the scenario's 8")
     a = ap.parse_args()
     pw = os.path.join(a.build, "daemon", "poolwarden")
     simbin = os.path.join(a.build, "simulator", "poolwarden-sim")
@@ -47,6 +49,12 @@ def main():
     port = bench.free_port()
     scenario.write_config(work, a.pools, a.accounts, a.images, sim.url, sim.ca, interval="6s",
                           listen=f"127.0.0.1:{port}", regions=regions)
+    if a.concurrency:
+        cfg = os.path.join(work, "poolwarden.yaml")
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write(text.replace("concurrency: 8", f"concurrency: {a.concurrency}"))
     popen = bench.subprocess.Popen
     if a.wrap:
         def wrapped(args, **kw):
@@ -74,11 +82,11 @@ def main():
             n += 1
         print(f"converged after {n + 1} cycles in {time.monotonic() - t0:.1f}s, "
               f"HWM {mib():.1f} MiB RSS {mib('VmRSS'):.1f}", flush=True)
-        d.next_cycle(120)
+        d.next_cycle(600)
         bench.reset_peak_rss(pid)
         c0 = bench.cpu_seconds(pid)
         for _ in range(a.cycles):
-            d.next_cycle(120)
+            d.next_cycle(600)
             c1 = bench.cpu_seconds(pid)
             print(f"cycle cpu {c1 - c0:.3f}s  HWM {mib():.1f} MiB  RSS {mib('VmRSS'):.1f} MiB",
                   flush=True)

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -691,6 +692,22 @@ Decoded<std::string> AppendPoolList(std::string_view body,
     if (auto why = detail::NotJson(body)) return pw::Err{std::move(*why)};
     const std::size_t base = pools.size();
     try {
+        // Room for the page's pools at once (an estimate: every pool has an "id" member; a
+        // page holds at most 1 000 pools, `maxresults` 1..1000, azure-contract.md "Pool_List",
+        // so a body full of "id" reserves no more): grown one doubling at a time, the vector of
+        // a page of 1 000 pools was copied nine times and left freed blocks of every size in
+        // the heap.
+        constexpr std::size_t kMaxPage = 1000;
+        constexpr std::string_view kId = "\"id\"";
+        std::size_t ids = 0;
+        for (const char* at = body.data(); ids < kMaxPage; at += kId.size(), ++ids) {
+            // memmem: string_view::find stops at every '"' of the page.
+            const auto left = static_cast<std::size_t>(body.data() + body.size() - at);
+            at = static_cast<const char*>(memmem(at, left, kId.data(), kId.size()));
+            if (!at) break;
+        }
+        if (pools.capacity() < base + ids)
+            pools.reserve(base == 0 ? ids : std::max(base + ids, 2 * pools.capacity()));
         PageReader reader(pools);
         Json::sax_parse(body, &reader);
         std::optional<std::string> error =

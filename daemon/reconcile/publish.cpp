@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <unordered_map>
+#include <utility>
 
 #include "log/log.hpp"
 #include "model/duration.hpp"
@@ -223,11 +224,18 @@ void Reconciler::publish_into(StatusSnapshot& s, const CycleReport& report,
         }
         std::sort(mine_at.begin(), mine_at.end());
         for (auto i : mine_at) mine.push_back(&actions[i]);
+        ps.own_last_action = false;
+        if (auto item_it = items_.find(item_key); item_it != items_.end()) {
+            ps.last_action = item_it->second.last_action;
+            ps.last_error = item_it->second.last_error;
+            ps.own_last_action = ps.last_action.has_value();
+        } else if (before && before->own_last_action && before->account == spec.account) {
+            // The reconciler dropped its record of this pool (see prune()): the last action
+            // lives on here.
+            ps.last_action = before->last_action;
+            ps.own_last_action = true;
+        }
         if (!items_.empty()) {
-            if (auto item_it = items_.find(item_key); item_it != items_.end()) {
-                ps.last_action = item_it->second.last_action;
-                ps.last_error = item_it->second.last_error;
-            }
             for (const auto* a : mine) {
                 if (IsReplicaAction(a->kind) || a->kind == ActionKind::WaitForReplication) {
                     if (auto v = items_.find(VersionKey(a->image_version)); v != items_.end()) {
@@ -273,10 +281,10 @@ void Reconciler::publish_into(StatusSnapshot& s, const CycleReport& report,
                          failed_version ? "image version: " + *failed_version
                                         : "image definition could not be read",
                          now);
-        } else if (ps.last_error) {
+        } else if (const auto& error = std::as_const(ps.last_error); error) {
             SetCondition(ps.conditions, prev_conditions, "Degraded", true,
-                         ps.last_error->terminal ? "TerminalError" : "RetryingAfterError",
-                         ps.last_error->message, now);
+                         error->terminal ? "TerminalError" : "RetryingAfterError", error->message,
+                         now);
         } else if (warning_finding) {
             SetCondition(ps.conditions, prev_conditions, "Degraded", true, warning_finding->code,
                          warning_finding->message, now);

@@ -178,7 +178,7 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
             // Only an existing record has anything to clear: creating one per steady pool
             // cost an Item for each of them at every cycle.
             if (auto it = items_.find(key); !read_only && it != items_.end())
-                it->second.alloc_timeout_etag.clear();
+                it->second.alloc_timeout_etag.reset();
             continue;
         }
         // The planner reports resize errors as findings; here AllocationTimedout is retried
@@ -200,7 +200,7 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
             Converged(*p))
             continue;
         auto& item = items_[key];
-        if (item.alloc_timeout_etag != p->e_tag) {
+        if (!item.alloc_timeout_etag || *item.alloc_timeout_etag != p->e_tag) {
             item.alloc_timeout_etag = p->e_tag;
             ++item.failures;
             std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -279,12 +279,12 @@ std::vector<model::Action> Reconciler::filter(CycleReport& report,
         if (it != items_.end()) {
             auto& item = it->second;
             if (item.terminal) {
-                if (item.terminal_spec == spec_fingerprint(a, desired) &&
-                    item.terminal_azure == azure_fingerprint(a, desired, o)) {
+                if (item.terminal->spec == spec_fingerprint(a, desired) &&
+                    item.terminal->azure == azure_fingerprint(a, desired, o)) {
                     hold(a, "terminal error; waiting for a change of the spec or of Azure");
                     continue;
                 }
-                item.terminal = false;
+                item.terminal.reset();
             }
             if (item.next_retry && mono < *item.next_retry) {
                 auto left = std::chrono::ceil<std::chrono::seconds>(*item.next_retry - mono);
@@ -329,7 +329,7 @@ void Reconciler::record(CycleReport& report, const model::DesiredState& desired,
         if (out.status == execute::Status::Succeeded) {
             if (a.reason != kRetryReason) item.failures = 0;
             item.next_retry.reset();
-            item.terminal = false;
+            item.terminal.reset();
             item.last_error.reset();
             log::Write(spdlog::level::info, "action", fields);
             continue;
@@ -341,9 +341,8 @@ void Reconciler::record(CycleReport& report, const model::DesiredState& desired,
         auto cls = Classify(err);
         ErrorRecord er{text, err.code, cls == ErrorClass::Terminal, now, std::nullopt};
         if (cls == ErrorClass::Terminal) {
-            item.terminal = true;
-            item.terminal_spec = spec_fingerprint(a, desired);
-            item.terminal_azure = azure_fingerprint(a, desired, o);
+            item.terminal =
+                Item::Terminal{spec_fingerprint(a, desired), azure_fingerprint(a, desired, o)};
         } else if (cls == ErrorClass::Transient) {
             ++item.failures;
             std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -469,13 +468,23 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
 }
 
 void Reconciler::prune(const model::DesiredState& desired) {
-    std::unordered_set<std::string> keep;
+    if (items_.empty()) return;
+    std::unordered_map<std::string, bool> keep;  // key -> is a pool's
     keep.reserve(desired.pools.size() * 2);
     for (const auto& p : desired.pools) {
-        keep.insert(PoolKey(p.account, p.id));
-        keep.insert(VersionKey(p.image.str()));
+        keep.emplace(PoolKey(p.account, p.id), true);
+        keep.emplace(VersionKey(p.image.str()), false);
     }
-    std::erase_if(items_, [&](const auto& item) { return keep.count(item.first) == 0; });
+    // A pool's record with nothing left but its last action is dropped too: publish() put that
+    // action into the pool's status, which keeps it from now on. A daemon that created 10 000
+    // pools otherwise kept a record for each of them for as long as it ran.
+    std::erase_if(items_, [&](const auto& entry) {
+        auto it = keep.find(entry.first);
+        if (it == keep.end()) return true;
+        const auto& item = entry.second;
+        return it->second && item.failures == 0 && !item.next_retry && !item.terminal &&
+               !item.last_error && !item.alloc_timeout_etag;
+    });
 }
 
 }  // namespace pw::reconcile

@@ -119,15 +119,21 @@ class Reconciler {
     }
 
   private:
+    /// Kept for every pool the daemon wrote to, so small: the last action is shared with the
+    /// pool's status, and what only an error needs is kept on the heap while there is one.
     struct Item {
+        /// Fingerprints when the terminal error happened.
+        struct Terminal {
+            std::string spec;
+            std::string azure;
+        };
         int failures = 0;
         std::optional<SteadyTime> next_retry;
-        bool terminal = false;
-        std::string terminal_spec;  ///< Fingerprints when the terminal error happened.
-        std::string terminal_azure;
-        std::optional<ActionRecord> last_action;
-        std::optional<ErrorRecord> last_error;
-        std::string alloc_timeout_etag;  ///< The pool eTag whose AllocationTimedout was seen.
+        Boxed<Terminal> terminal;  ///< Set while a terminal error holds the item.
+        Boxed<ActionRecord> last_action;
+        Boxed<ErrorRecord> last_error;
+        Boxed<std::string>
+            alloc_timeout_etag;  ///< The pool eTag whose AllocationTimedout was seen.
     };
 
     boost::asio::awaitable<CycleReport> observe_and_plan(const model::DesiredState& desired,

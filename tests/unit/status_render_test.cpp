@@ -140,6 +140,26 @@ TEST(StatusBoxed, BehavesAsAnOptionalWithDeepCopies) {
     EXPECT_EQ(p.last_action->result, "succeeded");
 }
 
+TEST(StatusBoxed, CopiesShareTheValueUntilOneIsChanged) {
+    // The reconciler's record of a pool's last action and the pool's status are one value.
+    Boxed<ActionRecord> kept = ActionRecord{"CreatePool", "pool does not exist", "succeeded", {}};
+    PoolStatus p;
+    p.last_action = kept;
+    PoolStatus q = p;
+    const auto& cp = p;
+    const auto& cq = q;
+    const auto& ck = kept;
+    EXPECT_EQ(&*cp.last_action, &*ck);
+    EXPECT_EQ(&*cq.last_action, &*ck);
+    q.last_action->result = "failed";  // a non-const access first takes a copy of its own
+    EXPECT_NE(&*cq.last_action, &*ck);
+    EXPECT_EQ(cp.last_action->result, "succeeded");
+    EXPECT_EQ(ck->result, "succeeded");
+    kept = ActionRecord{"ResizePool", "grow", "failed", {}};  // assigned while shared: a new value
+    EXPECT_EQ(cp.last_action->kind, "CreatePool");
+    EXPECT_EQ(ck->kind, "ResizePool");
+}
+
 TEST(PoolIndex, FindsPoolsByAccountAndCaseInsensitiveId) {
     model::ObservedState o;
     o.accounts["eus"].pools.resize(2);
