@@ -9,15 +9,6 @@
 namespace pw::model {
 namespace {
 
-// ASCII only, as std::tolower in the "C" locale (the daemon never sets another), without a
-// library call per character: keys of 10 000 pools are lowered several times a cycle.
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 bool ValidName(std::string_view s) {
     if (s.empty() || s.size() > 260) return false;
     return std::all_of(s.begin(), s.end(), [](unsigned char c) {
@@ -133,6 +124,14 @@ int CompareVersionNames(std::string_view a, std::string_view b) {
     auto pa = parts(a), pb = parts(b);
     if (!pa || !pb) return pa ? 1 : pb ? -1 : 0;
     return *pa < *pb ? -1 : *pa > *pb ? 1 : 0;
+}
+
+// Without a library call per character: keys of 10 000 pools are lowered several times a cycle.
+std::string Lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
 }
 
 std::string ResourceKey(std::string_view id) { return Lower(id); }

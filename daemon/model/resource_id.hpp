@@ -35,6 +35,10 @@ std::optional<ImageVersionId> ParseImageVersionId(std::string_view text,
 /// ASCII case-insensitive equality (ARM names and ids, Batch enumeration values).
 bool IEquals(std::string_view a, std::string_view b);
 
+/// ASCII lower case (as std::tolower in the "C" locale, which the daemon never changes), for
+/// case-insensitive keys: ids, VM sizes, families, enumeration values.
+std::string Lower(std::string_view s);
+
 /// `gallery/image/version` of an image version id, or the text itself when it is not one.
 std::string ShortImageVersion(std::string_view id);
 

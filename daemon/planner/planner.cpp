@@ -20,11 +20,7 @@ using model::ActionKind;
 using model::Finding;
 using model::Severity;
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+using model::Lower;
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
     std::string out;

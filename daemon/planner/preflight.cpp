@@ -13,11 +13,7 @@ namespace {
 using model::Finding;
 using model::Severity;
 
-std::string FoldCase(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+using model::Lower;
 
 /// Pools using one quota: (pool id, vCPUs), in the order they were counted.
 using Users = std::vector<std::pair<std::string, std::int64_t>>;
@@ -83,14 +79,14 @@ class QuotaRule {
   private:
     const model::VmSku* Sku(const QuotaPool& p) const {
         if (!facts_.vm_skus) return nullptr;
-        auto it = facts_.vm_skus->find(FoldCase(p.vm_size));
+        auto it = facts_.vm_skus->find(Lower(p.vm_size));
         if (it == facts_.vm_skus->end() || it->second.vcpus <= 0) return nullptr;
         return &it->second;
     }
 
     void Count(const std::string& pool, const model::VmSku& sku, std::int64_t d, std::int64_t l) {
         dedicated_.add(pool, d * sku.vcpus);
-        family_[FoldCase(sku.family)].add(pool, d * sku.vcpus);
+        family_[Lower(sku.family)].add(pool, d * sku.vcpus);
         low_.add(pool, l * sku.vcpus);
     }
 
@@ -103,10 +99,10 @@ class QuotaRule {
         // per-family list and the account total" [BM, contract §9]. A family missing from the
         // list gets no cores (guess: the API lists every family, most with 0).
         if (facts_.family_quota_enforced && facts_.dedicated_core_quota) {
-            auto it = facts_.family_core_quota.find(FoldCase(sku.family));
+            auto it = facts_.family_core_quota.find(Lower(sku.family));
             out.push_back({"dedicated vCPUs of family " + sku.family,
                            "dedicatedCoreQuotaPerVMFamily", "a " + sku.family + " core quota",
-                           &family_[FoldCase(sku.family)],
+                           &family_[Lower(sku.family)],
                            it == facts_.family_core_quota.end() ? 0 : it->second});
         }
         return out;
@@ -295,8 +291,8 @@ std::vector<model::Finding> CheckCompatibility(const model::PoolSpec& spec,
     // TrustedLaunchAndConfidentialVmSupported (Compute Gallery docs; not in /work/shared, so the
     // rules below are a guess): a "TrustedLaunch"/"ConfidentialVM" image deploys only as that
     // type, a "*Supported" one also as a standard VM.
-    const std::string st = FoldCase(image->security_type);
-    const std::string pt = FoldCase(PoolSecurityType(spec));
+    const std::string st = Lower(image->security_type);
+    const std::string pt = Lower(PoolSecurityType(spec));
     const bool tl_ok = st == "trustedlaunch" || st == "trustedlaunchsupported" ||
                        st == "trustedlaunchandconfidentialvmsupported";
     const bool cvm_ok = st == "confidentialvm" || st == "confidentialvmsupported" ||
