@@ -74,7 +74,7 @@ struct PoolResizeRequest {
 
 /// Mutable pool fields to PATCH; absent fields are left unchanged.
 struct PoolPatchRequest {
-    std::optional<model::StartTask> start_task;
+    model::Boxed<model::StartTask> start_task;
     std::optional<std::map<std::string, std::string>> metadata;
     /// Patchable table-declared members (model::UpdateClass::Patchable of PoolFields():
     /// applicationPackageReferences, targetNodeCommunicationMode), an Object; each member

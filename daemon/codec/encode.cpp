@@ -152,7 +152,7 @@ std::string EncodePoolResize(int target_dedicated_nodes, int target_low_priority
 }
 
 Result<std::string, std::string> EncodePoolPatch(
-    const std::optional<model::StartTask>& start_task,
+    const model::Boxed<model::StartTask>& start_task,
     const std::optional<std::map<std::string, std::string>>& metadata, const SecretReader& secrets,
     const model::PropValue& properties) {
     Json body = Json::object();

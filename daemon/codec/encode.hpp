@@ -42,7 +42,7 @@ std::string EncodePoolResize(int target_dedicated_nodes, int target_low_priority
 /// map clears the pool's metadata; `properties` (table-declared members, an Object) under their
 /// REST names. Secrets of the start task as in EncodePoolAdd.
 Result<std::string, std::string> EncodePoolPatch(
-    const std::optional<model::StartTask>& start_task,
+    const model::Boxed<model::StartTask>& start_task,
     const std::optional<std::map<std::string, std::string>>& metadata,
     const SecretReader& secrets = {}, const model::PropValue& properties = {});
 

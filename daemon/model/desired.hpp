@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "model/boxed.hpp"
 #include "model/duration.hpp"
 #include "model/pool_fields.hpp"
 #include "model/resource_id.hpp"
@@ -105,7 +106,7 @@ struct PoolSpec {
     std::optional<Seconds> resize_timeout;  ///< Optional floor; the rule may raise it.
     std::string node_deallocation_option = "requeue";
     int task_slots_per_node = 1;
-    std::optional<StartTask> start_task;
+    Boxed<StartTask> start_task;                  ///< Kept on the heap: most pools have none.
     std::map<std::string, std::string> metadata;  ///< User metadata (no poolwarden.io/ keys).
     bool adopt = false;
     /// Table-declared members (PoolFields(): networkConfiguration, mountConfiguration,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/boxed.hpp"
 #include "model/desired.hpp"
 #include "model/duration.hpp"
 #include "model/pool_fields.hpp"
@@ -50,13 +51,13 @@ struct ObservedPool {
     std::optional<Seconds> resize_timeout;
     std::vector<ResizeError> resize_errors;
     int task_slots_per_node = 1;
-    std::optional<StartTask> start_task;
+    Boxed<StartTask> start_task;  ///< Kept on the heap: most pools have none.
     std::map<std::string, std::string> metadata;
     /// The table-declared properties, read by a GET of this pool when its spec hash does not
     /// vouch for them (the pool list does not carry them; see reconcile::Reconciler). Absent:
     /// they match the spec (the pool carries the desired spec hash, or an earlier read of the
     /// same eTag found no difference), unless `properties_unread`.
-    std::optional<ObservedProperties> properties;
+    Boxed<ObservedProperties> properties;
     /// The properties had to be read and the read failed: whether they match is not known.
     bool properties_unread = false;
     friend bool operator==(const ObservedPool&, const ObservedPool&) = default;

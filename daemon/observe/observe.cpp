@@ -90,8 +90,9 @@ asio::awaitable<void> Observer::read_properties(const std::vector<PropertyRead>&
             }
             *r.pool = std::move(*got);
             const bool differs = !model::PoolPropertyDrift(*r.spec, *r.pool->properties).empty();
-            kept[key] = PropertyEntry{r.pool->e_tag, r.desired_hash,
-                                      differs ? r.pool->properties : std::nullopt};
+            kept[key] = PropertyEntry{
+                r.pool->e_tag, r.desired_hash,
+                differs ? r.pool->properties : model::Boxed<model::ObservedProperties>{}};
         });
     }
     co_await RunBounded(std::move(tasks), options_.concurrency);

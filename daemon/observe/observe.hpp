@@ -158,11 +158,11 @@ class Observer {
     std::map<std::string, Cached<azure::AccountInfo>> accounts_;
     std::map<std::string, Cached<model::ObservedImage>> images_;  ///< By ResourceKey.
     /// A property read: the eTag and desired hash it was made for, the properties when they
-    /// differed from the spec (nullopt: no difference).
+    /// differed from the spec (empty: no difference).
     struct PropertyEntry {
         std::string e_tag;
         std::string desired_hash;
-        std::optional<model::ObservedProperties> differing;
+        model::Boxed<model::ObservedProperties> differing;  ///< Shared with the pool read.
     };
     std::map<std::string, PropertyEntry> properties_;  ///< By endpoint/ResourceKey(pool id).
     /// By "subscription/location" (lower-case, NormalizeRegion); a null table: the last read

@@ -160,6 +160,24 @@ TEST(StatusBoxed, CopiesShareTheValueUntilOneIsChanged) {
     EXPECT_EQ(ck->kind, "ResizePool");
 }
 
+TEST(StatusBoxed, ComparesByValueAsAnOptional) {
+    // Observed pools and specs compare equal (drift, caches) by the values, not by identity.
+    Boxed<model::StartTask> a;
+    Boxed<model::StartTask> b;
+    EXPECT_TRUE(a == b);  // both empty
+    a.emplace().command_line = "/bin/true";
+    EXPECT_FALSE(a == b);
+    EXPECT_FALSE(b == a);
+    model::StartTask t;
+    t.command_line = "/bin/true";
+    b = t;
+    EXPECT_TRUE(a == b);  // equal values held apart
+    b->command_line = "/bin/false";
+    EXPECT_FALSE(a == b);
+    Boxed<model::StartTask> c = a;
+    EXPECT_TRUE(a == c);  // shared
+}
+
 TEST(PoolIndex, FindsPoolsByAccountAndCaseInsensitiveId) {
     model::ObservedState o;
     o.accounts["eus"].pools.resize(2);
