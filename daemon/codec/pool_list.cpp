@@ -387,7 +387,10 @@ class PageReader {
 
     void read_string(const Scalar& v, std::string& out) {
         if (v.type != Scalar::String) return expected("string", v.type_name());
-        out = std::move(*v.s);
+        // A copy of exactly its length: the lexer's buffer grows by doubling (a 150-character
+        // image id moved out of it held 241 bytes) and, left in place, serves the next string
+        // without growing again.
+        out = std::string(*v.s);
     }
     void read_int(const Scalar& v, int& out) {
         if (v.type == Scalar::Unsigned) {

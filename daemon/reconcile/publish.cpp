@@ -19,9 +19,10 @@ using namespace detail;  // this module's own helpers (lookup.hpp)
 
 namespace {
 
-void SetCondition(std::vector<Condition>& out, const std::vector<Condition>* prev, std::string type,
-                  bool status, std::string reason, std::string message, TimePoint now) {
-    Condition c{std::move(type), status, std::move(reason), std::move(message), now};
+void SetCondition(std::vector<Condition>& out, const std::vector<Condition>* prev,
+                  std::string_view type, bool status, std::string reason, std::string message,
+                  TimePoint now) {
+    Condition c{type, status, std::move(reason), std::move(message), now};
     if (prev) {
         for (const auto& p : *prev)
             if (p.type == c.type && p.status == c.status) c.since = p.since;

@@ -9,6 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/boxed.hpp"
@@ -20,7 +21,7 @@ using TimePoint = std::chrono::system_clock::time_point;
 
 /// A Kubernetes-style condition: `Ready`, `Progressing` or `Degraded`.
 struct Condition {
-    std::string type;
+    std::string_view type;  ///< A literal: `Ready`, `Progressing` or `Degraded`.
     bool status = false;
     std::string reason;  ///< CamelCase, stable (e.g. `WaitingForReplication`, `CoreQuotaReached`).
     std::string message;

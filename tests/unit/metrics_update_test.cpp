@@ -53,8 +53,8 @@ const std::string kVersion =
     "/subscriptions/s/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/studio/"
     "images/render/versions/1.4.0";
 
-reconcile::Condition Cond(std::string type, bool status, std::string reason) {
-    return {std::move(type), status, std::move(reason), "", {}};
+reconcile::Condition Cond(std::string_view type, bool status, std::string reason) {
+    return {type, status, std::move(reason), "", {}};
 }
 
 PoolStatus Pool(std::string id, int desired) {
