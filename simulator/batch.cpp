@@ -449,8 +449,13 @@ Reply Simulator::AddPool(Ctx& c, Account& a, const Json& body, const std::string
         }
         const std::string formula = body.value("autoScaleFormula", "");
         if (formula.empty()) return missing("autoScaleFormula");
-        auto out = EvaluateAutoScale(
-            formula, {{"$CurrentDedicatedNodes", 0}, {"$CurrentLowPriorityNodes", 0}});
+        // A new pool's targets are 0 until the formula sets them; formulas may read them
+        // ($TargetDedicatedNodes and $TargetLowPriorityNodes are service-defined variables that
+        // a formula gets and sets: "Create a formula to automatically scale compute nodes").
+        auto out = EvaluateAutoScale(formula, {{"$CurrentDedicatedNodes", 0},
+                                               {"$CurrentLowPriorityNodes", 0},
+                                               {"$TargetDedicatedNodes", 0},
+                                               {"$TargetLowPriorityNodes", 0}});
         if (!out.error.empty()) {
             return BatchError(c, base, 400, "InvalidAutoScalingSettings",
                               "The specified autoscale formula is not valid.",

@@ -70,6 +70,25 @@ boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::resize_pool(
     co_return co_await c->batch().resize_pool(endpoint, pool_id, request, if_match);
 }
 
+boost::asio::awaitable<azure::Result<azure::AutoScaleRun>> SwitchingClients::evaluate_auto_scale(
+    const std::string& endpoint, const std::string& pool_id, const model::AutoScale& autoscale) {
+    auto c = current_;
+    co_return co_await c->batch().evaluate_auto_scale(endpoint, pool_id, autoscale);
+}
+
+boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::enable_auto_scale(
+    const std::string& endpoint, const std::string& pool_id, const model::AutoScale& autoscale,
+    const std::string& if_match) {
+    auto c = current_;
+    co_return co_await c->batch().enable_auto_scale(endpoint, pool_id, autoscale, if_match);
+}
+
+boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::disable_auto_scale(
+    const std::string& endpoint, const std::string& pool_id) {
+    auto c = current_;
+    co_return co_await c->batch().disable_auto_scale(endpoint, pool_id);
+}
+
 boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::stop_resize(
     const std::string& endpoint, const std::string& pool_id) {
     auto c = current_;

@@ -68,6 +68,14 @@ class SwitchingClients final : public azure::BatchApi, public azure::ArmApi {
                                                             const std::string& pool_id,
                                                             const azure::PoolResizeRequest& request,
                                                             const std::string& if_match) override;
+    boost::asio::awaitable<azure::Result<azure::AutoScaleRun>> evaluate_auto_scale(
+        const std::string& endpoint, const std::string& pool_id,
+        const model::AutoScale& autoscale) override;
+    boost::asio::awaitable<azure::Result<Unit>> enable_auto_scale(
+        const std::string& endpoint, const std::string& pool_id, const model::AutoScale& autoscale,
+        const std::string& if_match) override;
+    boost::asio::awaitable<azure::Result<Unit>> disable_auto_scale(
+        const std::string& endpoint, const std::string& pool_id) override;
     boost::asio::awaitable<azure::Result<Unit>> stop_resize(const std::string& endpoint,
                                                             const std::string& pool_id) override;
     boost::asio::awaitable<azure::Result<Unit>> patch_pool(const std::string& endpoint,

@@ -85,6 +85,14 @@ struct PoolPatchRequest {
 /// The Batch data plane of one account, reached at `endpoint` with an Entra ID token.
 ///
 /// Thread safety: implementations are used from one strand at a time.
+/// What `evaluateautoscale` answers (`AutoScaleRun`, BatchService.json 2025-06-01.21.0): the
+/// variables' values, or the formula's error.
+struct AutoScaleRun {
+    std::string results;        ///< `$TargetDedicatedNodes=3;$NodeDeallocationOption=requeue`
+    std::string error_code;     ///< `error.code`; empty when the formula evaluated.
+    std::string error_message;  ///< `error.message`, Batch's text for the operator.
+};
+
 class BatchApi {
   public:
     virtual ~BatchApi() = default;
@@ -109,6 +117,19 @@ class BatchApi {
                                                             const std::string& pool_id,
                                                             const PoolPatchRequest& request,
                                                             const std::string& if_match) = 0;
+    /// `POST /pools/{id}/evaluateautoscale` with model::CappedFormula(autoscale): Batch
+    /// evaluates it on the pool (which must have autoscale enabled) and changes nothing.
+    virtual boost::asio::awaitable<Result<AutoScaleRun>> evaluate_auto_scale(
+        const std::string& endpoint, const std::string& pool_id,
+        const model::AutoScale& autoscale) = 0;
+    /// `POST /pools/{id}/enableautoscale` with model::CappedFormula(autoscale) and its
+    /// interval, If-Match when given (azure-contract.md 1.3, 1.4).
+    virtual boost::asio::awaitable<Result<Unit>> enable_auto_scale(
+        const std::string& endpoint, const std::string& pool_id, const model::AutoScale& autoscale,
+        const std::string& if_match) = 0;
+    /// `POST /pools/{id}/disableautoscale` (no If-Match: the operation declares none).
+    virtual boost::asio::awaitable<Result<Unit>> disable_auto_scale(const std::string& endpoint,
+                                                                    const std::string& pool_id) = 0;
 };
 
 /// Azure Resource Manager: Batch accounts and Compute Gallery images.

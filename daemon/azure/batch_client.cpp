@@ -203,6 +203,62 @@ net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint
     co_return Unit{};
 }
 
+net::awaitable<Result<AutoScaleRun>> BatchClient::evaluate_auto_scale(
+    const std::string& endpoint, const std::string& pool_id, const model::AutoScale& autoscale) {
+    auto target = url(endpoint, PoolPath(pool_id) + "/evaluateautoscale");
+    auto http_request = MakeBatchRequest(verb::post, target);
+    SetJsonBody(http_request, codec::EncodeEvaluateAutoScale(autoscale));
+    // Changes nothing (Pool_EvaluateAutoScale): safe to retry.
+    auto result = co_await transport_.call(std::move(http_request),
+                                           options("evaluate_auto_scale", endpoint, true));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    auto j = nlohmann::json::parse(result->response.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        co_return pw::Err{DecodeError("POST evaluateautoscale: expected an AutoScaleRun object",
+                                      result->response.status)};
+    AutoScaleRun run;
+    if (auto r = j.find("results"); r != j.end() && r->is_string()) run.results = *r;
+    if (auto e = j.find("error"); e != j.end() && e->is_object()) {
+        if (auto c = e->find("code"); c != e->end() && c->is_string()) run.error_code = *c;
+        if (auto m = e->find("message"); m != e->end() && m->is_string()) run.error_message = *m;
+        if (run.error_code.empty()) run.error_code = "AutoScaleFormulaError";
+    }
+    co_return run;
+}
+
+net::awaitable<Result<Unit>> BatchClient::enable_auto_scale(const std::string& endpoint,
+                                                            const std::string& pool_id,
+                                                            const model::AutoScale& autoscale,
+                                                            const std::string& if_match) {
+    auto target = url(endpoint, PoolPath(pool_id) + "/enableautoscale");
+    auto http_request = MakeBatchRequest(verb::post, target);
+    if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
+    SetJsonBody(http_request, codec::EncodeEnableAutoScale(autoscale));
+    auto result = co_await transport_.call(
+        std::move(http_request), options("enable_auto_scale", endpoint, !if_match.empty()));
+    if (result) co_return Unit{};
+    Error error = std::move(result).error();
+    // A retried enable whose first attempt was applied fails If-Match: it succeeded if the
+    // pool now autoscales with this formula.
+    if (error.http_status == 412 && !if_match.empty()) {
+        auto pool = co_await get_pool(endpoint, pool_id);
+        if (pool && pool->enable_auto_scale &&
+            pool->auto_scale_formula == model::CappedFormula(autoscale))
+            co_return Unit{};
+    }
+    co_return pw::Err{std::move(error)};
+}
+
+net::awaitable<Result<Unit>> BatchClient::disable_auto_scale(const std::string& endpoint,
+                                                             const std::string& pool_id) {
+    auto target = url(endpoint, PoolPath(pool_id) + "/disableautoscale");
+    // Disabling twice leaves the pool as once: safe to retry.
+    auto result = co_await transport_.call(MakeBatchRequest(verb::post, target),
+                                           options("disable_auto_scale", endpoint, true));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    co_return Unit{};
+}
+
 net::awaitable<Result<Unit>> BatchClient::delete_pool(const std::string& endpoint,
                                                       const std::string& pool_id) {
     auto target = url(endpoint, PoolPath(pool_id));

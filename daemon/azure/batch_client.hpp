@@ -65,6 +65,15 @@ class BatchClient final : public BatchApi {
                                                     const std::string& pool_id,
                                                     const PoolPatchRequest& request,
                                                     const std::string& if_match) override;
+    boost::asio::awaitable<Result<AutoScaleRun>> evaluate_auto_scale(
+        const std::string& endpoint, const std::string& pool_id,
+        const model::AutoScale& autoscale) override;
+    boost::asio::awaitable<Result<Unit>> enable_auto_scale(const std::string& endpoint,
+                                                           const std::string& pool_id,
+                                                           const model::AutoScale& autoscale,
+                                                           const std::string& if_match) override;
+    boost::asio::awaitable<Result<Unit>> disable_auto_scale(const std::string& endpoint,
+                                                            const std::string& pool_id) override;
     /// DELETE /pools/{id} (202; the pool is `deleting` until Batch removes it).
     boost::asio::awaitable<Result<Unit>> delete_pool(const std::string& endpoint,
                                                      const std::string& pool_id);

@@ -55,6 +55,15 @@ std::string DescribeAction(const model::Action& a) {
                    (a.resize_timeout ? model::FormatIsoDuration(*a.resize_timeout) : "?");
         case model::ActionKind::PatchPool:
             return pool + " patch";
+        case model::ActionKind::EnableAutoScale:
+            return pool + " enable autoscale" +
+                   (a.spec && a.spec->autoscale
+                        ? " (maxNodes " + std::to_string(a.spec->autoscale->max_nodes) +
+                              ", interval " +
+                              model::FormatIsoDuration(a.spec->autoscale->evaluation_interval) + ")"
+                        : std::string());
+        case model::ActionKind::DisableAutoScale:
+            return pool + " disable autoscale";
     }
     return pool;
 }

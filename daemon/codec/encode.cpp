@@ -117,7 +117,7 @@ Result<std::string, std::string> EncodePoolAdd(const model::PoolSpec& spec,
         {"nodeAgentSKUId", spec.node_agent_sku_id}};
     if (spec.autoscale) {
         body["enableAutoScale"] = true;
-        body["autoScaleFormula"] = spec.autoscale->formula;
+        body["autoScaleFormula"] = model::CappedFormula(*spec.autoscale);
         body["autoScaleEvaluationInterval"] =
             model::FormatIsoDuration(spec.autoscale->evaluation_interval);
     } else {
@@ -149,6 +149,17 @@ std::string EncodePoolResize(int target_dedicated_nodes, int target_low_priority
     if (!node_deallocation_option.empty())
         body["nodeDeallocationOption"] = node_deallocation_option;
     return body.dump();
+}
+
+std::string EncodeEnableAutoScale(const model::AutoScale& autoscale) {
+    return Json{
+        {"autoScaleFormula", model::CappedFormula(autoscale)},
+        {"autoScaleEvaluationInterval", model::FormatIsoDuration(autoscale.evaluation_interval)}}
+        .dump();
+}
+
+std::string EncodeEvaluateAutoScale(const model::AutoScale& autoscale) {
+    return Json{{"autoScaleFormula", model::CappedFormula(autoscale)}}.dump();
 }
 
 Result<std::string, std::string> EncodePoolPatch(

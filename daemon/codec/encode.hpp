@@ -38,6 +38,13 @@ std::string EncodePoolResize(int target_dedicated_nodes, int target_low_priority
                              model::Seconds resize_timeout,
                              const std::string& node_deallocation_option);
 
+/// Pool_EnableAutoScale body (`PoolEnableAutoScaleParameter`, azure-contract.md 1.4):
+/// model::CappedFormula and the evaluation interval.
+std::string EncodeEnableAutoScale(const model::AutoScale& autoscale);
+
+/// Pool_EvaluateAutoScale body (`{"autoScaleFormula"}`, required): model::CappedFormula.
+std::string EncodeEvaluateAutoScale(const model::AutoScale& autoscale);
+
 /// `PATCH /pools/{id}` body (PoolPatchParameter): only the members given; an empty metadata
 /// map clears the pool's metadata; `properties` (table-declared members, an Object) under their
 /// REST names. Secrets of the start task as in EncodePoolAdd.

@@ -298,6 +298,36 @@ asio::awaitable<azure::Result<Unit>> Executor::apply(const model::Action& a,
             }
             co_return co_await batch_.patch_pool(endpoint, a.pool, req, a.if_match);
         }
+        case ActionKind::EnableAutoScale: {
+            if (!a.spec || !a.spec->autoscale) break;
+            // A pool that already autoscales has the formula evaluated first (changes nothing;
+            // Batch evaluates only on a pool with autoscale enabled, contract 1.4): a formula
+            // Batch cannot evaluate is an error with Batch's message, and nothing is written.
+            // A fixed-size pool is checked by enableautoscale itself (400, nothing applied).
+            const model::ObservedPool* pool = nullptr;
+            for (const auto& p : account->second.pools)
+                if (model::IEquals(p.id, a.pool)) pool = &p;
+            if (pool && pool->enable_auto_scale) {
+                auto run =
+                    co_await batch_.evaluate_auto_scale(endpoint, a.pool, *a.spec->autoscale);
+                if (!run) co_return Err{std::move(run).error()};
+                if (!run->error_code.empty()) {
+                    azure::Error e;
+                    e.kind = azure::ErrorKind::Client;
+                    e.http_status = 400;
+                    e.code = run->error_code;
+                    e.message =
+                        "evaluateautoscale: " + run->error_message +
+                        "; the formula was not applied. Fix: correct autoScale.formula in " +
+                        a.spec->source_file;
+                    co_return Err{std::move(e)};
+                }
+            }
+            co_return co_await batch_.enable_auto_scale(endpoint, a.pool, *a.spec->autoscale,
+                                                        a.if_match);
+        }
+        case ActionKind::DisableAutoScale:
+            co_return co_await batch_.disable_auto_scale(endpoint, a.pool);
         default:
             break;
     }

@@ -87,6 +87,11 @@ struct AutoScale {
     int max_nodes = 0;
 };
 
+/// The formula poolwarden gives Batch for `a`: the pool file's formula followed by statements
+/// that cap the targets at `max_nodes` (dedicated first, then low-priority in what is left), so
+/// that the pool never exceeds the size its replicas were raised for. Pure.
+std::string CappedFormula(const AutoScale& a);
+
 /// One desired pool, as declared in a pool file.
 ///
 /// Thread safety: a value type.

@@ -26,6 +26,19 @@ int AddNodeCounts(int a, int b) {
     return static_cast<int>(std::clamp<long long>(sum, INT_MIN, INT_MAX));
 }
 
+std::string CappedFormula(const AutoScale& a) {
+    // Statements end with ';' (Batch's formula grammar, "Create a formula to automatically
+    // scale compute nodes", learn.microsoft.com); min and max are among its functions.
+    std::string out = a.formula;
+    while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+    if (!out.empty() && out.back() != ';') out += ';';
+    const std::string n = std::to_string(a.max_nodes);
+    out += "\n$TargetDedicatedNodes = min($TargetDedicatedNodes, " + n + ");";
+    out += "\n$TargetLowPriorityNodes = min($TargetLowPriorityNodes, max(0, " + n +
+           " - $TargetDedicatedNodes));";
+    return out;
+}
+
 std::string PoolSpec::image_reference() const {
     return image_follows_latest ? image.image_definition_id() : image.str();
 }
@@ -77,6 +90,10 @@ std::string_view ToString(ActionKind kind) {
             return "ResizePool";
         case ActionKind::PatchPool:
             return "PatchPool";
+        case ActionKind::EnableAutoScale:
+            return "EnableAutoScale";
+        case ActionKind::DisableAutoScale:
+            return "DisableAutoScale";
     }
     return "Unknown";
 }

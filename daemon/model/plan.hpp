@@ -19,6 +19,11 @@ enum class ActionKind {
     ResizePool,
     PatchPool,  ///< Patchable fields: startTask, metadata, applicationPackageReferences,
                 ///< targetNodeCommunicationMode.
+    /// `enableautoscale` with the spec's formula (model::CappedFormula) and interval: a changed
+    /// formula or interval, or a fixed-size pool the spec now autoscales.
+    EnableAutoScale,
+    /// `disableautoscale`: the spec now gives a fixed size (the next pass resizes to it).
+    DisableAutoScale,
 };
 
 std::string_view ToString(ActionKind kind);

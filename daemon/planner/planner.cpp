@@ -51,6 +51,10 @@ struct PoolWork {
     bool create = false;
     bool resize = false;
     bool grow = false;  ///< The resize adds nodes: gated on replicas.
+    /// `enableautoscale` (gated on replicas for maxNodes, as a growth) or `disableautoscale`.
+    bool enable_autoscale = false;
+    bool disable_autoscale = false;
+    std::string autoscale_reason;
     std::vector<std::string> patch_reasons;
     std::optional<std::string> keep_spec_hash;  ///< Action::keep_spec_hash of the PatchPool.
     /// quota.partialGrowth: the targets that fit the account's quotas (preflight.hpp).
@@ -269,24 +273,43 @@ class Planner {
 
         bool steady = pool.allocation_state == "steady";
         if (spec.autoscale) {
-            if (!pool.enable_auto_scale) {
-                Find(Severity::Warning, "ScaleModeDrift", spec,
-                     "spec asks for autoscale but the pool has a fixed size; switching is not "
-                     "automated");
-            } else if (spec.autoscale->formula != pool.auto_scale_formula ||
-                       (pool.auto_scale_evaluation_interval &&
-                        *pool.auto_scale_evaluation_interval !=
-                            spec.autoscale->evaluation_interval)) {
-                Find(Severity::Warning, "AutoScaleDrift", spec,
-                     "autoscale formula or evaluation interval differs from the spec; changing "
-                     "it is not automated");
+            // The formula Batch holds is the pool file's with the maxNodes cap
+            // (model::CappedFormula); an interval Batch does not return is not compared.
+            const bool formula_differs =
+                pool.auto_scale_formula != model::CappedFormula(*spec.autoscale);
+            const bool interval_differs =
+                pool.auto_scale_evaluation_interval &&
+                *pool.auto_scale_evaluation_interval != spec.autoscale->evaluation_interval;
+            if (!pool.enable_auto_scale || formula_differs || interval_differs) {
+                w.autoscale_reason = !pool.enable_auto_scale
+                                         ? "switch from a fixed size to autoscale (maxNodes " +
+                                               std::to_string(spec.autoscale->max_nodes) + ")"
+                                         : std::string(formula_differs ? "autoscale formula"
+                                                                       : "evaluation interval") +
+                                               " differs from the pool file";
+                // Batch refuses enableautoscale while a resize is in progress (contract 1.4).
+                if (!steady) {
+                    Find(Severity::Info, "PoolResizing", spec,
+                         "allocationState is " + pool.allocation_state + "; " + w.autoscale_reason +
+                             ": enableautoscale waits until it is steady");
+                    Requeue(kRequeueWhileResizing);
+                    return;
+                }
+                // Enabling may grow the pool up to maxNodes: the image checks gate it as a growth.
+                if (!usable) return;
+                w.enable_autoscale = true;
+                return;
             }
             if (steady) ReportResizeErrors(spec, pool);
             return;
         }
         if (pool.enable_auto_scale) {
-            Find(Severity::Warning, "ScaleModeDrift", spec,
-                 "spec asks for a fixed size but the pool autoscales; switching is not automated");
+            // disableautoscale leaves the pool at its current targets; the next pass resizes it
+            // to the pool file's size with the resizeTimeout rule (and replicas first).
+            w.disable_autoscale = true;
+            w.autoscale_reason =
+                "switch from autoscale to a fixed size: disable autoscale, then "
+                "resize";
             return;
         }
         int want_d = spec.fixed ? spec.fixed->target_dedicated_nodes : 0;
@@ -457,6 +480,7 @@ class Planner {
         if (w.create) w.contributes = false;
         w.create = false;
         w.resize = false;
+        w.enable_autoscale = false;
     }
 
     void ComputeDemand() {
@@ -640,7 +664,7 @@ class Planner {
     void PlanPoolActions(const PoolWork& w) {
         const model::PoolSpec& spec = *w.spec;
         bool waiting = false;
-        if (w.create || (w.resize && w.grow)) {
+        if (w.create || (w.resize && w.grow) || w.enable_autoscale) {
             const Demand* d = DemandFor(w);
             int required = d ? d->requirement.required : 1;
             std::string why = "no replica demand recorded";
@@ -651,9 +675,11 @@ class Planner {
                 if (const auto* t = w.version->find_region(w.region))
                     a.from = t->regional_replica_count;
                 a.to = required;
-                a.reason = std::string(w.create ? "creating" : "growing") + " the pool waits for " +
-                           std::to_string(required) + " Completed replicas in " + w.region + ": " +
-                           why;
+                a.reason = std::string(w.create             ? "creating"
+                                       : w.enable_autoscale ? "enabling autoscale on"
+                                                            : "growing") +
+                           " the pool waits for " + std::to_string(required) +
+                           " Completed replicas in " + w.region + ": " + why;
                 plan_.actions.push_back(std::move(a));
                 Requeue(kRequeueWhileReplicating);
                 waiting = true;
@@ -677,6 +703,19 @@ class Planner {
                        Nodes(pool.target_dedicated_nodes, pool.target_low_priority_nodes) + " -> " +
                        Nodes(d, l) + " nodes, resizeTimeout " +
                        model::FormatShortDuration(*a.resize_timeout);
+            plan_.actions.push_back(std::move(a));
+            Requeue(kRequeueWhileResizing);
+        }
+        if (w.enable_autoscale && !waiting) {
+            Action a = Base(ActionKind::EnableAutoScale, spec);
+            a.if_match = w.pool->e_tag;
+            a.reason = w.autoscale_reason;
+            plan_.actions.push_back(std::move(a));
+            Requeue(kRequeueWhileResizing);
+        }
+        if (w.disable_autoscale) {
+            Action a = Base(ActionKind::DisableAutoScale, spec);
+            a.reason = w.autoscale_reason;
             plan_.actions.push_back(std::move(a));
             Requeue(kRequeueWhileResizing);
         }

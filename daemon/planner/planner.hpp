@@ -45,8 +45,10 @@ namespace pw::planner {
 ///   holds a resize or patch;
 /// - immutable drift (vmSize, image, nodeAgentSkuId, taskSlotsPerNode) gives ImmutableDrift
 ///   (each `field old -> new`) and freezes the pool: no resize or patch until it is recreated;
-/// - autoscale pools are never resized; formula/interval or scale-mode differences are
-///   AutoScaleDrift / ScaleModeDrift warnings;
+/// - autoscale pools are never resized: a formula (model::CappedFormula) or interval that
+///   differs, or a fixed-size pool the spec autoscales, is one EnableAutoScale (only when
+///   steady; the latter gated on replicas for maxNodes as a growth); an autoscale pool the spec
+///   gives a fixed size is a DisableAutoScale (the next pass resizes);
 /// - image checks (ImageNotFound, ImageVersionFailed, SpecializedImage, OsMismatch) are
 ///   errors that block creates and growth;
 /// - resizeErrors of a steady pool at its target: AllocationTimedout (warning),

@@ -43,6 +43,10 @@ std::string ProgressReason(ActionKind k) {
             return "Resizing";
         case ActionKind::PatchPool:
             return "Patching";
+        case ActionKind::EnableAutoScale:
+            return "EnablingAutoScale";
+        case ActionKind::DisableAutoScale:
+            return "DisablingAutoScale";
     }
     return "Progressing";
 }

@@ -420,7 +420,9 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
             report.watch.versions[a.image_version] = "written";
             continue;
         }
-        if (a.kind != ActionKind::CreatePool && a.kind != ActionKind::ResizePool) continue;
+        if (a.kind != ActionKind::CreatePool && a.kind != ActionKind::ResizePool &&
+            a.kind != ActionKind::EnableAutoScale)
+            continue;
         auto it = report.observation.state.accounts.find(a.account);
         if (it == report.observation.state.accounts.end()) continue;
         auto& account = report.watch.accounts[a.account];

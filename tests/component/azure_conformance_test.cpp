@@ -89,12 +89,15 @@ TEST_F(ConformanceTest, BodiesTheClientsSendAreAcceptedByTheSdkModels) {
           *EncodePoolPatch(RenderPool().start_task, RenderPool().metadata));
     Write("batch.PoolPatchParameter.metadata",
           *EncodePoolPatch(std::nullopt, std::map<std::string, std::string>{}));
+    const model::AutoScale capped{"$TargetDedicatedNodes = 4;", std::chrono::minutes(5), 7};
+    Write("batch.PoolEnableAutoScaleParameter.enable", EncodeEnableAutoScale(capped));
+    Write("batch.PoolEvaluateAutoScaleParameter.evaluate", EncodeEvaluateAutoScale(capped));
     Write("compute.GalleryImageVersionUpdate.regions",
           EncodeTargetRegionsPatch({{"East US", 10, "Standard_LRS", ""},
                                     {"West Europe", 1, "Standard_ZRS", ""},
                                     {"Japan East", 2, "", ""}}));
     EXPECT_EQ(Validate(), 0) << output_;
-    EXPECT_NE(output_.find("8 bodies, 0 problems"), std::string::npos) << output_;
+    EXPECT_NE(output_.find("10 bodies, 0 problems"), std::string::npos) << output_;
 }
 
 TEST_F(ConformanceTest, TheCheckRejectsUnknownAndMistypedMembers) {

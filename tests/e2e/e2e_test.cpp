@@ -177,6 +177,65 @@ TEST(E2E, AutoscalePoolIsSizedForMaxNodes) {
     EXPECT_FALSE(add.contains("targetDedicatedNodes"));
 }
 
+TEST(E2E, AutoscaleFormulaChangeIsOneEnableAndABadFormulaIsNeverWritten) {
+    E2E e(ExampleWorld(), kFast);
+    auto pool_file = [](const std::string& formula) {
+        return "pools:\n" + PoolYaml("auto", "renderbatch", -1) +
+               "    scale:\n      autoScale:\n        formula: \"" + formula +
+               "\"\n        evaluationInterval: 15m\n        maxNodes: 100\n";
+    };
+    auto formula = [&] { return e.Pool("renderbatch", "auto").value("autoScaleFormula", ""); };
+    e.WritePoolFile("auto.yaml", pool_file("$TargetDedicatedNodes = 2;"));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor([&] { return !e.Pool("renderbatch", "auto").is_null(); }, kConverge))
+        << d.Log();
+    EXPECT_NE(formula().find("min($TargetDedicatedNodes, 100)"), std::string::npos)
+        << "created with the maxNodes cap: " << formula();
+
+    e.WritePoolFile("auto.yaml", pool_file("$TargetDedicatedNodes = 3;"));
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] { return formula().find("$TargetDedicatedNodes = 3;") != std::string::npos; },
+        kConverge))
+        << d.Log();
+    std::this_thread::sleep_for(3500ms);  // >= 3 cycles at interval 1s
+    auto writes = e.Writes();
+    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/pools/auto/enableautoscale"), 1);
+    const auto enabled =
+        Body(writes[static_cast<std::size_t>(IndexOf(writes, "POST", "/enableautoscale"))]);
+    EXPECT_EQ(enabled["autoScaleEvaluationInterval"], "PT15M");
+    EXPECT_NE(enabled["autoScaleFormula"].get<std::string>().find("max(0, 100 - "),
+              std::string::npos);
+    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/pools?"), 1) << "never recreated";
+
+    // A formula Batch cannot evaluate: evaluateautoscale (which changes nothing) says why, and
+    // no enableautoscale follows; the pool keeps its formula and /status shows Batch's message.
+    const auto before = e.Writes().size();
+    e.WritePoolFile("auto.yaml", pool_file("$TargetDedicatedNodes = nosuch(;"));
+    const auto port = ListeningPort(d);
+    ASSERT_NE(port, 0);
+    std::string status;
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            status = Send(port, "GET", "/status").body;
+            return status.find("could not be evaluated") != std::string::npos;
+        },
+        kConverge))
+        << status << d.Log();
+    std::this_thread::sleep_for(3500ms);
+    writes = e.Writes();
+    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/enableautoscale"), 1);
+    std::size_t evaluations = 0;
+    for (std::size_t i = before; i < writes.size(); ++i) {
+        EXPECT_NE(writes[i]["path"].get<std::string>().find("/evaluateautoscale"),
+                  std::string::npos)
+            << "only evaluations, no write: " << writes[i].dump();
+        ++evaluations;
+    }
+    EXPECT_EQ(evaluations, 1u) << "a terminal error is not retried until the file changes";
+    EXPECT_NE(formula().find("$TargetDedicatedNodes = 3;"), std::string::npos);
+    EXPECT_NE(status.find("autoScale.formula"), std::string::npos) << "the fix: " << status;
+}
+
 TEST(E2E, GrowthRaisesReplicasBeforeTheResize) {
     auto world = ExampleWorld();
     world["batchAccounts"][0]["pools"].push_back(WorldPool("render", 500, 0, true));

@@ -223,7 +223,7 @@ boost::asio::awaitable<azure::Result<Unit>> FakeAzure::add_pool(
         p.target_low_priority_nodes = s.fixed->target_low_priority_nodes;
     } else if (s.autoscale) {
         p.enable_auto_scale = true;
-        p.auto_scale_formula = s.autoscale->formula;
+        p.auto_scale_formula = model::CappedFormula(*s.autoscale);
         p.auto_scale_evaluation_interval = s.autoscale->evaluation_interval;
     }
     p.resize_timeout = request.resize_timeout;
@@ -264,6 +264,51 @@ boost::asio::awaitable<azure::Result<Unit>> FakeAzure::stop_resize(const std::st
     auto* a = by_endpoint(endpoint);
     if (auto e = record("POST stopresize " + (a ? a->spec.account_name : endpoint) + "/" + pool_id))
         co_return Err{*e};
+    co_return Unit{};
+}
+
+boost::asio::awaitable<azure::Result<azure::AutoScaleRun>> FakeAzure::evaluate_auto_scale(
+    const std::string& endpoint, const std::string& pool_id, const model::AutoScale&) {
+    auto* a = by_endpoint(endpoint);
+    if (auto e = record("EVAL autoscale " + (a ? a->spec.account_name : endpoint) + "/" + pool_id))
+        co_return Err{*e};
+    auto* p = a ? pool(a->spec.account_name, pool_id) : nullptr;
+    if (!p) co_return Err{MakeError(ErrorKind::Client, 404, "PoolNotFound", pool_id)};
+    if (!p->enable_auto_scale)
+        co_return Err{MakeError(ErrorKind::Client, 409, "AutoScalingNotEnabled", pool_id)};
+    if (formula_error) co_return *formula_error;
+    co_return azure::AutoScaleRun{"$TargetDedicatedNodes=0", "", ""};
+}
+
+boost::asio::awaitable<azure::Result<Unit>> FakeAzure::enable_auto_scale(
+    const std::string& endpoint, const std::string& pool_id, const model::AutoScale& autoscale,
+    const std::string& if_match) {
+    auto* a = by_endpoint(endpoint);
+    if (auto e =
+            record("POST enableautoscale " + (a ? a->spec.account_name : endpoint) + "/" + pool_id))
+        co_return Err{*e};
+    auto* p = a ? pool(a->spec.account_name, pool_id) : nullptr;
+    if (!p) co_return Err{MakeError(ErrorKind::Client, 404, "PoolNotFound", pool_id)};
+    if (!if_match.empty() && if_match != p->e_tag)
+        co_return Err{MakeError(ErrorKind::Client, 412, "ConditionNotMet", "etag mismatch")};
+    p->enable_auto_scale = true;
+    p->auto_scale_formula = model::CappedFormula(autoscale);
+    p->auto_scale_evaluation_interval = autoscale.evaluation_interval;
+    bump(*p);
+    co_return Unit{};
+}
+
+boost::asio::awaitable<azure::Result<Unit>> FakeAzure::disable_auto_scale(
+    const std::string& endpoint, const std::string& pool_id) {
+    auto* a = by_endpoint(endpoint);
+    if (auto e = record("POST disableautoscale " + (a ? a->spec.account_name : endpoint) + "/" +
+                        pool_id))
+        co_return Err{*e};
+    auto* p = a ? pool(a->spec.account_name, pool_id) : nullptr;
+    if (!p) co_return Err{MakeError(ErrorKind::Client, 404, "PoolNotFound", pool_id)};
+    p->enable_auto_scale = false;
+    p->auto_scale_formula.clear();
+    bump(*p);
     co_return Unit{};
 }
 

@@ -66,6 +66,8 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
     LroMode lro_mode = LroMode::Complete;
     /// add_pool takes this long (real time), to observe in-flight writes.
     std::chrono::milliseconds write_delay{0};
+    /// evaluateautoscale answers every formula with this error (AutoScaleRun.error) when set.
+    std::optional<azure::AutoScaleRun> formula_error;
     /// Batch answers resizes that exceed the account's dedicated core quota with this code.
     int cores_per_node = 4;
 
@@ -82,6 +84,14 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
                                                             const std::string& if_match) override;
     boost::asio::awaitable<azure::Result<Unit>> stop_resize(const std::string& endpoint,
                                                             const std::string& pool_id) override;
+    boost::asio::awaitable<azure::Result<azure::AutoScaleRun>> evaluate_auto_scale(
+        const std::string& endpoint, const std::string& pool_id,
+        const model::AutoScale& autoscale) override;
+    boost::asio::awaitable<azure::Result<Unit>> enable_auto_scale(
+        const std::string& endpoint, const std::string& pool_id, const model::AutoScale& autoscale,
+        const std::string& if_match) override;
+    boost::asio::awaitable<azure::Result<Unit>> disable_auto_scale(
+        const std::string& endpoint, const std::string& pool_id) override;
     boost::asio::awaitable<azure::Result<Unit>> patch_pool(const std::string& endpoint,
                                                            const std::string& pool_id,
                                                            const azure::PoolPatchRequest& request,

@@ -64,12 +64,30 @@ TEST(EncodeTest, PoolAddAutoscaleHasNoTargets) {
     spec.start_task->elevated = false;
     auto body = json::parse(*EncodePoolAdd(spec, std::nullopt));
     EXPECT_EQ(body["enableAutoScale"], true);
-    EXPECT_EQ(body["autoScaleFormula"], "$TargetDedicatedNodes=1;");
+    // The pool file's formula, then the cap at maxNodes (50).
+    EXPECT_EQ(body["autoScaleFormula"],
+              "$TargetDedicatedNodes=1;\n"
+              "$TargetDedicatedNodes = min($TargetDedicatedNodes, 50);\n"
+              "$TargetLowPriorityNodes = min($TargetLowPriorityNodes, max(0, 50 - "
+              "$TargetDedicatedNodes));");
     EXPECT_EQ(body["autoScaleEvaluationInterval"], "PT8M");
     EXPECT_FALSE(body.contains("targetDedicatedNodes"));
     EXPECT_FALSE(body.contains("targetLowPriorityNodes"));
     EXPECT_FALSE(body.contains("resizeTimeout"));
     EXPECT_FALSE(body["startTask"].contains("userIdentity"));
+}
+
+TEST(EncodeTest, AutoscaleBodiesCarryTheCappedFormula) {
+    const model::AutoScale a{"$TargetDedicatedNodes = 4  \n", std::chrono::minutes(5), 7};
+    // A last statement without ';' gets one, so that the cap is a statement of its own.
+    const std::string capped =
+        "$TargetDedicatedNodes = 4;\n$TargetDedicatedNodes = min($TargetDedicatedNodes, 7);\n"
+        "$TargetLowPriorityNodes = min($TargetLowPriorityNodes, max(0, 7 - "
+        "$TargetDedicatedNodes));";
+    EXPECT_EQ(model::CappedFormula(a), capped);
+    EXPECT_EQ(json::parse(EncodeEnableAutoScale(a)),
+              json({{"autoScaleFormula", capped}, {"autoScaleEvaluationInterval", "PT5M"}}));
+    EXPECT_EQ(json::parse(EncodeEvaluateAutoScale(a)), json({{"autoScaleFormula", capped}}));
 }
 
 TEST(EncodeTest, Resize) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "planner/planner.hpp"
@@ -80,7 +81,7 @@ model::ObservedPool Live(const model::PoolSpec& s) {
             s.fixed->target_low_priority_nodes;
     } else {
         p.enable_auto_scale = true;
-        p.auto_scale_formula = s.autoscale->formula;
+        p.auto_scale_formula = model::CappedFormula(*s.autoscale);  // as poolwarden creates it
         p.auto_scale_evaluation_interval = s.autoscale->evaluation_interval;
     }
     p.task_slots_per_node = s.task_slots_per_node;
@@ -141,6 +142,15 @@ void Apply(const model::Plan& plan, model::ObservedState& o) {
                 pool_of().start_task = a.spec->start_task;
                 pool_of().metadata = a.spec->metadata;
                 pool_of().metadata[model::kManagedByKey] = model::kManagedByValue;
+                break;
+            case ActionKind::EnableAutoScale:
+                pool_of().enable_auto_scale = true;
+                pool_of().auto_scale_formula = model::CappedFormula(*a.spec->autoscale);
+                pool_of().auto_scale_evaluation_interval = a.spec->autoscale->evaluation_interval;
+                break;
+            case ActionKind::DisableAutoScale:
+                pool_of().enable_auto_scale = false;
+                pool_of().auto_scale_formula.clear();
                 break;
         }
     }
@@ -293,12 +303,99 @@ TEST(Planner, AutoscaleSizesReplicasForMaxNodesAndSendsNoResizeTimeout) {
 
     auto o = World(10);
     auto live = Live(spec);
-    live.auto_scale_formula = "$TargetDedicatedNodes=5;";
     live.target_dedicated_nodes = 5;
     o.accounts["render-eus"].pools.push_back(live);
     plan = Plan(Desired({spec}), o);
     EXPECT_TRUE(plan.actions.empty());
-    EXPECT_THAT(Codes(plan), testing::ElementsAre("warning:AutoScaleDrift"));
+    EXPECT_TRUE(Codes(plan).empty());
+}
+
+/// An owned pool in a world with replicas for 3000 nodes, as `mutate` leaves it.
+model::Plan AutoscalePlan(const model::PoolSpec& spec,
+                          const std::function<void(model::ObservedPool&)>& mutate) {
+    auto o = World(10);
+    auto live = Live(spec);
+    mutate(live);
+    o.accounts["render-eus"].pools.push_back(live);
+    return Plan(Desired({spec}), o);
+}
+
+TEST(Planner, AutoscaleChangesAreOneEnableOrDisable) {
+    auto spec = Spec("auto", 0);
+    spec.fixed.reset();
+    spec.autoscale = model::AutoScale{"$TargetDedicatedNodes=1;", minutes(15), 3000};
+    const std::string capped = model::CappedFormula(*spec.autoscale);
+    struct AutoscaleRow {
+        const char* name;
+        std::function<void(model::ObservedPool&)> mutate;
+        std::vector<std::string> kinds;
+    };
+    const std::vector<AutoscaleRow> rows = {
+        {"same formula and interval", [](auto&) {}, {}},
+        {"interval not returned", [](auto& p) { p.auto_scale_evaluation_interval.reset(); }, {}},
+        {"formula changed",
+         [](auto& p) { p.auto_scale_formula = "$TargetDedicatedNodes=5;"; },
+         {"EnableAutoScale"}},
+        {"created before the cap",
+         [](auto& p) { p.auto_scale_formula = "$TargetDedicatedNodes=1;"; },
+         {"EnableAutoScale"}},
+        {"interval changed",
+         [](auto& p) { p.auto_scale_evaluation_interval = minutes(5); },
+         {"EnableAutoScale"}},
+        {"fixed size, steady",
+         [](auto& p) {
+             p.enable_auto_scale = false;
+             p.auto_scale_formula.clear();
+             p.target_dedicated_nodes = 4;
+         },
+         {"EnableAutoScale"}},
+        {"fixed size, resizing",
+         [](auto& p) {
+             p.enable_auto_scale = false;
+             p.auto_scale_formula.clear();
+             p.allocation_state = "resizing";
+         },
+         {}},
+        {"formula changed, not owned",
+         [](auto& p) {
+             p.auto_scale_formula = "x";
+             p.metadata.clear();
+         },
+         {}},
+    };
+    for (const auto& row : rows) {
+        auto plan = AutoscalePlan(spec, row.mutate);
+        EXPECT_EQ(Kinds(plan), row.kinds) << row.name;
+        for (const auto& a : plan.actions) {
+            EXPECT_EQ(a.if_match, "0x1") << row.name;
+            EXPECT_EQ(model::CappedFormula(*a.spec->autoscale), capped) << row.name;
+        }
+    }
+    // The pool file gives a fixed size to a pool that autoscales: disable, then (next pass,
+    // the pool fixed at what autoscale left) resize with the rule.
+    auto fixed = Spec("auto", 20);
+    auto plan = AutoscalePlan(fixed, [&](auto& p) {
+        p.enable_auto_scale = true;
+        p.auto_scale_formula = capped;
+        p.target_dedicated_nodes = 3;
+    });
+    EXPECT_EQ(Kinds(plan), std::vector<std::string>{"DisableAutoScale"});
+    plan = AutoscalePlan(fixed, [&](auto& p) { p.target_dedicated_nodes = 3; });
+    EXPECT_EQ(Kinds(plan), std::vector<std::string>{"ResizePool"});
+}
+
+TEST(Planner, EnablingAutoscaleWaitsForReplicasOfMaxNodes) {
+    auto spec = Spec("auto", 0);
+    spec.fixed.reset();
+    spec.autoscale = model::AutoScale{"$TargetDedicatedNodes=1;", minutes(15), 3000};
+    auto o = World(1);  // 1 replica: 3000 nodes need 10
+    auto live = Live(spec);
+    live.enable_auto_scale = false;
+    live.auto_scale_formula.clear();
+    o.accounts["render-eus"].pools.push_back(live);
+    auto plan = Plan(Desired({spec}), o);
+    EXPECT_THAT(Kinds(plan), testing::ElementsAre("SetRegionalReplicas", "WaitForReplication"));
+    EXPECT_THAT(plan.actions[1].reason, testing::HasSubstr("enabling autoscale"));
 }
 
 TEST(Planner, ShrinkNeverWaits) {

@@ -346,6 +346,20 @@ class SlowBatch final : public azure::BatchApi {
                                                             const std::string&) override {
         co_return Unit{};
     }
+    boost::asio::awaitable<azure::Result<azure::AutoScaleRun>> evaluate_auto_scale(
+        const std::string&, const std::string&, const model::AutoScale&) override {
+        co_return azure::AutoScaleRun{};
+    }
+    boost::asio::awaitable<azure::Result<Unit>> enable_auto_scale(const std::string&,
+                                                                  const std::string&,
+                                                                  const model::AutoScale&,
+                                                                  const std::string&) override {
+        co_return Unit{};
+    }
+    boost::asio::awaitable<azure::Result<Unit>> disable_auto_scale(const std::string&,
+                                                                   const std::string&) override {
+        co_return Unit{};
+    }
     boost::asio::awaitable<azure::Result<Unit>> patch_pool(const std::string&, const std::string&,
                                                            const azure::PoolPatchRequest&,
                                                            const std::string&) override {
