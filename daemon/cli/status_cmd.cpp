@@ -127,6 +127,9 @@ std::string FormatStatus(const json& s) {
             problems.push_back(fmt::format("{} {}/{}: {}: {}", Str(f, "severity"),
                                            Str(p, "account"), Str(p, "id"), Str(f, "code"),
                                            Str(f, "message")));
+    for (const auto& o : s.value("orphanedPools", json::array()))
+        problems.push_back(fmt::format("warning {}/{}: Orphaned: {}", Str(o, "account"),
+                                       Str(o, "id"), Str(o, "message")));
     if (!problems.empty()) {
         out += "\nPROBLEMS\n";
         for (const auto& p : problems) out += p + "\n";

@@ -278,6 +278,13 @@ struct Metrics::Impl {
             .Name("poolwarden_findings")
             .Help("Current findings by severity and code.")
             .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& orphaned =
+        BuildGauge()
+            .Name("poolwarden_pool_orphaned")
+            .Help(
+                "1 for each pool that carries poolwarden's marker but that no pool file "
+                "declares (left as it is, with its image's replicas).")
+            .Register(*registry);
     prometheus::Family<prometheus::Gauge>& tracked =
         BuildGauge()
             .Name("poolwarden_tracked_items")
@@ -296,6 +303,7 @@ struct Metrics::Impl {
     GaugeSet replicas_set{replicas};
     GaugeSet replication_set{replication};
     GaugeSet findings_set{findings};
+    GaugeSet orphaned_set{orphaned};
 };
 
 Metrics::Metrics(std::string_view version) : impl_(std::make_unique<Impl>()) {
@@ -328,6 +336,7 @@ std::vector<std::string> Metrics::family_names() const {
             i.replicas.GetName(),
             i.replication.GetName(),
             i.findings.GetName(),
+            i.orphaned.GetName(),
             i.tracked.GetName(),
             i.build.GetName()};
 }
@@ -423,11 +432,11 @@ Metrics::Exposition Metrics::exposition(std::shared_ptr<const detail::PoolRows> 
     auto st = std::make_unique<Exposition::State>();
     auto& i = *impl_;
     // The registry's order: counters, gauges, histograms, each as registered.
-    st->families = {&i.cycles,          &i.actions,       &i.requests, &i.throttled,
-                    &i.retries,         &i.tokens,        &i.reloads,  &i.ratelimit,
-                    &i.reload_success,  &i.config_errors, &i.replicas, &i.replication,
-                    &i.findings,        &i.tracked,       &i.build,    &i.cycle_duration,
-                    &i.request_duration};
+    st->families = {&i.cycles,         &i.actions,         &i.requests, &i.throttled,
+                    &i.retries,        &i.tokens,          &i.reloads,  &i.ratelimit,
+                    &i.reload_success, &i.config_errors,   &i.replicas, &i.replication,
+                    &i.findings,       &i.orphaned,        &i.tracked,  &i.build,
+                    &i.cycle_duration, &i.request_duration};
     st->pools = std::move(pools);
     st->piece_size = std::max<std::size_t>(1, piece_size);
     return Exposition(std::move(st));
@@ -544,6 +553,14 @@ void Metrics::set_findings(const std::map<std::pair<std::string, std::string>, i
     set.begin();
     for (const auto& [key, n] : findings)
         set.set({{"severity", key.first}, {"code", key.second}}, n);
+    set.end();
+}
+
+void Metrics::set_orphaned(const std::vector<std::pair<std::string, std::string>>& pools) {
+    std::lock_guard lock(impl_->mutex);
+    auto& set = impl_->orphaned_set;
+    set.begin();
+    for (const auto& [account, pool] : pools) set.set({{"account", account}, {"pool", pool}}, 1);
     set.end();
 }
 

@@ -122,6 +122,8 @@ class Metrics {
     void set_replicas(const std::vector<ReplicaSample>& replicas);
     /// Count of current findings by (severity, code); replaces the previous set.
     void set_findings(const std::map<std::pair<std::string, std::string>, int>& findings);
+    /// The orphaned pools as (account, pool); replaces the previous set.
+    void set_orphaned(const std::vector<std::pair<std::string, std::string>>& pools);
 
   private:
     Exposition exposition(std::shared_ptr<const detail::PoolRows> pools,

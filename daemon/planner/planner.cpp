@@ -125,6 +125,7 @@ class Planner {
         });
         work_.reserve(specs.size());  // at 10 000 pools, regrowing it peaked at 3.5 MB
         for (const auto& [key, spec] : specs) Examine(*spec);
+        FindOrphans(specs);
         Preflight();
         ComputeDemand();
         PlanReplicas();
@@ -160,6 +161,49 @@ class Planner {
 
     void Requeue(model::Seconds after) {
         if (!plan_.requeue_after || after < *plan_.requeue_after) plan_.requeue_after = after;
+    }
+
+    /// Pools that carry poolwarden's marker in an observed account but that no pool file
+    /// declares (`specs`: every declared pool, lower-cased id, sorted by account and id): a
+    /// warning each; they are left as they are, and replicas their image has in their region
+    /// are kept (never lowered).
+    void FindOrphans(const std::vector<std::pair<std::string, const model::PoolSpec*>>& specs) {
+        for (const auto& [name, account] : observed_.accounts) {
+            for (const auto& pool : account.pools) {
+                if (!IsOwned(pool)) continue;
+                const auto id = Lower(pool.id);
+                auto it = std::lower_bound(specs.begin(), specs.end(), std::tie(name, id),
+                                           [](const auto& e, const auto& k) {
+                                               return std::tie(e.second->account, e.first) < k;
+                                           });
+                if (it != specs.end() && it->second->account == name && it->first == id) continue;
+                if (!pool.virtual_machine_image_id.empty())
+                    orphan_images_.emplace(model::ResourceKey(pool.virtual_machine_image_id),
+                                           model::NormalizeRegion(account.location));
+                Finding f;
+                f.severity = Severity::Warning;
+                f.code = "Orphaned";
+                f.account = name;
+                f.pool = pool.id;
+                f.message = "pool carries " + std::string(model::kManagedByKey) + "=" +
+                            model::kManagedByValue +
+                            " but no pool file declares it; it is left as it is, with the "
+                            "replicas of its image (" +
+                            std::to_string(model::AddNodeCounts(pool.target_dedicated_nodes,
+                                                                pool.target_low_priority_nodes)) +
+                            " target nodes). Fix: declare it again in a pool file, or delete it "
+                            "(az batch pool delete --pool-id " +
+                            pool.id + ")";
+                plan_.findings.push_back(std::move(f));
+            }
+        }
+    }
+
+    bool OrphanUses(const model::PoolSpec& spec, const std::string& region) const {
+        if (orphan_images_.empty()) return false;
+        const auto r = model::NormalizeRegion(region);
+        return orphan_images_.count({model::ResourceKey(spec.image.str()), r}) > 0 ||
+               orphan_images_.count({model::ResourceKey(spec.image.image_definition_id()), r}) > 0;
     }
 
     /// Pass one: findings and intent of one desired pool.
@@ -647,7 +691,8 @@ class Planner {
             }
             int have = it->regional_replica_count;
             bool raise = have < req.required;
-            bool lower = have > req.required && desired_.policy.lower_replicas;
+            bool lower = have > req.required && desired_.policy.lower_replicas &&
+                         !OrphanUses(*d.pools.front()->spec, d.region);
             if (!raise && !lower) continue;
             it->regional_replica_count = req.required;
             a.kind = ActionKind::SetRegionalReplicas;
@@ -770,6 +815,9 @@ class Planner {
     std::vector<PoolWork> work_;
     std::map<std::pair<std::string, std::string>, Demand> demand_;
     std::set<std::string> blocked_versions_;  ///< Version keys whose regions cannot fit.
+    /// (ResourceKey of the image id, normalized region) of every orphaned pool: replicas there
+    /// are never lowered.
+    std::set<std::pair<std::string, std::string>> orphan_images_;
     model::Plan plan_;
 };
 

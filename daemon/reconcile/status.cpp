@@ -153,6 +153,11 @@ json ToJson(const StatusSnapshot& s) {
                                     {"errors", f.errors}});
     }
     if (!s.config_error.empty()) j["configError"] = s.config_error;
+    j["orphanedPools"] = json::array();
+    for (const auto& f : s.findings)
+        if (f.code == "Orphaned")
+            j["orphanedPools"].push_back(
+                {{"account", f.account}, {"id", f.pool}, {"message", f.message}});
     return j;
 }
 
@@ -489,6 +494,17 @@ struct StatusRenderer::Impl {
             w.member("writes", c.writes);
             w.end_object();
         }
+        w.key("orphanedPools");
+        w.begin_array();
+        for (const auto& f : s.findings) {
+            if (f.code != "Orphaned") continue;
+            w.begin_object();
+            w.member("account", f.account);
+            w.member("id", f.pool);
+            w.member("message", f.message);
+            w.end_object();
+        }
+        w.end_array();
         w.key("pools");
         w.begin_array();
     }

@@ -132,8 +132,13 @@ void UpdateMetricsButPools(const reconcile::StatusSnapshot& s, metrics::Metrics&
     m.set_replicas(replicas);
 
     std::map<std::pair<std::string, std::string>, int> findings;
-    for (const auto& f : s.findings) ++findings[{std::string(model::ToString(f.severity)), f.code}];
+    std::vector<std::pair<std::string, std::string>> orphaned;
+    for (const auto& f : s.findings) {
+        ++findings[{std::string(model::ToString(f.severity)), f.code}];
+        if (f.code == "Orphaned") orphaned.emplace_back(f.account, f.pool);
+    }
     m.set_findings(findings);
+    m.set_orphaned(orphaned);
 
     std::map<std::string, int> config_errors;
     for (const auto& f : s.config_files) config_errors[f.file] = static_cast<int>(f.errors.size());

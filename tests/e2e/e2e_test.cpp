@@ -236,6 +236,33 @@ TEST(E2E, AutoscaleFormulaChangeIsOneEnableAndABadFormulaIsNeverWritten) {
     EXPECT_NE(status.find("autoScale.formula"), std::string::npos) << "the fix: " << status;
 }
 
+TEST(E2E, PoolRemovedFromTheFilesIsOrphanedAndLeftAlone) {
+    E2E e(ExampleWorld(), kFast);
+    e.WritePoolFile("keep.yaml", "pools:\n" + PoolYaml("keep", "renderbatch", 10));
+    e.WritePoolFile("gone.yaml", "pools:\n" + PoolYaml("gone", "renderbatch", 20));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor([&] { return E2E::Steady(e.Pool("renderbatch", "gone")); }, kConverge))
+        << d.Log();
+    std::filesystem::remove(e.dir() / "pools.d" / "gone.yaml");
+    const auto port = ListeningPort(d);
+    ASSERT_NE(port, 0);
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            const auto s = Send(port, "GET", "/status").json();
+            return s["orphanedPools"].size() == 1 && s["orphanedPools"][0]["id"] == "gone";
+        },
+        kConverge))
+        << Send(port, "GET", "/status").body << d.Log();
+    const auto metrics = Send(port, "GET", "/metrics").body;
+    EXPECT_NE(metrics.find(R"(poolwarden_pool_orphaned{account="renderbatch",pool="gone"} 1)"),
+              std::string::npos)
+        << metrics;
+    const auto before = e.Writes().size();
+    std::this_thread::sleep_for(3500ms);  // >= 3 cycles at interval 1s
+    EXPECT_EQ(e.Writes().size(), before) << "the orphan is left as it is";
+    EXPECT_EQ(e.Pool("renderbatch", "gone").value("targetDedicatedNodes", 0), 20);
+}
+
 TEST(E2E, GrowthRaisesReplicasBeforeTheResize) {
     auto world = ExampleWorld();
     world["batchAccounts"][0]["pools"].push_back(WorldPool("render", 500, 0, true));

@@ -201,6 +201,19 @@ TEST(UpdateMetricsTest, ScriptedCyclesOfA3000VmPool) {
     EXPECT_EQ(
         Sample(text, "poolwarden_config_errors", {{"file", "/etc/poolwarden/poolwarden.yaml"}}), 2);
 
+    // An orphaned pool (owned, no file declares it) is one series until it is declared again.
+    model::Finding orphan;
+    orphan.severity = model::Severity::Warning;
+    orphan.code = "Orphaned";
+    orphan.account = "render-eus";
+    orphan.pool = "old-pool";
+    s.findings = {orphan};
+    UpdateMetrics(s, m);
+    EXPECT_EQ(Sample(m.serialize(), "poolwarden_pool_orphaned",
+                     {{"account", "render-eus"}, {"pool", "old-pool"}}),
+              1);
+    s.findings.clear();
+
     // Cycle 4: the image version is no longer used by any pool.
     s.pools.clear();
     s.image_versions.clear();
@@ -212,6 +225,7 @@ TEST(UpdateMetricsTest, ScriptedCyclesOfA3000VmPool) {
     EXPECT_EQ(Count(text, "poolwarden_pool_nodes", "pool", "render-linux"), 0);
     EXPECT_EQ(Count(text, "poolwarden_config_errors", "file", "/etc/poolwarden/poolwarden.yaml"),
               0);
+    EXPECT_EQ(Count(text, "poolwarden_pool_orphaned", "pool", "old-pool"), 0);
 }
 
 TEST(UpdateMetricsTest, AutoscalePoolHasNoDesiredSize) {

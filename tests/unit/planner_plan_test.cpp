@@ -398,6 +398,43 @@ TEST(Planner, EnablingAutoscaleWaitsForReplicasOfMaxNodes) {
     EXPECT_THAT(plan.actions[1].reason, testing::HasSubstr("enabling autoscale"));
 }
 
+TEST(Planner, OwnedPoolsNoFileDeclaresAreOrphanedAndLeftAsTheyAre) {
+    auto kept = Spec("kept", 300);
+    auto o = World(1);
+    auto& pools = o.accounts["render-eus"].pools;
+    pools.push_back(Live(kept));
+    pools.push_back(Live(Spec("Gone", 600)));  // owned, no longer declared
+    auto foreign = Live(Spec("foreign", 5));
+    foreign.metadata.clear();  // not poolwarden's
+    pools.push_back(foreign);
+    o.accounts["render-wus"].pools.push_back(Live(Spec("kept", 3)));  // same id, other account
+    auto plan = Plan(Desired({kept}), o);
+    EXPECT_TRUE(plan.actions.empty());
+    std::vector<std::string> orphans;
+    for (const auto& f : plan.findings)
+        if (f.code == "Orphaned") {
+            orphans.push_back(f.account + "/" + f.pool);
+            EXPECT_EQ(f.severity, model::Severity::Warning);
+            EXPECT_THAT(f.message, testing::HasSubstr("Fix: declare it again"));
+        }
+    EXPECT_THAT(orphans, testing::UnorderedElementsAre("render-eus/Gone", "render-wus/kept"));
+    // Declared again, with another case: the pool is its own again.
+    auto back = Spec("gone", 600);
+    EXPECT_THAT(Codes(Plan(Desired({kept, back}), World(1))), testing::IsEmpty());
+}
+
+TEST(Planner, ReplicasAnOrphanedPoolUsesAreNeverLowered) {
+    auto small = Spec("small", 300);  // needs 1 replica
+    auto d = Desired({small});
+    d.policy.lower_replicas = true;
+    auto o = World(10);
+    o.accounts["render-eus"].pools.push_back(Live(small));
+    EXPECT_THAT(Kinds(Plan(d, o)), testing::ElementsAre("SetRegionalReplicas"))
+        << "without an orphan, lowerReplicas lowers 10 -> 1";
+    o.accounts["render-eus"].pools.push_back(Live(Spec("gone", 3000)));
+    EXPECT_TRUE(Plan(d, o).actions.empty()) << "the orphan's 3000 nodes keep their replicas";
+}
+
 TEST(Planner, ShrinkNeverWaits) {
     auto spec = Spec("render-linux", 300);
     auto o = World(1, "Replicating");
