@@ -247,6 +247,7 @@ asio::awaitable<Reply> Simulator::Handle(const http::Request& req) {
                   {"method", c.method},
                   {"path", target},
                   {"clientRequestId", c.Header("client-request-id")}};
+    if (const auto if_match = c.Header("if-match"); !if_match.empty()) entry["ifMatch"] = if_match;
     const bool admin = c.path.rfind("/_sim/", 0) == 0;
     const bool is_token = c.path.find("/oauth2/") != std::string::npos;
     if (c.method != "GET" && c.method != "HEAD" && !req.body().empty()) {

@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -79,6 +80,18 @@ void RunThenDestroyPending(IoContext& ctx) {
 std::chrono::milliseconds Interval(const Options& opt, const ConfigState& cfg) {
     if (opt.interval_override.count() > 0) return opt.interval_override;
     return cfg.daemon().reconcile.interval;
+}
+
+/// 3 instead of 0 when `run` would delete orphaned pools and the caller did not allow it.
+int DeletionExit(int code, const model::DesiredState& desired, const model::Plan& plan,
+                 bool allowed) {
+    const auto pending = planner::PendingDeletions(desired, plan);
+    if (pending.empty()) return code;
+    fmt::print(stderr,
+               "{} orphaned pool(s) would be deleted by poolwarden run (prune.mode delete): {}{}\n",
+               pending.size(), fmt::join(pending, ", "),
+               allowed ? "" : "; pass --allow-delete to accept (exit status 3)");
+    return code == 0 && !allowed ? 3 : code;
 }
 
 }  // namespace
@@ -172,6 +185,7 @@ int Run(const Options& opt) {
                                        name, h.error);
                     if (opt.print_plan) opt.print_plan(r.plan);
                     exit_code = r.ok() && !cfg.has_file_errors() ? 0 : 2;
+                    exit_code = DeletionExit(exit_code, *desired, r.plan, opt.allow_delete);
                 } else {
                     auto r = co_await rec.reconcile_once(*desired, now, &stop);
                     if (opt.on_cycle) opt.on_cycle(r, status);
@@ -183,6 +197,7 @@ int Run(const Options& opt) {
                                r.plan.actions.size(), r.writes, r.failed,
                                r.incomplete ? ", some accounts or images not observed" : "",
                                cfg.has_file_errors() ? ", rejected pool files" : "");
+                    exit_code = DeletionExit(exit_code, *desired, r.plan, opt.allow_delete);
                 }
             },
             finish);

@@ -32,6 +32,9 @@ struct Options {
     std::function<void(const reconcile::CycleReport&, const reconcile::StatusStore&)> on_cycle;
     /// PlanLive: prints the plan (the `plan` verb's text or JSON printer).
     std::function<void(const model::Plan&)> print_plan;
+    /// PlanLive, ApplyOnce: pools `run` would delete (prune.mode delete) do not make the exit
+    /// status 3.
+    bool allow_delete = false;
 };
 
 /// The composition root: loads the configuration (a broken daemon file: every error on
@@ -40,7 +43,9 @@ struct Options {
 /// kept; a broken daemon file is rejected); SIGTERM/SIGINT stop scheduling, let in-flight
 /// writes finish within `shutdown_grace`, and exit 0. Logging must be set up by the caller.
 /// Returns the process exit code: ApplyOnce 0 when converged or only waiting, 2 on errors;
-/// PlanLive 0, or 2 with error findings, rejected files or unobservable accounts.
+/// PlanLive 0, or 2 with error findings, rejected files or unobservable accounts; both 3 when
+/// not 2 and orphaned pools would be deleted by `run` (prune.mode delete) without
+/// `allow_delete`.
 int Run(const Options& options);
 
 }  // namespace pw::app

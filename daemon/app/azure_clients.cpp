@@ -89,6 +89,12 @@ boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::disable_auto_scale
     co_return co_await c->batch().disable_auto_scale(endpoint, pool_id);
 }
 
+boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::delete_pool(
+    const std::string& endpoint, const std::string& pool_id, const std::string& if_match) {
+    auto c = current_;
+    co_return co_await c->batch().delete_pool(endpoint, pool_id, if_match);
+}
+
 boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::stop_resize(
     const std::string& endpoint, const std::string& pool_id) {
     auto c = current_;

@@ -61,6 +61,7 @@ std::shared_ptr<const model::DesiredState> ConfigState::build_desired() {
     auto& d = *state;
     d.accounts = daemon_.accounts;
     d.policy = daemon_.policy;
+    d.pool_files_clean = !has_file_errors();
     std::set<std::string> ids;
     std::size_t count = 0;
     for (const auto& [name, st] : files_) count += st.good.size();

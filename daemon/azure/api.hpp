@@ -127,6 +127,11 @@ class BatchApi {
     virtual boost::asio::awaitable<Result<Unit>> enable_auto_scale(
         const std::string& endpoint, const std::string& pool_id, const model::AutoScale& autoscale,
         const std::string& if_match) = 0;
+    /// `DELETE /pools/{id}` (202; the pool is `deleting` until Batch removes it), If-Match
+    /// when given (azure-contract.md 1.3).
+    virtual boost::asio::awaitable<Result<Unit>> delete_pool(const std::string& endpoint,
+                                                             const std::string& pool_id,
+                                                             const std::string& if_match) = 0;
     /// `POST /pools/{id}/disableautoscale` (no If-Match: the operation declares none).
     virtual boost::asio::awaitable<Result<Unit>> disable_auto_scale(const std::string& endpoint,
                                                                     const std::string& pool_id) = 0;

@@ -260,12 +260,25 @@ net::awaitable<Result<Unit>> BatchClient::disable_auto_scale(const std::string& 
 }
 
 net::awaitable<Result<Unit>> BatchClient::delete_pool(const std::string& endpoint,
-                                                      const std::string& pool_id) {
+                                                      const std::string& pool_id,
+                                                      const std::string& if_match) {
     auto target = url(endpoint, PoolPath(pool_id));
-    auto result = co_await transport_.call(MakeBatchRequest(verb::delete_, target),
-                                           options("delete_pool", endpoint, true));
-    if (!result) co_return pw::Err{std::move(result).error()};
-    co_return Unit{};
+    auto request = MakeBatchRequest(verb::delete_, target);
+    if (!if_match.empty()) request.headers.emplace_back("If-Match", if_match);
+    auto result =
+        co_await transport_.call(std::move(request), options("delete_pool", endpoint, true));
+    if (result) co_return Unit{};
+    Error error = std::move(result).error();
+    // A retried delete whose first attempt was applied: the pool is deleting (its eTag moved,
+    // 412) or gone (404). Operations on a deleting pool answer 409 PoolBeingDeleted
+    // (azure-contract.md 1.7); guess: a second DELETE does too (the simulator answers 202).
+    if (error.http_status == 404 || error.code == "PoolBeingDeleted") co_return Unit{};
+    if (error.http_status == 412 && !if_match.empty()) {
+        auto pool = co_await get_pool(endpoint, pool_id);
+        if (!pool && pool.error().http_status == 404) co_return Unit{};
+        if (pool && pool->state == "deleting") co_return Unit{};
+    }
+    co_return pw::Err{std::move(error)};
 }
 
 net::awaitable<Result<std::vector<SupportedImage>>> BatchClient::list_supported_images(

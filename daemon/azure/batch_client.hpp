@@ -74,9 +74,9 @@ class BatchClient final : public BatchApi {
                                                            const std::string& if_match) override;
     boost::asio::awaitable<Result<Unit>> disable_auto_scale(const std::string& endpoint,
                                                             const std::string& pool_id) override;
-    /// DELETE /pools/{id} (202; the pool is `deleting` until Batch removes it).
     boost::asio::awaitable<Result<Unit>> delete_pool(const std::string& endpoint,
-                                                     const std::string& pool_id);
+                                                     const std::string& pool_id,
+                                                     const std::string& if_match = {}) override;
     /// Every page of GET /supportedimages.
     boost::asio::awaitable<Result<std::vector<SupportedImage>>> list_supported_images(
         const std::string& endpoint);

@@ -18,6 +18,7 @@ void AddApplyCommand(CLI::App& app, int& exit_code);  // run_cmd.cpp
 void AddStatusCommand(CLI::App& app, int& exit_code);
 /// `plan --config F` without --observed: observes live Azure read-only and prints the plan
 /// with `print`; returns the exit code (run_cmd.cpp).
-int RunLivePlan(const std::string& config, std::function<void(const model::Plan&)> print);
+int RunLivePlan(const std::string& config, std::function<void(const model::Plan&)> print,
+                bool allow_delete = false);
 
 }  // namespace pw::cli

@@ -1,4 +1,5 @@
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -23,6 +24,7 @@ struct PlanOptions {
     std::string config = "/etc/poolwarden/poolwarden.yaml";
     std::string observed;
     std::string output = "text";
+    bool allow_delete = false;
 };
 
 std::string Opt(const std::optional<int>& v) { return v ? std::to_string(*v) : "?"; }
@@ -64,6 +66,8 @@ std::string DescribeAction(const model::Action& a) {
                         : std::string());
         case model::ActionKind::DisableAutoScale:
             return pool + " disable autoscale";
+        case model::ActionKind::DeletePool:
+            return pool + " DELETE (prune.mode delete)";
     }
     return pool;
 }
@@ -111,10 +115,13 @@ std::optional<std::string> ReadFile(const std::string& path, std::string& error)
 
 int RunPlan(const PlanOptions& opt) {
     if (opt.observed.empty()) {  // live Azure, read-only (run_cmd.cpp)
-        return RunLivePlan(opt.config, [&](const model::Plan& plan) {
-            fmt::print("{}",
-                       opt.output == "json" ? codec::PlanToJson(plan) + "\n" : PlanText(plan));
-        });
+        return RunLivePlan(
+            opt.config,
+            [&](const model::Plan& plan) {
+                fmt::print("{}",
+                           opt.output == "json" ? codec::PlanToJson(plan) + "\n" : PlanText(plan));
+            },
+            opt.allow_delete);
     }
     auto loaded = config::LoadConfig(opt.config);
     if (!loaded) {
@@ -140,14 +147,24 @@ int RunPlan(const PlanOptions& opt) {
         fmt::print(stderr, "{}: {}\n", opt.observed, observed.error());
         return 1;
     }
-    auto plan = planner::MakePlan(loaded->desired(), *observed, std::chrono::system_clock::now());
+    const auto desired = loaded->desired();
+    auto plan = planner::MakePlan(desired, *observed, std::chrono::system_clock::now());
     if (opt.output == "json")
         fmt::print("{}\n", codec::PlanToJson(plan));
     else
         fmt::print("{}", PlanText(plan));
     bool errors = std::any_of(plan.findings.begin(), plan.findings.end(),
                               [](const auto& f) { return f.severity == model::Severity::Error; });
-    return errors || rejected ? 2 : 0;
+    if (errors || rejected) return 2;
+    if (auto pending = planner::PendingDeletions(desired, plan); !pending.empty()) {
+        fmt::print(stderr,
+                   "{} orphaned pool(s) would be deleted by poolwarden run (prune.mode delete): "
+                   "{}{}\n",
+                   pending.size(), fmt::join(pending, ", "),
+                   opt.allow_delete ? "" : "; pass --allow-delete to accept (exit status 3)");
+        if (!opt.allow_delete) return 3;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -163,6 +180,8 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
     cmd->add_option("--output,-o", opt->output, "Output format")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
+    cmd->add_flag("--allow-delete", opt->allow_delete,
+                  "Exit 0 even when orphaned pools would be deleted (prune.mode delete)");
     cmd->callback([opt, &exit_code] { exit_code = RunPlan(*opt); });
 }
 

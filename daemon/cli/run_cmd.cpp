@@ -17,6 +17,7 @@ struct DaemonFlags {
     std::string interval;
     int grace_seconds = 20;
     bool once = false;
+    bool allow_delete = false;
 };
 
 void AddFlags(CLI::App* cmd, DaemonFlags& f) {
@@ -37,6 +38,7 @@ int RunDaemon(const DaemonFlags& f, app::Mode mode) {
     opt.config = f.config;
     opt.mode = mode;
     opt.shutdown_grace = std::chrono::seconds(f.grace_seconds);
+    opt.allow_delete = f.allow_delete;
     if (!f.interval.empty()) {
         auto d = model::ParseDuration(f.interval);
         if (!d || d->count() <= 0) {
@@ -67,13 +69,17 @@ void AddApplyCommand(CLI::App& app, int& exit_code) {
     auto f = std::make_shared<DaemonFlags>();
     AddFlags(cmd, *f);
     cmd->add_flag("--once", f->once, "Run one pass and exit (required)")->required();
+    cmd->add_flag("--allow-delete", f->allow_delete,
+                  "Exit 0 even when orphaned pools would be deleted (prune.mode delete)");
     cmd->callback([f, &exit_code] { exit_code = RunDaemon(*f, app::Mode::ApplyOnce); });
 }
 
-int RunLivePlan(const std::string& config, std::function<void(const model::Plan&)> print) {
+int RunLivePlan(const std::string& config, std::function<void(const model::Plan&)> print,
+                bool allow_delete) {
     log::Setup(log::Format::Text, spdlog::level::warn);
     app::Options opt;
     opt.config = config;
+    opt.allow_delete = allow_delete;
     opt.mode = app::Mode::PlanLive;
     opt.print_plan = std::move(print);
     return app::Run(opt);

@@ -288,6 +288,14 @@ void detail::ParseDaemon(Checker& c, const YamlNode& root, const fs::path& dir, 
         c.CheckKeys(*n, "daemon.quota");
         if (auto b = c.Bool(n->find("partialGrowth"))) cfg.policy.quota_partial_growth = *b;
     }
+    if (const YamlNode* n = root.find("prune"); n && c.IsMap(*n)) {
+        c.CheckKeys(*n, "daemon.prune");
+        if (auto m = c.Enum(n->find("mode"), KnownEnums().at("prune.mode")))
+            cfg.policy.prune_mode = *m == "delete" ? model::Policy::PruneMode::Delete
+                                                   : model::Policy::PruneMode::Orphan;
+        if (auto v = c.Int(n->find("graceMinutes"), 0, 7 * 24 * 60))
+            cfg.policy.prune_grace = std::chrono::minutes(*v);
+    }
     const YamlNode* pools_dir = root.find("poolsDir");
     std::string dir_text = "/etc/poolwarden/pools.d";
     bool dir_ok = true;

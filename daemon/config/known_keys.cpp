@@ -15,8 +15,8 @@ std::vector<std::string_view> WithTable(std::vector<std::string_view> keys,
 const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
     static const std::map<std::string, std::vector<std::string_view>> keys = {
         {"daemon",
-         {"cloud", "auth", "tls", "accounts", "reconcile", "limits", "policy", "quota", "poolsDir",
-          "listen"}},
+         {"cloud", "auth", "tls", "accounts", "reconcile", "limits", "policy", "quota", "prune",
+          "poolsDir", "listen"}},
         {"daemon.cloud",
          {"resourceManager", "authorityHost", "batchResource", "managementResource",
           "imdsEndpoint"}},
@@ -33,6 +33,7 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
          {"vmsPerReplica", "resizeTimeoutPer1000Vms", "maxReplicasPerRegion", "extraReplicas",
           "lowerReplicas"}},
         {"daemon.quota", {"partialGrowth"}},
+        {"daemon.prune", {"mode", "graceMinutes"}},
         {"poolFile", {"pools"}},
         {"pool",
          WithTable({"id", "account", "vmSize", "image", "nodeAgentSkuId", "scale", "resizeTimeout",
@@ -52,6 +53,7 @@ const std::map<std::string, std::vector<std::string_view>>& KnownEnums() {
         {"auth.method", {"managedIdentity", "clientSecret", "workloadIdentity"}},
         {"cloud", {"AzurePublicCloud", "AzureUSGovernment", "AzureChinaCloud"}},
         {"nodeDeallocationOption", {"requeue", "terminate", "taskcompletion", "retaineddata"}},
+        {"prune.mode", {"orphan", "delete"}},
     };
     return enums;
 }

@@ -70,6 +70,7 @@ model::DesiredState LoadedConfig::desired() const {
     state.accounts = daemon.accounts;
     state.policy = daemon.policy;
     for (const auto& f : pool_files) {
+        if (!f.errors.empty()) state.pool_files_clean = false;
         if (!f.errors.empty()) continue;
         state.pools.insert(state.pools.end(), f.pools.begin(), f.pools.end());
     }

@@ -328,6 +328,8 @@ asio::awaitable<azure::Result<Unit>> Executor::apply(const model::Action& a,
         }
         case ActionKind::DisableAutoScale:
             co_return co_await batch_.disable_auto_scale(endpoint, a.pool);
+        case ActionKind::DeletePool:
+            co_return co_await batch_.delete_pool(endpoint, a.pool, a.if_match);
         default:
             break;
     }

@@ -48,6 +48,12 @@ struct Policy {
     /// `quota.partialGrowth`: a create or grow that would exceed a core quota proceeds up to
     /// the quota instead of being held.
     bool quota_partial_growth = false;
+    /// `prune.mode`: orphaned pools (owned, no pool file declares them) are kept (Orphan) or
+    /// deleted (Delete) after `prune_passes` passes and `prune_grace` (`prune.graceMinutes`).
+    enum class PruneMode { Orphan, Delete };
+    PruneMode prune_mode = PruneMode::Orphan;
+    Seconds prune_grace = std::chrono::minutes(30);
+    int prune_passes = 3;
 };
 
 /// A pool's start task (the subset poolwarden manages).
@@ -144,6 +150,11 @@ struct DesiredState {
     std::vector<AccountSpec> accounts;
     std::vector<PoolSpec> pools;
     Policy policy;
+    /// Every pool file loaded without an error (prune deletes nothing otherwise).
+    bool pool_files_clean = true;
+    /// Pools declared but left out of `pools` for this pass (their account or image could
+    /// not be read), as "account/ResourceKey(id)": never orphans.
+    std::vector<std::string> withheld;
 
     const AccountSpec* find_account(std::string_view name) const;
 };

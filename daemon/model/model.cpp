@@ -94,6 +94,8 @@ std::string_view ToString(ActionKind kind) {
             return "EnableAutoScale";
         case ActionKind::DisableAutoScale:
             return "DisableAutoScale";
+        case ActionKind::DeletePool:
+            return "DeletePool";
     }
     return "Unknown";
 }

@@ -30,6 +30,13 @@ struct ObservedProperties {
     friend bool operator==(const ObservedProperties&, const ObservedProperties&) = default;
 };
 
+/// How long an orphaned pool (owned, declared by no pool file) has been seen as one, kept by
+/// the reconciler in memory (a restart starts again: deletion is only delayed).
+struct OrphanHistory {
+    int passes = 0;         ///< Consecutive passes with a complete observation of it.
+    Seconds absent_for{0};  ///< Since the first of them, on the monotonic clock.
+};
+
 /// A Batch pool as `GET /pools` returns it (the fields poolwarden reads).
 ///
 /// Thread safety: a value type.
@@ -172,6 +179,9 @@ struct ObservedState {
     /// Version lists of the definitions pools follow "latest" of, by ResourceKey(definition
     /// id). A missing entry: the list was not read (or the definition does not exist).
     std::map<std::string, std::vector<ImageVersionListing>> image_version_lists;
+    /// Orphaned pools seen in earlier passes, by "account/ResourceKey(id)" (filled in by the
+    /// reconciler, not read from Azure).
+    std::map<std::string, OrphanHistory> orphan_history;
 };
 
 }  // namespace pw::model

@@ -24,6 +24,8 @@ enum class ActionKind {
     EnableAutoScale,
     /// `disableautoscale`: the spec now gives a fixed size (the next pass resizes to it).
     DisableAutoScale,
+    /// `DELETE /pools/{id}` (If-Match) of an orphaned pool, with `prune.mode: delete` only.
+    DeletePool,
 };
 
 std::string_view ToString(ActionKind kind);

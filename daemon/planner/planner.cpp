@@ -130,6 +130,11 @@ class Planner {
         ComputeDemand();
         PlanReplicas();
         for (const auto& w : work_) PlanPoolActions(w);
+        if (!deletions_.empty()) {
+            plan_.actions.insert(plan_.actions.begin(), std::make_move_iterator(deletions_.begin()),
+                                 std::make_move_iterator(deletions_.end()));
+            Requeue(kRequeueWhileDeleting);
+        }
         return std::move(plan_);
     }
 
@@ -168,6 +173,8 @@ class Planner {
     /// warning each; they are left as they are, and replicas their image has in their region
     /// are kept (never lowered).
     void FindOrphans(const std::vector<std::pair<std::string, const model::PoolSpec*>>& specs) {
+        const model::Policy& policy = desired_.policy;
+        const bool deleting = policy.prune_mode == model::Policy::PruneMode::Delete;
         for (const auto& [name, account] : observed_.accounts) {
             for (const auto& pool : account.pools) {
                 if (!IsOwned(pool)) continue;
@@ -177,6 +184,10 @@ class Planner {
                                                return std::tie(e.second->account, e.first) < k;
                                            });
                 if (it != specs.end() && it->second->account == name && it->first == id) continue;
+                const std::string key = name + "/" + model::ResourceKey(pool.id);
+                if (std::find(desired_.withheld.begin(), desired_.withheld.end(), key) !=
+                    desired_.withheld.end())
+                    continue;
                 if (!pool.virtual_machine_image_id.empty())
                     orphan_images_.emplace(model::ResourceKey(pool.virtual_machine_image_id),
                                            model::NormalizeRegion(account.location));
@@ -186,14 +197,49 @@ class Planner {
                 f.account = name;
                 f.pool = pool.id;
                 f.message = "pool carries " + std::string(model::kManagedByKey) + "=" +
-                            model::kManagedByValue +
-                            " but no pool file declares it; it is left as it is, with the "
-                            "replicas of its image (" +
-                            std::to_string(model::AddNodeCounts(pool.target_dedicated_nodes,
-                                                                pool.target_low_priority_nodes)) +
-                            " target nodes). Fix: declare it again in a pool file, or delete it "
-                            "(az batch pool delete --pool-id " +
-                            pool.id + ")";
+                            model::kManagedByValue + " but no pool file declares it; ";
+                if (!deleting) {
+                    f.message +=
+                        "it is left as it is, with the replicas of its image (" +
+                        std::to_string(model::AddNodeCounts(pool.target_dedicated_nodes,
+                                                            pool.target_low_priority_nodes)) +
+                        " target nodes). Fix: declare it again in a pool file, or delete it "
+                        "(az batch pool delete --pool-id " +
+                        pool.id + ", or prune.mode: delete)";
+                    plan_.findings.push_back(std::move(f));
+                    continue;
+                }
+                auto seen = observed_.orphan_history.find(key);
+                const model::OrphanHistory h =
+                    seen == observed_.orphan_history.end() ? model::OrphanHistory{} : seen->second;
+                if (pool.state == "deleting") {
+                    f.message += "it is being deleted";
+                } else if (!desired_.pool_files_clean) {
+                    f.message +=
+                        "prune.mode is delete, but it is not deleted while a pool file "
+                        "has errors. Fix: correct the pool file, or declare the pool "
+                        "again";
+                } else if (h.passes >= policy.prune_passes && h.absent_for >= policy.prune_grace) {
+                    Action a;
+                    a.kind = ActionKind::DeletePool;
+                    a.account = name;
+                    a.pool = pool.id;
+                    a.if_match = pool.e_tag;
+                    a.reason = "prune.mode delete: no pool file has declared it for " +
+                               std::to_string(h.passes) + " passes (" +
+                               model::FormatShortDuration(h.absent_for) + ")";
+                    deletions_.push_back(std::move(a));
+                    f.message += "it is deleted (prune.mode delete)";
+                } else {
+                    f.message +=
+                        "prune.mode is delete: it is deleted once no pool file has "
+                        "declared it for " +
+                        std::to_string(policy.prune_passes) + " passes and " +
+                        model::FormatShortDuration(policy.prune_grace) + " (so far " +
+                        std::to_string(h.passes) + " passes, " +
+                        model::FormatShortDuration(h.absent_for) +
+                        "). Fix: declare it again in a pool file to keep it";
+                }
                 plan_.findings.push_back(std::move(f));
             }
         }
@@ -818,6 +864,7 @@ class Planner {
     /// (ResourceKey of the image id, normalized region) of every orphaned pool: replicas there
     /// are never lowered.
     std::set<std::pair<std::string, std::string>> orphan_images_;
+    std::vector<Action> deletions_;  ///< DeletePool actions: first in the plan.
     model::Plan plan_;
 };
 
@@ -830,6 +877,16 @@ model::Plan MakePlan(const model::DesiredState& desired, const model::ObservedSt
         return Planner(resolved, observed).Run();
     }
     return Planner(desired, observed).Run();
+}
+
+std::vector<std::string> PendingDeletions(const model::DesiredState& desired,
+                                          const model::Plan& plan) {
+    std::vector<std::string> out;
+    if (desired.policy.prune_mode != model::Policy::PruneMode::Delete || !desired.pool_files_clean)
+        return out;
+    for (const auto& f : plan.findings)
+        if (f.code == "Orphaned") out.push_back(f.account + "/" + f.pool);
+    return out;
 }
 
 }  // namespace pw::planner

@@ -57,4 +57,11 @@ namespace pw::planner {
 model::Plan MakePlan(const model::DesiredState& desired, const model::ObservedState& observed,
                      std::chrono::system_clock::time_point now);
 
+/// The orphaned pools of `plan` (Orphaned findings) that `poolwarden run` deletes under
+/// `prune.mode: delete`, as "account/id"; empty in orphan mode and while a pool file has errors
+/// (nothing is deleted then). `plan` and `apply --once` exit
+/// 3 while any is pending, unless given --allow-delete. Pure.
+std::vector<std::string> PendingDeletions(const model::DesiredState& desired,
+                                          const model::Plan& plan);
+
 }  // namespace pw::planner

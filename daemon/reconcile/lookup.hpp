@@ -33,7 +33,7 @@ inline bool IsReplicaAction(ActionKind k) {
 inline bool IsPoolAction(ActionKind k) {
     return k == ActionKind::CreatePool || k == ActionKind::ResizePool ||
            k == ActionKind::PatchPool || k == ActionKind::EnableAutoScale ||
-           k == ActionKind::DisableAutoScale;
+           k == ActionKind::DisableAutoScale || k == ActionKind::DeletePool;
 }
 
 inline bool EndsWith(std::string_view s, std::string_view suffix) {

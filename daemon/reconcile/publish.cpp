@@ -47,6 +47,8 @@ std::string ProgressReason(ActionKind k) {
             return "EnablingAutoScale";
         case ActionKind::DisableAutoScale:
             return "DisablingAutoScale";
+        case ActionKind::DeletePool:
+            return "Deleting";
     }
     return "Progressing";
 }

@@ -156,11 +156,35 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
         filtered->accounts = desired.accounts;
         filtered->policy = desired.policy;
         filtered->policy.lower_replicas = false;
-        for (const auto& pool : desired.pools)
-            if (!unusable(pool)) filtered->pools.push_back(pool);
+        filtered->pool_files_clean = desired.pool_files_clean;
+        filtered->withheld = desired.withheld;
+        for (const auto& pool : desired.pools) {
+            if (!unusable(pool))
+                filtered->pools.push_back(pool);
+            else  // declared all the same: never an orphan
+                filtered->withheld.push_back(pool.account + "/" + model::ResourceKey(pool.id));
+        }
     }
     const model::DesiredState& usable = filtered ? *filtered : desired;
+    report.observation.state.orphan_history.clear();
+    for (const auto& [key, o] : orphans_)
+        report.observation.state.orphan_history[key] = {
+            o.passes, std::chrono::duration_cast<model::Seconds>(mono - o.first)};
     report.plan = plan_(usable, obs.state, now);
+    // Orphans seen in consecutive passes, each with a config free of pool-file errors: what
+    // prune.mode delete waits for. An orphan not seen this pass (declared again, its account
+    // not observed, deleted) starts again from zero.
+    std::map<std::string, Orphan> orphans;
+    if (desired.pool_files_clean)
+        for (const auto& f : report.plan.findings) {
+            if (f.code != "Orphaned") continue;
+            const std::string key = f.account + "/" + model::ResourceKey(f.pool);
+            auto it = orphans_.find(key);
+            Orphan o = it == orphans_.end() ? Orphan{0, mono} : it->second;
+            ++o.passes;
+            orphans.emplace(key, o);
+        }
+    orphans_ = std::move(orphans);
     // A pool held on QuotaExceeded waits for a quota raise: its account is re-read sooner.
     std::set<std::string> quota_held;
     for (const auto& f : report.plan.findings)

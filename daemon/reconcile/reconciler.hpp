@@ -168,6 +168,13 @@ class Reconciler {
     std::mt19937_64 rng_;
     std::uint64_t cycle_ = 0;
     std::map<std::string, Item> items_;
+    /// Orphaned pools (Orphaned findings) of the passes so far, by "account/ResourceKey(id)",
+    /// with the monotonic time each was first seen: given to the planner (prune.mode delete).
+    struct Orphan {
+        int passes = 0;
+        SteadyTime first{};
+    };
+    std::map<std::string, Orphan> orphans_;
 };
 
 }  // namespace pw::reconcile

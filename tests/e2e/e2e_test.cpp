@@ -263,6 +263,63 @@ TEST(E2E, PoolRemovedFromTheFilesIsOrphanedAndLeftAlone) {
     EXPECT_EQ(e.Pool("renderbatch", "gone").value("targetDedicatedNodes", 0), 20);
 }
 
+TEST(E2E, PruneDeleteRemovesAnOrphanOnceAndNeverBesideABrokenPoolFile) {
+    E2E e(ExampleWorld(), kFast);
+    e.WriteDaemonFile({"renderbatch"}, "prune:\n  mode: delete\n  graceMinutes: 0\n");
+    e.WritePoolFile("keep.yaml", "pools:\n" + PoolYaml("keep", "renderbatch", 10));
+    e.WritePoolFile("gone.yaml", "pools:\n" + PoolYaml("gone", "renderbatch", 20));
+    auto& d = e.Start();
+    ASSERT_TRUE(E2E::WaitFor([&] { return E2E::Steady(e.Pool("renderbatch", "gone")); }, kConverge))
+        << d.Log();
+    // The pool's file is removed while another pool file is broken: never deleted.
+    e.WritePoolFile("broken.yaml", "pools:\n  - id: [\n");
+    std::filesystem::remove(e.dir() / "pools.d" / "gone.yaml");
+    const auto port = ListeningPort(d);
+    ASSERT_NE(port, 0);
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] { return Send(port, "GET", "/status").json()["orphanedPools"].size() == 1; },
+        kConverge));
+    std::this_thread::sleep_for(5s);  // >= 4 passes at interval 1s
+    EXPECT_EQ(E2E::CountWrites(e.Writes(), "DELETE", "/pools/gone"), 0) << d.Log();
+    EXPECT_NE(Send(port, "GET", "/status").body.find("not deleted while a pool file has errors"),
+              std::string::npos);
+
+    DaemonProcess broken_plan({"plan", "--config", (e.dir() / "poolwarden.yaml").string()},
+                              e.dir() / "plan-broken.log");
+    EXPECT_EQ(broken_plan.Wait(), 2) << "a rejected pool file";
+    EXPECT_EQ(broken_plan.Log().find("would be deleted"), std::string::npos) << broken_plan.Log();
+
+    // Fixed: deleted once, after 3 passes with a clean config, with the eTag it was seen with.
+    std::filesystem::remove(e.dir() / "pools.d" / "broken.yaml");
+    ASSERT_TRUE(E2E::WaitFor([&] { return e.Pool("renderbatch", "gone").is_null(); }, kConverge))
+        << d.Log();
+    std::this_thread::sleep_for(3500ms);
+    const auto writes = e.Writes();
+    ASSERT_EQ(E2E::CountWrites(writes, "DELETE", "/pools/gone"), 1);
+    const auto& del = writes[static_cast<std::size_t>(IndexOf(writes, "DELETE", "/pools/gone"))];
+    EXPECT_FALSE(del.value("ifMatch", std::string()).empty())
+        << "DELETE with If-Match: " << del.dump();
+    EXPECT_FALSE(e.Pool("renderbatch", "keep").is_null()) << "the declared pool stays";
+    EXPECT_EQ(E2E::CountWrites(writes, "DELETE", "/pools/keep"), 0);
+
+    // With every file valid, a live plan names what run would delete and exits 3, unless
+    // --allow-delete.
+    d.Stop();
+    e.WritePoolFile("keep.yaml", "pools: []\n");
+    for (const bool allow : {false, true}) {
+        std::vector<std::string> args = {"plan", "--config",
+                                         (e.dir() / "poolwarden.yaml").string()};
+        if (allow) args.emplace_back("--allow-delete");
+        DaemonProcess plan(args, e.dir() / (allow ? "plan-allow.log" : "plan.log"));
+        EXPECT_EQ(plan.Wait(), allow ? 0 : 3) << plan.Log();
+        EXPECT_NE(plan.Log().find("would be deleted by poolwarden run (prune.mode delete): "
+                                  "renderbatch/keep"),
+                  std::string::npos)
+            << plan.Log();
+    }
+    EXPECT_FALSE(e.Pool("renderbatch", "keep").is_null()) << "plan never deletes";
+}
+
 TEST(E2E, GrowthRaisesReplicasBeforeTheResize) {
     auto world = ExampleWorld();
     world["batchAccounts"][0]["pools"].push_back(WorldPool("render", 500, 0, true));

@@ -312,6 +312,21 @@ boost::asio::awaitable<azure::Result<Unit>> FakeAzure::disable_auto_scale(
     co_return Unit{};
 }
 
+boost::asio::awaitable<azure::Result<Unit>> FakeAzure::delete_pool(const std::string& endpoint,
+                                                                   const std::string& pool_id,
+                                                                   const std::string& if_match) {
+    auto* a = by_endpoint(endpoint);
+    if (auto e = record("DELETE pool " + (a ? a->spec.account_name : endpoint) + "/" + pool_id))
+        co_return Err{*e};
+    auto* p = a ? pool(a->spec.account_name, pool_id) : nullptr;
+    if (!p) co_return Err{MakeError(ErrorKind::Client, 404, "PoolNotFound", pool_id)};
+    if (!if_match.empty() && if_match != p->e_tag)
+        co_return Err{MakeError(ErrorKind::Client, 412, "ConditionNotMet", "etag mismatch")};
+    p->state = "deleting";
+    bump(*p);
+    co_return Unit{};
+}
+
 boost::asio::awaitable<azure::Result<Unit>> FakeAzure::patch_pool(
     const std::string& endpoint, const std::string& pool_id, const azure::PoolPatchRequest& request,
     const std::string& if_match) {

@@ -92,6 +92,9 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
         const std::string& if_match) override;
     boost::asio::awaitable<azure::Result<Unit>> disable_auto_scale(
         const std::string& endpoint, const std::string& pool_id) override;
+    boost::asio::awaitable<azure::Result<Unit>> delete_pool(const std::string& endpoint,
+                                                            const std::string& pool_id,
+                                                            const std::string& if_match) override;
     boost::asio::awaitable<azure::Result<Unit>> patch_pool(const std::string& endpoint,
                                                            const std::string& pool_id,
                                                            const azure::PoolPatchRequest& request,

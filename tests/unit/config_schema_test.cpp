@@ -232,6 +232,7 @@ TEST(ConfigSchema, KeysMatchTheValidatorAtEveryLevel) {
         {"daemon.limits.bucket", kDaemonSchema, "/$defs/bucket"},
         {"daemon.policy", kDaemonSchema, "/$defs/policy"},
         {"daemon.quota", kDaemonSchema, "/$defs/quota"},
+        {"daemon.prune", kDaemonSchema, "/$defs/prune"},
         {"poolFile", kPoolSchema, ""},
         {"pool", kPoolSchema, "/$defs/pool"},
         {"pool.scale", kPoolSchema, "/$defs/scale"},

@@ -152,6 +152,9 @@ void Apply(const model::Plan& plan, model::ObservedState& o) {
                 pool_of().enable_auto_scale = false;
                 pool_of().auto_scale_formula.clear();
                 break;
+            case ActionKind::DeletePool:
+                pool_of().state = "deleting";
+                break;
         }
     }
 }
@@ -433,6 +436,66 @@ TEST(Planner, ReplicasAnOrphanedPoolUsesAreNeverLowered) {
         << "without an orphan, lowerReplicas lowers 10 -> 1";
     o.accounts["render-eus"].pools.push_back(Live(Spec("gone", 3000)));
     EXPECT_TRUE(Plan(d, o).actions.empty()) << "the orphan's 3000 nodes keep their replicas";
+}
+
+TEST(Planner, PruneDeleteWaitsForPassesGraceAndCleanFiles) {
+    auto kept = Spec("kept", 10);
+    auto d = Desired({kept});
+    d.policy.prune_mode = model::Policy::PruneMode::Delete;
+    d.policy.prune_grace = minutes(30);
+    auto world = [&](int passes, model::Seconds absent) {
+        auto o = World(10);
+        o.accounts["render-eus"].pools.push_back(Live(kept));
+        auto gone = Live(Spec("Gone", 600));
+        gone.e_tag = "0xGONE";
+        o.accounts["render-eus"].pools.push_back(gone);
+        if (passes > 0) o.orphan_history["render-eus/gone"] = {passes, absent};
+        return o;
+    };
+    struct PruneRow {
+        const char* name;
+        int passes;
+        model::Seconds absent;
+        bool clean;
+        bool deletes;
+    };
+    const std::vector<PruneRow> rows = {
+        {"first sight", 0, model::Seconds(0), true, false},
+        {"2 passes, past the grace", 2, minutes(60), true, false},
+        {"3 passes, grace not over", 3, minutes(29), true, false},
+        {"3 passes, exactly the grace", 3, minutes(30), true, true},
+        {"10 passes, a pool file has errors", 10, minutes(90), false, false},
+    };
+    for (const auto& row : rows) {
+        d.pool_files_clean = row.clean;
+        auto plan = Plan(d, world(row.passes, row.absent));
+        if (row.deletes) {
+            ASSERT_THAT(Kinds(plan), testing::ElementsAre("DeletePool")) << row.name;
+            EXPECT_EQ(plan.actions[0].pool, "Gone");
+            EXPECT_EQ(plan.actions[0].if_match, "0xGONE");
+        } else {
+            EXPECT_THAT(Kinds(plan), testing::IsEmpty()) << row.name;
+        }
+        if (row.clean)
+            EXPECT_THAT(PendingDeletions(d, plan), testing::ElementsAre("render-eus/Gone"))
+                << row.name;
+        else
+            EXPECT_THAT(PendingDeletions(d, plan), testing::IsEmpty()) << row.name;
+    }
+    // Deletions come first in the plan.
+    d.pool_files_clean = true;
+    auto o = world(3, minutes(30));
+    o.accounts["render-eus"].pools[0].target_dedicated_nodes = 5;
+    EXPECT_THAT(Kinds(Plan(d, o)), testing::ElementsAre("DeletePool", "ResizePool"));
+    // A pool withheld from this pass (its image could not be read) is declared all the same.
+    d.withheld = {"render-eus/gone"};
+    EXPECT_THAT(Codes(Plan(d, world(3, minutes(30)))), testing::IsEmpty());
+    // orphan mode: nothing is pending.
+    d.withheld.clear();
+    d.policy.prune_mode = model::Policy::PruneMode::Orphan;
+    auto plan = Plan(d, world(30, minutes(300)));
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_TRUE(PendingDeletions(d, plan).empty());
 }
 
 TEST(Planner, ShrinkNeverWaits) {

@@ -360,6 +360,10 @@ class SlowBatch final : public azure::BatchApi {
                                                                    const std::string&) override {
         co_return Unit{};
     }
+    boost::asio::awaitable<azure::Result<Unit>> delete_pool(const std::string&, const std::string&,
+                                                            const std::string&) override {
+        co_return Unit{};
+    }
     boost::asio::awaitable<azure::Result<Unit>> patch_pool(const std::string&, const std::string&,
                                                            const azure::PoolPatchRequest&,
                                                            const std::string&) override {
