@@ -32,6 +32,10 @@ struct Options {
     std::function<void(const reconcile::CycleReport&, const reconcile::StatusStore&)> on_cycle;
     /// PlanLive: prints the plan (the `plan` verb's text or JSON printer).
     std::function<void(const model::Plan&)> print_plan;
+    /// PlanLive: the whole pass (observation, plan) with the declared desired state it planned
+    /// for (`poolwarden doctor`). When set, accounts that could not be observed are left to it
+    /// instead of being reported on stderr.
+    std::function<void(const model::DesiredState&, const reconcile::CycleReport&)> on_plan_report;
 };
 
 /// The composition root: loads the configuration (a broken daemon file: every error on
