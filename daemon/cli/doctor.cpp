@@ -193,8 +193,9 @@ std::vector<DoctorCheck> AzureChecks(const model::DesiredState& declared,
         const std::string& name = account.name;
         auto add = [&](std::string pool, std::string check, DoctorStatus status,
                        std::string message, std::string fix = "") {
-            out.push_back(Row(pool.empty() ? "account" : "pool", name, std::move(pool),
-                              std::move(check), status, std::move(message), std::move(fix)));
+            std::string scope = pool.empty() ? "account" : "pool";
+            out.push_back(Row(std::move(scope), name, std::move(pool), std::move(check), status,
+                              std::move(message), std::move(fix)));
         };
         const observe::AccountHealth* health = nullptr;
         if (auto it = obs.accounts.find(name); it != obs.accounts.end()) health = &it->second;

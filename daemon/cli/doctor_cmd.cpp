@@ -125,7 +125,7 @@ class ReadOnlyClients final : public app::AzureClients, azure::BatchApi, azure::
 };
 
 int RunDoctor(const DoctorOptions& opt) {
-    log::Setup(log::Format::Text, spdlog::level::err);
+    log::Setup(log::Format::Text, spdlog::level::critical);  // every problem is a row
     std::vector<DoctorCheck> checks;
     auto print = [&] {
         fmt::print("{}", opt.output == "json" ? RenderDoctorJson(checks) + "\n"

@@ -131,6 +131,8 @@ TEST(DoctorAzure, CleanPassIsAllOk) {
     EXPECT_EQ(DoctorExitCode(checks), 0);
     EXPECT_EQ(checks[0].check, "token");
     EXPECT_EQ(checks[0].scope, "account");
+    EXPECT_EQ(Find(checks, "good", "image")->scope, "pool");
+    EXPECT_EQ(Find(checks, "good", "image")->account, "render-eus");
     EXPECT_NE(Find(checks, "good", "vm-size")->message.find("4 vCPUs"), std::string::npos);
 }
 
