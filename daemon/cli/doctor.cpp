@@ -552,29 +552,32 @@ std::vector<std::pair<std::string, const model::PropValue*>> PoolSecretFiles(
     return out;
 }
 
-/// present / regular / mode 0600 or stricter.
-DoctorCheck FileRow(const std::string& what, const fs::path& path, bool private_mode) {
+/// present / regular / mode 0600 or stricter. `shown` is the path as the config writes it; the
+/// resolved `path` is added where it differs and something is wrong.
+DoctorCheck FileRow(const std::string& what, const std::string& shown, const fs::path& path,
+                    bool private_mode) {
+    const std::string name = shown == path.string() ? shown : shown + " (" + path.string() + ")";
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
         return Local("secret-file", DoctorStatus::Fail,
-                     fmt::format("{}: {}: {}", what, path.string(), std::strerror(errno)),
+                     fmt::format("{}: {}: {}", what, name, std::strerror(errno)),
                      "create the file (mode 0600) or correct the path");
     if (!S_ISREG(st.st_mode))
         return Local("secret-file", DoctorStatus::Fail,
-                     fmt::format("{}: {}: not a regular file", what, path.string()),
+                     fmt::format("{}: {}: not a regular file", what, name),
                      "point it at a regular file holding the secret");
     if (::access(path.c_str(), R_OK) != 0)
         return Local("secret-file", DoctorStatus::Fail,
-                     fmt::format("{}: {}: not readable by this user", what, path.string()),
+                     fmt::format("{}: {}: not readable by this user", what, name),
                      "run doctor as the daemon's user, or let that user read the file");
     const unsigned mode = st.st_mode & 07777;
     if (private_mode && (mode & 077) != 0)
-        return Local("secret-file", DoctorStatus::Warn,
-                     fmt::format("{}: {}: mode {:04o} lets group or others read it", what,
-                                 path.string(), mode),
-                     "chmod 600 " + path.string());
+        return Local(
+            "secret-file", DoctorStatus::Warn,
+            fmt::format("{}: {}: mode {:04o} lets group or others read it", what, name, mode),
+            "chmod 600 " + path.string());
     return Local("secret-file", DoctorStatus::Ok,
-                 fmt::format("{}: {} (mode {:04o})", what, path.string(), mode));
+                 fmt::format("{}: {} (mode {:04o})", what, shown, mode));
 }
 
 }  // namespace
@@ -586,7 +589,7 @@ std::vector<DoctorCheck> SecretFileChecks(const config::LoadedConfig& loaded,
     if (auth.method == "clientSecret") {
         const std::string file = azure::ClientSecretFile(auth, env);
         if (!file.empty())
-            out.push_back(FileRow("client secret", file, true));
+            out.push_back(FileRow("client secret", file, file, true));
         else if (!env("AZURE_CLIENT_SECRET").empty())
             out.push_back(Local("secret-file", DoctorStatus::Ok,
                                 "client secret from $AZURE_CLIENT_SECRET (no file)"));
@@ -605,13 +608,13 @@ std::vector<DoctorCheck> SecretFileChecks(const config::LoadedConfig& loaded,
                                 "and there is no $AZURE_FEDERATED_TOKEN_FILE",
                                 "set auth.federatedTokenFile"));
         else  // projected by the platform (Kubernetes), whose mode it chooses
-            out.push_back(FileRow("federated token", file, false));
+            out.push_back(FileRow("federated token", file, file, false));
     }
     std::set<std::string> seen;
     for (const auto& [pool, v] : PoolSecretFiles(loaded)) {
         const fs::path path = config::SecretFilePath(*v, env);
         if (!seen.insert(path.string()).second) continue;
-        out.push_back(FileRow("pool " + pool + " " + v->text, path, true));
+        out.push_back(FileRow("pool " + pool, v->text, path, true));
     }
     if (out.empty())
         out.push_back(Local("secret-file", DoctorStatus::Ok,
