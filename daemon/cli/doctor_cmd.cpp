@@ -164,7 +164,18 @@ int RunDoctor(const DoctorOptions& opt) {
                              const reconcile::CycleReport& report) {
         azure = AzureChecks(declared, report, reads);
     };
-    const int code = app::Run(run);
+    int code = 0;
+    std::string failure;
+    try {
+        code = app::Run(run);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    if (!azure && !failure.empty()) {
+        azure = {DoctorCheck{"local", "", "", "azure", DoctorStatus::Fail,
+                             "the read-only pass failed: " + failure,
+                             "run poolwarden plan --config " + opt.config + " to see why"}};
+    }
     if (!azure) {
         if (!reads.clients_error.empty()) {
             azure = AzureChecks(loaded->desired(), reconcile::CycleReport{}, reads);
