@@ -87,6 +87,21 @@ class ReadOnlyClients final : public app::AzureClients, azure::BatchApi, azure::
                                                            const std::string&) override {
         co_return Err{Refused(reads_, "patch pool " + pool_id)};
     }
+    // evaluateautoscale changes nothing on the pool, but it is a POST, and doctor sends none.
+    boost::asio::awaitable<azure::Result<azure::AutoScaleRun>> evaluate_auto_scale(
+        const std::string&, const std::string& pool_id, const model::AutoScale&) override {
+        co_return Err{Refused(reads_, "evaluate autoscale of pool " + pool_id)};
+    }
+    boost::asio::awaitable<azure::Result<Unit>> enable_auto_scale(const std::string&,
+                                                                  const std::string& pool_id,
+                                                                  const model::AutoScale&,
+                                                                  const std::string&) override {
+        co_return Err{Refused(reads_, "enable autoscale of pool " + pool_id)};
+    }
+    boost::asio::awaitable<azure::Result<Unit>> disable_auto_scale(
+        const std::string&, const std::string& pool_id) override {
+        co_return Err{Refused(reads_, "disable autoscale of pool " + pool_id)};
+    }
     boost::asio::awaitable<azure::Result<azure::AccountInfo>> get_batch_account(
         const model::AccountSpec& account) override {
         auto r = co_await inner_->arm().get_batch_account(account);
