@@ -27,7 +27,7 @@ build="build/${preset}"
 echo "== installing build dependencies (Debian packages; skipped when present)"
 scripts/install-deps.sh --build-only
 # git does not keep file modes beyond +x: the example secret must not be readable by others.
-chmod 600 config/examples/client-secret
+chmod 600 config/examples/client-secret config/examples/demo-secrets/*
 
 echo "== building poolwarden and poolwarden-sim (preset ${preset}; incremental)"
 build_log="$(mktemp -t poolwarden-build.XXXXXX.log)"

@@ -364,6 +364,13 @@ asio::awaitable<Reply> Simulator::Handle(const http::Request& req) {
         log_.push_back(entry);
         if (log_.size() > options_.request_log_limit) log_.pop_front();
     }
+    // Every Azure response carries `Date` (RFC 9110 §6.6.1); the wall clock, not simulated
+    // time, as `poolwarden doctor` compares it with the local clock.
+    if (!reply.response.count(bhttp::field::date)) {
+        const auto wall =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
+        reply.response.set(bhttp::field::date, FormatRfc1123(wall.count()));
+    }
     co_return reply;
 }
 

@@ -177,8 +177,9 @@ int Run(const Options& opt) {
                 const auto desired = cfg.desired();
                 if (opt.mode == Mode::PlanLive) {
                     auto r = co_await rec.plan_once(*desired, now);
+                    if (opt.on_plan_report) opt.on_plan_report(*desired, r);
                     for (const auto& [name, h] : r.observation.accounts)
-                        if (!h.complete)
+                        if (!h.complete && !opt.on_plan_report)
                             fmt::print(stderr,
                                        "account {}: not observed ({}); its pools are left "
                                        "out of the plan\n",

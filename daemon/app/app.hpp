@@ -35,6 +35,10 @@ struct Options {
     /// PlanLive, ApplyOnce: pools `run` would delete (prune.mode delete) do not make the exit
     /// status 3.
     bool allow_delete = false;
+    /// PlanLive: the whole pass (observation, plan) with the declared desired state it planned
+    /// for (`poolwarden doctor`). When set, accounts that could not be observed are left to it
+    /// instead of being reported on stderr.
+    std::function<void(const model::DesiredState&, const reconcile::CycleReport&)> on_plan_report;
 };
 
 /// The composition root: loads the configuration (a broken daemon file: every error on

@@ -20,6 +20,7 @@ int Main(int argc, char** argv) {
     AddRunCommand(app, exit_code);
     AddApplyCommand(app, exit_code);
     AddStatusCommand(app, exit_code);
+    AddDoctorCommand(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/cli.hpp"
+#include "cli/doctor.hpp"
 #include "server/observability.hpp"
 
 namespace pw::server {
@@ -103,6 +104,13 @@ TEST_F(StatusCliTest, PrintsPoolsAndImageVersionsAsTables) {
     EXPECT_THAT(out, HasSubstr("studio/render/1.4.0  eastus  4/10      Replicating 40%  -\n"));
     EXPECT_THAT(out, HasSubstr("error render-eus/legacy: SpecializedImage: Batch accepts only "
                                "Generalized images"));
+}
+
+TEST_F(StatusCliTest, DoctorWarnsWhenARunningPoolwardenHoldsTheListenAddress) {
+    const auto row = cli::ListenAddressCheck(url_.substr(std::string("http://").size()));
+    EXPECT_EQ(row.status, cli::DoctorStatus::Warn) << row.message;
+    EXPECT_THAT(row.message, HasSubstr("is held by a running poolwarden"));
+    EXPECT_FALSE(row.fix.empty());
 }
 
 TEST_F(StatusCliTest, JsonOutputIsTheStatusDocument) {
