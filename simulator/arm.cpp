@@ -196,6 +196,19 @@ Reply Simulator::Arm(Ctx& c) {
     if (seg.size() == 2 && c.method == "GET") {
         return finish(MakeJson(200, sub_json(sub, world_.subscriptions[sub])));
     }
+    // /subscriptions/{s}/providers/{namespace} (Providers_Get): the provider object
+    // {id, namespace, registrationState, registrationPolicy, resourceTypes} [contract §12, RPx];
+    // registrationState from the world (Registered unless set), resourceTypes left empty.
+    if (seg.size() == 4 && Ieq(seg[2], "providers") && c.method == "GET") {
+        std::string state = "Registered";
+        if (auto it = world_.provider_states.find(sub); it != world_.provider_states.end())
+            if (auto p = it->second.find(ToLower(seg[3])); p != it->second.end()) state = p->second;
+        return finish(MakeJson(200, {{"id", "/subscriptions/" + sub + "/providers/" + seg[3]},
+                                     {"namespace", seg[3]},
+                                     {"registrationState", state},
+                                     {"registrationPolicy", "RegistrationRequired"},
+                                     {"resourceTypes", Json::array()}}));
+    }
     // /subscriptions/{s}/providers/Microsoft.Batch/locations/{l}/virtualMachineSkus
     // [BM Location_ListSupportedVirtualMachineSkus]: one page here (nextLink optional).
     if (seg.size() == 7 && Ieq(seg[2], "providers") && Ieq(seg[3], "Microsoft.Batch") &&
@@ -355,6 +368,17 @@ Reply Simulator::ArmVersion(Ctx& c, Gallery& g, ImageDefinition& d, const std::s
                             NotFoundMessage("Microsoft.Compute/galleries/" + g.name + "/images/" +
                                                 d.name + "/versions",
                                             name, rg));
+        }
+        if (vit->second.unreadable) {
+            // A caller without read permission on the version: ARM's 403 AuthorizationFailed
+            // (guess: code and wording as ARM answers role-based access denials; not in the
+            // contract).
+            return ArmError(c, 403, "AuthorizationFailed",
+                            "The client does not have authorization to perform action "
+                            "'Microsoft.Compute/galleries/images/versions/read' over scope '" +
+                                VersionId(g, d, vit->second) +
+                                "' or the scope is invalid. If access was recently granted, "
+                                "please refresh your credentials.");
         }
         const bool expand = Ieq(c.Q("$expand"), "ReplicationStatus");
         return MakeJson(200, RenderVersion(g, d, vit->second, expand, c.Q("api-version")));

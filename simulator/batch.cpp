@@ -172,6 +172,10 @@ Reply Simulator::Batch(Ctx& c, Account& a, const std::string& sub_path, const st
         } else if (seg.size() == 3 && seg[0] == "pools") {
             r = BatchPool(c, a, seg[1], seg[2], base);
         } else if (seg.size() == 1 && seg[0] == "supportedimages" && c.method == "GET") {
+            // ImageInformation entries copied from Batch's own example list (2025-06-01
+            // AccountListSupportedImages.json, contract §1.8): nodeAgentSKUIds
+            // "batch.node.ubuntu 22.04" / "24.04" and "batch.node.el 9" with osType linux,
+            // "batch.node.windows amd64" with osType windows. One page, every account alike.
             static const Json kImages = Json::array({
                 {{"imageReference",
                   {{"publisher", "canonical"},

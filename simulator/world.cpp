@@ -100,6 +100,7 @@ ImageVersion VersionFromJson(const Json& j, const std::string& where, double now
         pp.erase("publishedDate");
     }
     v.provisioning_state = Opt(j, "provisioningState", "Succeeded");
+    v.unreadable = j.value("unreadable", false);
     return v;
 }
 
@@ -115,6 +116,7 @@ Json VersionToJson(const ImageVersion& v) {
                 {"replication", repl},
                 {"provisioningState", v.provisioning_state}};
     if (!v.tags.is_null()) out["tags"] = v.tags;
+    if (v.unreadable) out["unreadable"] = true;
     return out;
 }
 
@@ -268,6 +270,9 @@ World World::FromJson(const Json& j, double now) {
     for (const auto& s : j.value("subscriptions", Json::array())) {
         const std::string id = ToLower(Req(s, "id", "subscriptions[]"));
         w.subscriptions[id] = ToLower(Opt(s, "tenantId"));
+        const Json providers = s.value("providers", Json::object());
+        for (const auto& [ns, state] : providers.items())
+            w.provider_states[id][ToLower(ns)] = state.get<std::string>();
         for (const auto& rg : s.value("resourceGroups", Json::array())) {
             AddResourceGroup(w, id, rg.get<std::string>());
         }
@@ -370,7 +375,10 @@ Json World::ToJson() const {
         for (const auto& rg : resource_groups) {
             if (rg.rfind(id + "/", 0) == 0) rgs.push_back(rg.substr(id.size() + 1));
         }
-        subs.push_back({{"id", id}, {"tenantId", tenant}, {"resourceGroups", rgs}});
+        Json sub = {{"id", id}, {"tenantId", tenant}, {"resourceGroups", rgs}};
+        if (auto it = provider_states.find(id); it != provider_states.end())
+            sub["providers"] = it->second;
+        subs.push_back(std::move(sub));
     }
     j["subscriptions"] = subs;
     Json gals = Json::array();

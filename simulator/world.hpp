@@ -52,6 +52,9 @@ struct ImageVersion {
     std::string provisioning_state = "Succeeded";
     double busy_until = 0;
     double published = 0;
+    /// The caller may not read it: its GET answers 403 AuthorizationFailed (world file:
+    /// `"unreadable": true` on the version).
+    bool unreadable = false;
 };
 
 /// A gallery image definition (osType, osState, hyperVGeneration in `properties`).
@@ -144,7 +147,11 @@ struct ModelParams {
 struct World {
     std::vector<Tenant> tenants;
     std::optional<ManagedIdentity> managed_identity;
-    std::map<std::string, std::string> subscriptions;        ///< id (lower) -> tenant id
+    std::map<std::string, std::string> subscriptions;  ///< id (lower) -> tenant id
+    /// Resource provider registrationState by subscription id (lower) and namespace (lower);
+    /// a provider without an entry is Registered (world file: `subscriptions[].providers`,
+    /// e.g. `{"Microsoft.Batch": "NotRegistered"}`).
+    std::map<std::string, std::map<std::string, std::string>> provider_states;
     std::vector<std::string> resource_groups;                ///< "sub/rg", lower-case
     std::map<std::string, Gallery> galleries;                ///< "sub/rg/name", lower-case
     std::map<std::string, Account> accounts;                 ///< account name, lower-case

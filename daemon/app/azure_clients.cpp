@@ -108,6 +108,24 @@ boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::patch_pool(
     co_return co_await c->batch().patch_pool(endpoint, pool_id, request, if_match);
 }
 
+boost::asio::awaitable<azure::Result<model::NodeAgentSkuTable>>
+SwitchingClients::list_node_agent_skus(const std::string& endpoint) {
+    auto c = current_;
+    co_return co_await c->batch().list_node_agent_skus(endpoint);
+}
+
+boost::asio::awaitable<azure::Result<std::string>> SwitchingClients::get_subscription_tenant(
+    const std::string& subscription_id) {
+    auto c = current_;
+    co_return co_await c->arm().get_subscription_tenant(subscription_id);
+}
+
+boost::asio::awaitable<azure::Result<std::string>> SwitchingClients::get_provider_registration(
+    const std::string& subscription_id, const std::string& provider_namespace) {
+    auto c = current_;
+    co_return co_await c->arm().get_provider_registration(subscription_id, provider_namespace);
+}
+
 boost::asio::awaitable<azure::Result<azure::AccountInfo>> SwitchingClients::get_batch_account(
     const model::AccountSpec& account) {
     auto c = current_;

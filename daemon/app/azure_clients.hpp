@@ -85,8 +85,14 @@ class SwitchingClients final : public azure::BatchApi, public azure::ArmApi {
                                                            const std::string& pool_id,
                                                            const azure::PoolPatchRequest& request,
                                                            const std::string& if_match) override;
+    boost::asio::awaitable<azure::Result<model::NodeAgentSkuTable>> list_node_agent_skus(
+        const std::string& endpoint) override;
     boost::asio::awaitable<azure::Result<azure::AccountInfo>> get_batch_account(
         const model::AccountSpec& account) override;
+    boost::asio::awaitable<azure::Result<std::string>> get_subscription_tenant(
+        const std::string& subscription_id) override;
+    boost::asio::awaitable<azure::Result<std::string>> get_provider_registration(
+        const std::string& subscription_id, const std::string& provider_namespace) override;
     boost::asio::awaitable<azure::Result<std::vector<model::VmSku>>> list_supported_vm_skus(
         const std::string& subscription_id, const std::string& location) override;
     boost::asio::awaitable<azure::Result<model::ObservedImage>> get_image(

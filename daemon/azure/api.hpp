@@ -135,6 +135,10 @@ class BatchApi {
     /// `POST /pools/{id}/disableautoscale` (no If-Match: the operation declares none).
     virtual boost::asio::awaitable<Result<Unit>> disable_auto_scale(const std::string& endpoint,
                                                                     const std::string& pool_id) = 0;
+    /// The account's supported images (`GET /supportedimages`, every page) [BS, contract §1.8]:
+    /// each listed `nodeAgentSKUId` (lower-cased) with its `osType`.
+    virtual boost::asio::awaitable<Result<model::NodeAgentSkuTable>> list_node_agent_skus(
+        const std::string& endpoint) = 0;
 };
 
 /// Azure Resource Manager: Batch accounts and Compute Gallery images.
@@ -149,6 +153,13 @@ class ArmApi {
     /// (`Location_ListSupportedVirtualMachineSkus`, every page) [BM, contract §9].
     virtual boost::asio::awaitable<Result<std::vector<model::VmSku>>> list_supported_vm_skus(
         const std::string& subscription_id, const std::string& location) = 0;
+    /// `tenantId` of `GET /subscriptions/{id}` (Subscriptions_Get) [contract §12, SUBx].
+    virtual boost::asio::awaitable<Result<std::string>> get_subscription_tenant(
+        const std::string& subscription_id) = 0;
+    /// `registrationState` of `GET /subscriptions/{id}/providers/{namespace}` (Providers_Get)
+    /// [contract §12, RPx].
+    virtual boost::asio::awaitable<Result<std::string>> get_provider_registration(
+        const std::string& subscription_id, const std::string& provider_namespace) = 0;
     /// GET of an image definition by resource id.
     virtual boost::asio::awaitable<Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) = 0;

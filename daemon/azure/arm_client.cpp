@@ -134,6 +134,52 @@ net::awaitable<Result<std::vector<model::VmSku>>> ArmClient::list_supported_vm_s
     co_return out;
 }
 
+namespace {
+
+/// The string member `name` of a JSON object body; empty when the body is not an object or
+/// lacks it.
+std::string StringMember(const std::string& body, const char* name) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return {};
+    auto it = j.find(name);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+net::awaitable<Result<std::string>> ArmClient::get_subscription_tenant(
+    const std::string& subscription_id) {
+    // Subscriptions_Get: `{id, subscriptionId, tenantId, ...}` [contract §12, SUBx
+    // `#/responses/200/body`].
+    const std::string id = "/subscriptions/" + http::UrlEncode(subscription_id);
+    auto result = co_await transport_.call(
+        MakeArmRequest(verb::get, url(id, options_.subscriptions_api_version)),
+        options("get_subscription", id, false));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    auto tenant = StringMember(result->response.body, "tenantId");
+    if (tenant.empty())
+        co_return pw::Err{DecodeError("subscription " + subscription_id + ": no tenantId", 200)};
+    co_return tenant;
+}
+
+net::awaitable<Result<std::string>> ArmClient::get_provider_registration(
+    const std::string& subscription_id, const std::string& provider_namespace) {
+    // Providers_Get: `{id, namespace, registrationState, registrationPolicy, resourceTypes}`
+    // [contract §12, RPx `#/responses/200/body/value/0`; the single-provider path: VERIFY there].
+    const std::string id = "/subscriptions/" + http::UrlEncode(subscription_id) + "/providers/" +
+                           http::UrlEncode(provider_namespace);
+    auto result =
+        co_await transport_.call(MakeArmRequest(verb::get, url(id, options_.providers_api_version)),
+                                 options("get_provider", id, false));
+    if (!result) co_return pw::Err{std::move(result).error()};
+    auto state = StringMember(result->response.body, "registrationState");
+    if (state.empty())
+        co_return pw::Err{DecodeError(
+            "provider " + provider_namespace + " of " + subscription_id + ": no registrationState",
+            200)};
+    co_return state;
+}
+
 net::awaitable<Result<model::ObservedImage>> ArmClient::get_image(
     const std::string& image_definition_id) {
     auto target = url(image_definition_id, options_.gallery_api_version);

@@ -16,7 +16,11 @@ struct ArmClientOptions {
     std::string resource = "https://management.core.windows.net/";
     std::string batch_api_version = "2024-07-01";    ///< Microsoft.Batch account GET.
     std::string gallery_api_version = "2023-07-03";  ///< Microsoft.Compute galleries.
-    std::chrono::milliseconds deadline{120000};      ///< Per call, retries included.
+    /// Subscriptions_Get (`GET /subscriptions/{id}`): 2021-01-01 [contract §12, SUBx].
+    std::string subscriptions_api_version = "2021-01-01";
+    /// Providers_Get (`GET /subscriptions/{id}/providers/{ns}`): 2024-11-01 [contract §12, RPx].
+    std::string providers_api_version = "2024-11-01";
+    std::chrono::milliseconds deadline{120000};  ///< Per call, retries included.
     std::chrono::milliseconds attempt_timeout{30000};
     std::chrono::milliseconds lro_deadline{600000};      ///< Polling an operation, at most.
     std::chrono::milliseconds lro_poll_interval{10000};  ///< When no Retry-After is given.
@@ -40,6 +44,13 @@ class ArmClient final : public ArmApi {
     /// following `nextLink` (same origin only) until absent.
     boost::asio::awaitable<Result<std::vector<model::VmSku>>> list_supported_vm_skus(
         const std::string& subscription_id, const std::string& location) override;
+    /// `GET /subscriptions/{id}?api-version=2021-01-01`: its `tenantId` (required).
+    boost::asio::awaitable<Result<std::string>> get_subscription_tenant(
+        const std::string& subscription_id) override;
+    /// `GET /subscriptions/{id}/providers/{ns}?api-version=2024-11-01`: its `registrationState`
+    /// (required).
+    boost::asio::awaitable<Result<std::string>> get_provider_registration(
+        const std::string& subscription_id, const std::string& provider_namespace) override;
     boost::asio::awaitable<Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) override;
     /// GalleryImageVersions_ListByGalleryImage, following `nextLink` (same origin only) until

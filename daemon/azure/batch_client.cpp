@@ -8,6 +8,7 @@
 #include "config/secret_file.hpp"
 #include "http/http_date.hpp"
 #include "http/url.hpp"
+#include "model/resource_id.hpp"
 
 namespace pw::azure {
 
@@ -320,6 +321,18 @@ net::awaitable<Result<std::vector<SupportedImage>>> BatchClient::list_supported_
                 200)};
     }
     co_return pw::Err{DecodeError("GET /supportedimages: more than max_pages pages", 200)};
+}
+
+net::awaitable<Result<model::NodeAgentSkuTable>> BatchClient::list_node_agent_skus(
+    const std::string& endpoint) {
+    // ImageInformation.nodeAgentSKUId and osType (linux | windows) [BS, contract §1.8].
+    auto images = co_await list_supported_images(endpoint);
+    if (!images) co_return pw::Err{std::move(images).error()};
+    model::NodeAgentSkuTable out;
+    for (const auto& image : *images)
+        if (!image.node_agent_sku_id.empty())
+            out.emplace(model::Lower(image.node_agent_sku_id), image.os_type);
+    co_return out;
 }
 
 }  // namespace pw::azure

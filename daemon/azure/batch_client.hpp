@@ -80,6 +80,10 @@ class BatchClient final : public BatchApi {
     /// Every page of GET /supportedimages.
     boost::asio::awaitable<Result<std::vector<SupportedImage>>> list_supported_images(
         const std::string& endpoint);
+    /// list_supported_images() reduced to each nodeAgentSKUId (lower-cased) and its osType (the
+    /// first listing's, when images of one SKU disagree).
+    boost::asio::awaitable<Result<model::NodeAgentSkuTable>> list_node_agent_skus(
+        const std::string& endpoint) override;
 
   private:
     CallOptions options(std::string operation, const std::string& endpoint, bool idempotent) const;

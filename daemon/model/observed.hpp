@@ -93,6 +93,24 @@ struct VmSku {
 /// of that location and the observer's cache (read-only once built).
 using VmSkuTable = std::map<std::string, VmSku>;
 
+/// Batch's supported images list of one account (`GET {batchUrl}/supportedimages`, ImageInformation
+/// [BS], contract §1.8) reduced to what pre-flight needs: lower-cased `nodeAgentSKUId` -> its
+/// `osType` (`linux` | `windows`) as listed. Shared between the observer's cache and the
+/// observation (read-only once built).
+using NodeAgentSkuTable = std::map<std::string, std::string>;
+
+/// Facts of one subscription that pre-flight needs when a pool's image lives in another
+/// subscription than its Batch account (contract §12, §5.3). Empty: not known (the read failed or
+/// was not made); the check that needs it is skipped.
+///
+/// Thread safety: a value type.
+struct SubscriptionFacts {
+    std::string tenant_id;  ///< `tenantId` of `GET /subscriptions/{id}` [SUBx].
+    /// `registrationState` of `GET /subscriptions/{id}/providers/Microsoft.Batch` [RPx]:
+    /// Registered, Registering, NotRegistered, ...
+    std::string batch_registration_state;
+};
+
 /// A Batch account's observation. `pools` is complete: a pool missing from it does not exist.
 struct ObservedAccount {
     std::string location;
@@ -108,6 +126,9 @@ struct ObservedAccount {
     /// The Batch-supported VM sizes of the account's location; null: not read (checks that
     /// need them are skipped).
     std::shared_ptr<const VmSkuTable> vm_skus;
+    /// Batch's supported images of the account (nodeAgentSKUIds and their osType); null: not
+    /// read (the checks that need it are skipped).
+    std::shared_ptr<const NodeAgentSkuTable> node_agent_skus;
 
     const ObservedPool* find_pool(std::string_view id) const;  ///< Case-insensitive id.
 };
@@ -182,6 +203,13 @@ struct ObservedState {
     /// Orphaned pools seen in earlier passes, by "account/ResourceKey(id)" (filled in by the
     /// reconciler, not read from Azure).
     std::map<std::string, OrphanHistory> orphan_history;
+    /// Image versions and definitions whose GET (or version list) was refused with 403 (the
+    /// daemon's identity may not read them), by ResourceKey: the error as Azure gave it. Pools
+    /// using them are held (ImageAccessDenied).
+    std::map<std::string, std::string> denied_images = {};
+    /// Facts of the subscriptions of Batch accounts and of the images their pools use from
+    /// another subscription, by lower-cased subscription id (cached daily by observe).
+    std::map<std::string, SubscriptionFacts> subscriptions = {};
 };
 
 }  // namespace pw::model

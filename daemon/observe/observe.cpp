@@ -15,12 +15,19 @@ namespace pw::observe {
 
 namespace asio = boost::asio;
 
+namespace {
+/// The resource provider whose registration an image's subscription needs [D-SIG, contract §12].
+const std::string kBatchNamespace = "Microsoft.Batch";
+}  // namespace
+
 bool Observation::account_complete(const std::string& name) const {
     auto it = accounts.find(name);
     return it != accounts.end() && it->second.complete;
 }
 
 bool IsNotFound(const azure::Error& e) { return e.http_status == 404; }
+
+bool IsAccessDenied(const azure::Error& e) { return e.http_status == 403; }
 
 std::string AccountKey(const model::AccountSpec& spec) {
     return model::ResourceKey("/subscriptions/" + spec.subscription_id + "/resourceGroups/" +
@@ -66,6 +73,9 @@ void Observer::invalidate_caches() {
     images_.clear();
     properties_.clear();
     vm_skus_.clear();
+    node_agent_skus_.clear();
+    tenants_.clear();
+    registrations_.clear();
 }
 
 asio::awaitable<void> Observer::read_properties(const std::vector<PropertyRead>& reads,
@@ -140,7 +150,10 @@ asio::awaitable<Observation> Observer::observe(const model::DesiredState& desire
                 ++out.calls;
                 auto list = co_await arm_.list_image_versions(definition);
                 if (!list) {
-                    if (!IsNotFound(list.error())) out.failed_images[key] = Describe(list.error());
+                    if (IsAccessDenied(list.error()))
+                        out.state.denied_images[key] = Describe(list.error());
+                    else if (!IsNotFound(list.error()))
+                        out.failed_images[key] = Describe(list.error());
                     co_return;
                 }
                 // Latest per region (targetRegions[].excludeFromLatest): one version each.
@@ -202,13 +215,89 @@ asio::awaitable<Observation> Observer::observe(const model::DesiredState& desire
             co_await observe_version(id, out);
         });
     }
+    // Pre-flight facts that change rarely: read at most every prerequisite_refresh (after a
+    // failure every account_refresh), never per cycle.
+    auto due = [&](auto& cache, const std::string& key, bool known) {
+        auto it = cache.find(key);
+        if (it == cache.end()) return true;
+        return now - it->second.fetched >=
+               (known ? options_.prerequisite_refresh : options_.account_refresh);
+    };
+    std::map<std::string, std::string> images_of;  ///< AccountKey -> endpoint
+    for (const auto& account : desired.accounts) {
+        auto it = out.state.accounts.find(account.name);
+        if (it == out.state.accounts.end() || it->second.endpoint.empty()) continue;
+        images_of.emplace(AccountKey(account), it->second.endpoint);
+    }
+    std::erase_if(node_agent_skus_, [&](const auto& e) { return !images_of.count(e.first); });
+    for (const auto& [key, endpoint] : images_of) {
+        auto it = node_agent_skus_.find(key);
+        if (!due(node_agent_skus_, key, it != node_agent_skus_.end() && it->second.value)) continue;
+        latest.push_back([this, &key = key, &endpoint = endpoint, now,
+                          &out]() -> asio::awaitable<void> {
+            ++out.calls;
+            auto got = co_await batch_.list_node_agent_skus(endpoint);
+            auto& entry = node_agent_skus_[key];
+            if (got && !got->empty())
+                entry = {std::make_shared<const model::NodeAgentSkuTable>(std::move(*got)), now};
+            else if (!entry.value)
+                entry = {nullptr, now};  // no fact: the check waits for the next read
+            else
+                entry.fetched = now - options_.prerequisite_refresh + options_.account_refresh;
+        });
+    }
+    // An image in another subscription than its account's: Microsoft.Batch must be registered
+    // in the image's subscription and both subscriptions must share a tenant (contract §5.3,
+    // §12 [D-SIG]).
+    std::set<std::string> tenant_subs, registration_subs;
+    for (const auto& pool : desired.pools) {
+        const model::AccountSpec* account = desired.find_account(pool.account);
+        if (!account || model::IEquals(account->subscription_id, pool.image.subscription_id))
+            continue;
+        tenant_subs.insert(model::Lower(account->subscription_id));
+        tenant_subs.insert(model::Lower(pool.image.subscription_id));
+        registration_subs.insert(model::Lower(pool.image.subscription_id));
+    }
+    std::erase_if(tenants_, [&](const auto& e) { return !tenant_subs.count(e.first); });
+    std::erase_if(registrations_, [&](const auto& e) { return !registration_subs.count(e.first); });
+    auto read_fact = [&](std::map<std::string, Cached<std::string>>& cache, const std::string& sub,
+                         bool registration) {
+        auto it = cache.find(sub);
+        if (!due(cache, sub, it != cache.end() && !it->second.value.empty())) return;
+        latest.push_back([this, &cache, sub, registration, now, &out]() -> asio::awaitable<void> {
+            ++out.calls;
+            // One co_await per statement: GCC mis-handles the result of co_await in a
+            // conditional expression (the tenant's string came back freed).
+            azure::Result<std::string> got = std::string();
+            if (registration)
+                got = co_await arm_.get_provider_registration(sub, kBatchNamespace);
+            else
+                got = co_await arm_.get_subscription_tenant(sub);
+            auto& entry = cache[sub];
+            if (got && !got->empty())
+                entry = {std::move(*got), now};
+            else if (entry.value.empty())
+                entry = {std::string(), now};
+            else
+                entry.fetched = now - options_.prerequisite_refresh + options_.account_refresh;
+        });
+    };
+    for (const auto& sub : tenant_subs) read_fact(tenants_, sub, false);
+    for (const auto& sub : registration_subs) read_fact(registrations_, sub, true);
     co_await RunBounded(std::move(latest), options_.concurrency);
     for (const auto& account : desired.accounts) {
         auto it = out.state.accounts.find(account.name);
         if (it == out.state.accounts.end()) continue;
         auto sku = vm_skus_.find(SkuKey(account.subscription_id, it->second.location));
         if (sku != vm_skus_.end()) it->second.vm_skus = sku->second.value;
+        auto images = node_agent_skus_.find(AccountKey(account));
+        if (images != node_agent_skus_.end()) it->second.node_agent_skus = images->second.value;
     }
+    for (const auto& [sub, entry] : tenants_)
+        if (!entry.value.empty()) out.state.subscriptions[sub].tenant_id = entry.value;
+    for (const auto& [sub, entry] : registrations_)
+        if (!entry.value.empty())
+            out.state.subscriptions[sub].batch_registration_state = entry.value;
     co_return out;
 }
 
@@ -266,6 +355,8 @@ asio::awaitable<void> Observer::observe_version(const model::ImageVersionId& id,
     auto version = co_await arm_.get_image_version(text);
     if (version) {
         out.state.image_versions[id.key()] = std::move(*version);
+    } else if (IsAccessDenied(version.error())) {
+        out.state.denied_images[id.key()] = Describe(version.error());
     } else if (!IsNotFound(version.error())) {
         out.failed_versions[id.key()] = Describe(version.error());
     }
@@ -290,6 +381,8 @@ asio::awaitable<void> Observer::observe_image(const std::string& definition_id,
         images_.erase(key);
     } else if (cached != images_.end()) {
         out.state.images[key] = cached->second.value;  // osType/osState never change
+    } else if (IsAccessDenied(image.error())) {
+        out.state.denied_images[key] = Describe(image.error());
     } else {
         out.failed_images[key] = Describe(image.error());
     }

@@ -82,7 +82,10 @@ struct PropertyRead {
 /// `sku_refresh`; pre-flight's vCPUs, families and capabilities); one
 /// paged version list per image definition a pool follows to "latest"; one GET per distinct
 /// image version (with replication status), the resolved latest versions included (read after
-/// the lists); image definitions cached and refreshed every `image_refresh`. Pools are GET one
+/// the lists); image definitions cached and refreshed every `image_refresh`; per account Batch's
+/// supported images list, and per subscription of an account whose pools use an image of
+/// another subscription (and of that image) its tenantId and Microsoft.Batch registrationState,
+/// each cached for `prerequisite_refresh` (pre-flight's facts). Pools are GET one
 /// by one only through read_properties(), for pools whose spec hash does not vouch for their
 /// properties. Read-only.
 ///
@@ -99,6 +102,10 @@ class Observer {
         /// Accounts with a pool held on QuotaExceeded (set_quota_held) are re-read this often,
         /// so that a raised quota is seen without waiting for `account_refresh`.
         std::chrono::seconds quota_held_refresh = std::chrono::seconds(30);
+        /// Batch's supported images list (per account) and the subscription facts (tenantId,
+        /// Microsoft.Batch registrationState; per subscription) are re-read this often; after a
+        /// failed read, again after `account_refresh` (the check waits meanwhile).
+        std::chrono::seconds prerequisite_refresh = std::chrono::hours(24);
     };
 
     Observer(azure::BatchApi& batch, azure::ArmApi& arm, Options options);
@@ -124,7 +131,8 @@ class Observer {
     /// Cached accounts, image definitions, VM size lists and property reads; observe() and
     /// read_properties() drop those no longer needed.
     std::size_t cached_entries() const {
-        return accounts_.size() + images_.size() + vm_skus_.size() + properties_.size();
+        return accounts_.size() + images_.size() + vm_skus_.size() + properties_.size() +
+               node_agent_skus_.size() + tenants_.size() + registrations_.size();
     }
 
     /// Re-reads what `watch` names, at most `max_reads` requests per call (the rest on the next
@@ -168,6 +176,12 @@ class Observer {
     /// By "subscription/location" (lower-case, NormalizeRegion); a null table: the last read
     /// failed.
     std::map<std::string, Cached<std::shared_ptr<const model::VmSkuTable>>> vm_skus_;
+    /// Batch's supported images by AccountKey; a null table: the last read failed.
+    std::map<std::string, Cached<std::shared_ptr<const model::NodeAgentSkuTable>>> node_agent_skus_;
+    /// tenantId and Microsoft.Batch registrationState by lower-case subscription id; empty: the
+    /// last read failed.
+    std::map<std::string, Cached<std::string>> tenants_;
+    std::map<std::string, Cached<std::string>> registrations_;
     std::set<std::string> quota_held_;
     std::size_t poll_next_ = 0;  ///< Where the next capped watch poll starts.
 };
@@ -180,6 +194,10 @@ std::string SkuKey(const std::string& subscription_id, const std::string& locati
 
 /// True for an Azure error that means "does not exist" (404).
 bool IsNotFound(const azure::Error& e);
+
+/// True for an Azure error that means "the caller may not read it": HTTP 403 (guess: ARM answers
+/// a missing role with 403 AuthorizationFailed; the contract's §2.7 gives only the body shape).
+bool IsAccessDenied(const azure::Error& e);
 
 /// A short text for logs and status: `Client 404 ResourceNotFound: message`.
 std::string Describe(const azure::Error& e);

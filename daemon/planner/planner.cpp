@@ -59,6 +59,8 @@ struct PoolWork {
     std::optional<std::string> keep_spec_hash;  ///< Action::keep_spec_hash of the PatchPool.
     /// quota.partialGrowth: the targets that fit the account's quotas (preflight.hpp).
     std::optional<int> quota_dedicated, quota_low;
+    /// The image (version or definition) answered 403: ImageAccessDenied holds every write.
+    bool image_denied = false;
 };
 
 std::string DescribeAll(const std::vector<model::PropertyDrift>& drift) {
@@ -443,6 +445,23 @@ class Planner {
 
     /// Image checks for creating or growing; reports error findings when `report`.
     bool ImageUsable(const model::PoolSpec& spec, PoolWork& w, bool report) {
+        if (!observed_.denied_images.empty()) {
+            const std::string definition = spec.image.image_definition_id();
+            auto denied = observed_.denied_images.find(spec.image.key());
+            std::string what = "image version " + spec.image.str();
+            if (denied == observed_.denied_images.end()) {
+                denied = observed_.denied_images.find(model::ResourceKey(definition));
+                what = "image definition " + definition;
+            }
+            if (denied != observed_.denied_images.end()) {
+                if (report) {
+                    auto f = ImageAccessDenied(spec, what, denied->second);
+                    Find(f.severity, f.code, spec, std::move(f.message));
+                }
+                w.image_denied = true;
+                return false;
+            }
+        }
         if (spec.image_follows_latest && spec.image.version.empty()) {
             if (report)
                 Find(Severity::Error, "ImageNotFound", spec,
@@ -483,9 +502,13 @@ class Planner {
                         "; Batch only creates pools from Generalized images");
             ok = false;
         }
+        // With the account's supported images list read, pre-flight's OsTypeMismatch checks
+        // the SKU's listed osType instead of this guess from its name.
+        auto acc = observed_.accounts.find(spec.account);
+        const bool listed = acc != observed_.accounts.end() && acc->second.node_agent_skus;
         bool windows_agent = IsWindowsAgent(spec.node_agent_sku_id);
-        if ((windows_agent && IEquals(image.os_type, "Linux")) ||
-            (!windows_agent && IEquals(image.os_type, "Windows"))) {
+        if (!listed && ((windows_agent && IEquals(image.os_type, "Linux")) ||
+                        (!windows_agent && IEquals(image.os_type, "Windows")))) {
             if (report)
                 Find(Severity::Error, "OsMismatch", spec,
                      "nodeAgentSkuId '" + spec.node_agent_sku_id + "' does not fit the " +
@@ -495,14 +518,36 @@ class Planner {
         return ok;
     }
 
-    /// Pre-flight (preflight.hpp) of the pools that create or grow: compatibility of VM size,
-    /// image and security profile, then each account's quotas. A pool that fails is held.
+    /// Pre-flight (preflight.hpp): of every pool, its image's readability, nodeAgentSkuId and
+    /// image subscription (a pool that fails gets no write at all); of the pools that create or
+    /// grow, compatibility of VM size, image and security profile, then each account's quotas
+    /// (a pool that fails is held).
     void Preflight() {
         std::map<std::string, std::vector<PoolWork*>> by_account;
         for (auto& w : work_) {
             by_account[w.spec->account].push_back(&w);
-            if (!w.create && !(w.resize && w.grow)) continue;
             auto acc = observed_.accounts.find(w.spec->account);
+            auto img =
+                observed_.images.find(model::ResourceKey(w.spec->image.image_definition_id()));
+            const model::ObservedImage* image =
+                img == observed_.images.end() ? nullptr : &img->second;
+            if (w.image_denied) {
+                HoldAll(w);
+                continue;
+            }
+            auto prerequisites = CheckNodeAgentSku(
+                *w.spec, image,
+                acc == observed_.accounts.end() ? nullptr : acc->second.node_agent_skus.get());
+            if (const model::AccountSpec* a = desired_.find_account(w.spec->account))
+                for (auto& f :
+                     CheckImageSubscription(*w.spec, a->subscription_id, observed_.subscriptions))
+                    prerequisites.push_back(std::move(f));
+            for (auto& f : prerequisites) Find(f.severity, f.code, *w.spec, f.message);
+            if (!prerequisites.empty()) {
+                HoldAll(w);
+                continue;
+            }
+            if (!w.create && !(w.resize && w.grow)) continue;
             const model::VmSkuTable* skus =
                 acc == observed_.accounts.end() ? nullptr : acc->second.vm_skus.get();
             const model::VmSku* sku = nullptr;
@@ -510,11 +555,7 @@ class Planner {
                 auto it = skus->find(Lower(w.spec->vm_size));
                 if (it != skus->end()) sku = &it->second;
             }
-            auto img =
-                observed_.images.find(model::ResourceKey(w.spec->image.image_definition_id()));
-            auto found =
-                CheckCompatibility(*w.spec, img == observed_.images.end() ? nullptr : &img->second,
-                                   sku, skus != nullptr);
+            auto found = CheckCompatibility(*w.spec, image, sku, skus != nullptr);
             for (auto& f : found) Find(f.severity, f.code, *w.spec, f.message);
             if (!found.empty()) Hold(w);
         }
@@ -571,6 +612,12 @@ class Planner {
         w.create = false;
         w.resize = false;
         w.enable_autoscale = false;
+    }
+
+    /// No create, resize or patch for the pool.
+    static void HoldAll(PoolWork& w) {
+        Hold(w);
+        w.patch_reasons.clear();
     }
 
     void ComputeDemand() {

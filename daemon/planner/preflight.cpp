@@ -327,4 +327,110 @@ std::vector<model::Finding> CheckCompatibility(const model::PoolSpec& spec,
     return out;
 }
 
+namespace {
+
+Finding Error(std::string code, std::string message) {
+    Finding f;
+    f.severity = Severity::Error;
+    f.code = std::move(code);
+    f.message = std::move(message);
+    return f;
+}
+
+/// The listed nodeAgentSKUIds whose osType is `os` (any case), comma-separated.
+std::string SkusFor(const model::NodeAgentSkuTable& skus, std::string_view os) {
+    std::string out;
+    for (const auto& [id, type] : skus)
+        if (model::IEquals(type, os)) out += (out.empty() ? "" : ", ") + id;
+    return out.empty() ? std::string("(none listed)") : out;
+}
+
+}  // namespace
+
+std::vector<model::Finding> CheckNodeAgentSku(const model::PoolSpec& spec,
+                                              const model::ObservedImage* image,
+                                              const model::NodeAgentSkuTable* skus) {
+    std::vector<Finding> out;
+    if (!skus) return out;
+    // ImageInformation.nodeAgentSKUId / osType (linux | windows) [BS, contract §1.8]; "You must
+    // specify a Compute Node agent SKU which matches the selected Image reference" [BS, §5.4].
+    auto it = skus->find(Lower(spec.node_agent_sku_id));
+    const std::string os = image ? Lower(image->os_type) : std::string();
+    if (it == skus->end()) {
+        out.push_back(
+            Error("NodeAgentSkuNotSupported",
+                  "nodeAgentSkuId '" + spec.node_agent_sku_id +
+                      "' is not in Batch's supported images list of the account. Fix: set "
+                      "nodeAgentSkuId to a listed SKU" +
+                      (os.empty() ? std::string(" (az batch pool supported-images list)")
+                                  : " for " + os + " images: " + SkusFor(*skus, os))));
+        return out;
+    }
+    if (!os.empty() && !it->second.empty() && !model::IEquals(it->second, os))
+        out.push_back(
+            Error("OsTypeMismatch", "nodeAgentSkuId '" + spec.node_agent_sku_id + "' runs " +
+                                        Lower(it->second) + " nodes but image definition " +
+                                        spec.image.image + " has osType " + image->os_type +
+                                        ". Fix: set nodeAgentSkuId to a SKU Batch lists for " + os +
+                                        " images (" + SkusFor(*skus, os) + "), or use a " +
+                                        Lower(it->second) + " image definition"));
+    return out;
+}
+
+std::vector<model::Finding> CheckImageSubscription(
+    const model::PoolSpec& spec, std::string_view account_subscription,
+    const std::map<std::string, model::SubscriptionFacts>& subscriptions) {
+    std::vector<Finding> out;
+    const std::string& image_sub = spec.image.subscription_id;
+    if (model::IEquals(image_sub, account_subscription)) return out;
+    auto image_it = subscriptions.find(Lower(image_sub));
+    auto account_it = subscriptions.find(Lower(account_subscription));
+    const model::SubscriptionFacts* image =
+        image_it == subscriptions.end() ? nullptr : &image_it->second;
+    const model::SubscriptionFacts* account =
+        account_it == subscriptions.end() ? nullptr : &account_it->second;
+    // registrationState: Registered | Registering | NotRegistered | ...; anything but
+    // Registered is "not usable" [contract §12, RPx].
+    if (image && !image->batch_registration_state.empty() &&
+        !model::IEquals(image->batch_registration_state, "Registered"))
+        out.push_back(Error(
+            "ProviderNotRegistered",
+            "image " + spec.image.image + " is in subscription " + image_sub +
+                ", where resource provider Microsoft.Batch is " + image->batch_registration_state +
+                "; Batch uses an image from another subscription only where Microsoft.Batch is "
+                "registered. Fix: az provider register --namespace Microsoft.Batch "
+                "--subscription " +
+                image_sub));
+    // tenantId of Subscriptions_Get [contract §12, SUBx]: both in one tenant [D-SIG].
+    if (image && account && !image->tenant_id.empty() && !account->tenant_id.empty() &&
+        !model::IEquals(image->tenant_id, account->tenant_id))
+        out.push_back(
+            Error("TenantMismatch",
+                  "image " + spec.image.image + " is in subscription " + image_sub + " of tenant " +
+                      image->tenant_id + " but the Batch account's subscription " +
+                      std::string(account_subscription) + " is in tenant " + account->tenant_id +
+                      "; Batch uses gallery images only from subscriptions of its own tenant. Fix: "
+                      "copy the image version to a gallery in a subscription of tenant " +
+                      account->tenant_id + " and point the pool's image there"));
+    return out;
+}
+
+model::Finding ImageAccessDenied(const model::PoolSpec& spec, std::string_view what,
+                                 std::string_view error) {
+    // The gallery of the image: the resource the role is granted on.
+    const std::string gallery = "/subscriptions/" + spec.image.subscription_id +
+                                "/resourceGroups/" + spec.image.resource_group +
+                                "/providers/Microsoft.Compute/galleries/" + spec.image.gallery;
+    return Error("ImageAccessDenied",
+                 "poolwarden's identity may not read " + std::string(what) + " (" +
+                     std::string(error) +
+                     "), so the pool is not written. Fix: grant the daemon's identity Reader "
+                     "(or a role with Microsoft.Compute/galleries/images/versions/read) on "
+                     "gallery " +
+                     gallery +
+                     " (az role assignment create --assignee <its client id> --role "
+                     "Reader --scope " +
+                     gallery + ")");
+}
+
 }  // namespace pw::planner

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,6 +85,38 @@ QuotaCheck CheckQuota(std::string_view account, const model::ObservedAccount& fa
 std::vector<model::Finding> CheckCompatibility(const model::PoolSpec& spec,
                                                const model::ObservedImage* image,
                                                const model::VmSku* sku, bool skus_known);
+
+/// The pool's nodeAgentSkuId against Batch's supported images list of its account (`skus`, null:
+/// not read, nothing checked) [BS ImageInformation, contract §1.8, §5.4]:
+///
+/// - NodeAgentSkuNotSupported: no listed image has the pool's nodeAgentSkuId (compared without
+///   case);
+/// - OsTypeMismatch: the SKU's listed osType (linux | windows) is not the image definition's
+///   osType (Linux | Windows; not checked without `image` or when either is empty).
+///
+/// Errors that hold every write of the pool (account, pool and image_version left for the
+/// caller).
+std::vector<model::Finding> CheckNodeAgentSku(const model::PoolSpec& spec,
+                                              const model::ObservedImage* image,
+                                              const model::NodeAgentSkuTable* skus);
+
+/// An image in another subscription than the pool's Batch account: "Microsoft.Batch must be
+/// registered in the image's subscription and both subscriptions must be in one tenant"
+/// [D-SIG, contract §5.3, §12]. `subscriptions` by lower-cased id; a fact not known (missing
+/// entry or empty field) is not checked. Nothing for an image in the account's subscription.
+///
+/// - ProviderNotRegistered: the image subscription's Microsoft.Batch registrationState is not
+///   `Registered` (Registering and unknown values included);
+/// - TenantMismatch: the two subscriptions' tenantIds differ (compared without case).
+std::vector<model::Finding> CheckImageSubscription(
+    const model::PoolSpec& spec, std::string_view account_subscription,
+    const std::map<std::string, model::SubscriptionFacts>& subscriptions);
+
+/// ImageAccessDenied: the GET of the pool's image version (or definition) answered 403; `error`
+/// is Azure's answer, `what` the resource refused (its id). The fix names the role to grant on
+/// the gallery. An error that holds every write of the pool.
+model::Finding ImageAccessDenied(const model::PoolSpec& spec, std::string_view what,
+                                 std::string_view error);
 
 /// The pool's `virtualMachineConfiguration.securityProfile.securityType` ("" when not set).
 std::string PoolSecurityType(const model::PoolSpec& spec);

@@ -371,6 +371,30 @@ boost::asio::awaitable<azure::Result<std::vector<model::VmSku>>> FakeAzure::list
     co_return it->second;
 }
 
+boost::asio::awaitable<azure::Result<model::NodeAgentSkuTable>> FakeAzure::list_node_agent_skus(
+    const std::string& endpoint) {
+    if (auto e = record("LIST supportedimages " + endpoint)) co_return Err{*e};
+    if (!node_agent_skus) co_return Err{NotFound(endpoint + "/supportedimages")};
+    co_return *node_agent_skus;
+}
+
+boost::asio::awaitable<azure::Result<std::string>> FakeAzure::get_subscription_tenant(
+    const std::string& subscription_id) {
+    if (auto e = record("GET subscription " + subscription_id)) co_return Err{*e};
+    auto it = tenants.find(model::Lower(subscription_id));
+    if (it == tenants.end()) co_return Err{NotFound(subscription_id)};
+    co_return it->second;
+}
+
+boost::asio::awaitable<azure::Result<std::string>> FakeAzure::get_provider_registration(
+    const std::string& subscription_id, const std::string& provider_namespace) {
+    if (auto e = record("GET provider " + subscription_id + "/" + provider_namespace))
+        co_return Err{*e};
+    auto it = registrations.find(model::Lower(subscription_id + "/" + provider_namespace));
+    if (it == registrations.end()) co_return Err{NotFound(provider_namespace)};
+    co_return it->second;
+}
+
 boost::asio::awaitable<azure::Result<model::ObservedImage>> FakeAzure::get_image(
     const std::string& id) {
     if (auto e = record("GET image " + id)) co_return Err{*e};

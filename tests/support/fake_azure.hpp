@@ -99,12 +99,21 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
                                                            const std::string& pool_id,
                                                            const azure::PoolPatchRequest& request,
                                                            const std::string& if_match) override;
+    /// `node_agent_skus` of the account, or 404 when not set.
+    boost::asio::awaitable<azure::Result<model::NodeAgentSkuTable>> list_node_agent_skus(
+        const std::string& endpoint) override;
 
     // --- ArmApi -----------------------------------------------------------------------------
     boost::asio::awaitable<azure::Result<azure::AccountInfo>> get_batch_account(
         const model::AccountSpec& account) override;
     boost::asio::awaitable<azure::Result<std::vector<model::VmSku>>> list_supported_vm_skus(
         const std::string& subscription_id, const std::string& location) override;
+    /// `tenants[subscription]`, or 404 when not set.
+    boost::asio::awaitable<azure::Result<std::string>> get_subscription_tenant(
+        const std::string& subscription_id) override;
+    /// `registrations[subscription/namespace]` (lower-case), or 404 when not set.
+    boost::asio::awaitable<azure::Result<std::string>> get_provider_registration(
+        const std::string& subscription_id, const std::string& provider_namespace) override;
     boost::asio::awaitable<azure::Result<model::ObservedImage>> get_image(
         const std::string& image_definition_id) override;
     /// The versions added under the definition (excludeFromLatest from `excluded_from_latest`).
@@ -124,6 +133,12 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
     /// Batch-supported VM sizes by NormalizeRegion(location); a location without an entry
     /// answers 404 (as for an unknown location).
     std::map<std::string, std::vector<model::VmSku>> vm_skus;
+    /// Batch's supported images (nodeAgentSKUId -> osType) of every account; nullopt: 404.
+    std::optional<model::NodeAgentSkuTable> node_agent_skus;
+    /// Subscription id (lower-case) -> tenantId; a subscription without an entry answers 404.
+    std::map<std::string, std::string> tenants;
+    /// "subscription/namespace" (lower-case) -> registrationState; no entry: 404.
+    std::map<std::string, std::string> registrations;
 
     /// Last request bodies, for assertions.
     std::vector<azure::PoolAddRequest> adds;

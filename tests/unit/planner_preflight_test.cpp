@@ -337,6 +337,122 @@ TEST(Compatibility, SizeMissingFromTheListAndLowPriority) {
                 ::testing::ElementsAre("LowPriorityNotSupported"));
 }
 
+// --- CheckNodeAgentSku, CheckImageSubscription, ImageAccessDenied --------------------------
+
+model::NodeAgentSkuTable Agents() {
+    // nodeAgentSKUIds and osTypes of Batch's example list (AccountListSupportedImages.json).
+    return {{"batch.node.ubuntu 22.04", "linux"},
+            {"batch.node.el 9", "linux"},
+            {"batch.node.windows amd64", "windows"}};
+}
+
+TEST(NodeAgentSku, ListedSkuOfTheImagesOsPasses) {
+    auto agents = Agents();
+    auto linux_image = Image("V2");
+    EXPECT_TRUE(CheckNodeAgentSku(Spec("a", 1), &linux_image, &agents).empty());
+    auto upper = Spec("a", 1);
+    upper.node_agent_sku_id = "Batch.Node.Ubuntu 22.04";
+    EXPECT_TRUE(CheckNodeAgentSku(upper, &linux_image, &agents).empty())
+        << "ids compare without case";
+    auto win = Spec("w", 1);
+    win.node_agent_sku_id = "batch.node.windows amd64";
+    model::ObservedImage windows_image{"", "Windows", "Generalized", "V2", ""};
+    EXPECT_TRUE(CheckNodeAgentSku(win, &windows_image, &agents).empty());
+}
+
+TEST(NodeAgentSku, UnlistedSkuIsNotSupported) {
+    auto agents = Agents();
+    auto img = Image("V2");
+    auto spec = Spec("a", 1);
+    spec.node_agent_sku_id = "batch.node.ubuntu 18.04";
+    auto f = CheckNodeAgentSku(spec, &img, &agents);
+    EXPECT_THAT(Codes(f), ::testing::ElementsAre("NodeAgentSkuNotSupported"));
+    EXPECT_THAT(f[0].message, HasSubstr("'batch.node.ubuntu 18.04' is not in Batch's supported"));
+    EXPECT_THAT(f[0].message, HasSubstr("Fix: set nodeAgentSkuId to a listed SKU for linux images: "
+                                        "batch.node.el 9, batch.node.ubuntu 22.04"));
+    EXPECT_TRUE(CheckNodeAgentSku(spec, &img, nullptr).empty()) << "list not read: not checked";
+}
+
+TEST(NodeAgentSku, SkuOsMustMatchTheImageDefinitionsOsType) {
+    auto agents = Agents();
+    auto spec = Spec("a", 1);
+    spec.node_agent_sku_id = "batch.node.windows amd64";
+    auto linux_image = Image("V2");
+    auto f = CheckNodeAgentSku(spec, &linux_image, &agents);
+    EXPECT_THAT(Codes(f), ::testing::ElementsAre("OsTypeMismatch"));
+    EXPECT_THAT(f[0].message, HasSubstr("runs windows nodes but image definition render has "
+                                        "osType Linux. Fix: set nodeAgentSkuId to a SKU Batch "
+                                        "lists for linux images"));
+    model::ObservedImage windows_image{"", "Windows", "Generalized", "V2", ""};
+    EXPECT_THAT(Codes(CheckNodeAgentSku(Spec("b", 1), &windows_image, &agents)),
+                ::testing::ElementsAre("OsTypeMismatch"));
+    EXPECT_TRUE(CheckNodeAgentSku(spec, nullptr, &agents).empty())
+        << "no definition: listed is enough";
+}
+
+const char* kImageSub = "11111111-1111-1111-1111-111111111111";  // kVersionId's subscription
+const char* kBatchSub = "44444444-4444-4444-4444-444444444444";
+
+std::map<std::string, model::SubscriptionFacts> Subs(std::string image_tenant,
+                                                     std::string registration,
+                                                     std::string account_tenant = "t1") {
+    return {{kImageSub, {std::move(image_tenant), std::move(registration)}},
+            {kBatchSub, {std::move(account_tenant), ""}}};
+}
+
+TEST(ImageSubscription, SameSubscriptionIsNeverChecked) {
+    EXPECT_TRUE(CheckImageSubscription(Spec("a", 1), "11111111-1111-1111-1111-111111111111",
+                                       Subs("t2", "NotRegistered"))
+                    .empty());
+    EXPECT_TRUE(
+        CheckImageSubscription(Spec("a", 1), "11111111-1111-1111-1111-111111111111", {}).empty());
+}
+
+TEST(ImageSubscription, ProviderMustBeRegisteredInTheImagesSubscription) {
+    EXPECT_TRUE(CheckImageSubscription(Spec("a", 1), kBatchSub, Subs("t1", "Registered")).empty());
+    for (const char* state : {"NotRegistered", "Registering", "Unregistering"}) {
+        auto f = CheckImageSubscription(Spec("a", 1), kBatchSub, Subs("t1", state));
+        EXPECT_THAT(Codes(f), ::testing::ElementsAre("ProviderNotRegistered")) << state;
+        EXPECT_THAT(f[0].message,
+                    HasSubstr(std::string("Microsoft.Batch is ") + state +
+                              "; Batch uses an image from another subscription only where"));
+        EXPECT_THAT(f[0].message, HasSubstr("Fix: az provider register --namespace "
+                                            "Microsoft.Batch --subscription " +
+                                            std::string(kImageSub)));
+    }
+    EXPECT_TRUE(CheckImageSubscription(Spec("a", 1), kBatchSub, Subs("t1", "")).empty())
+        << "registration not read: not checked";
+}
+
+TEST(ImageSubscription, BothSubscriptionsInOneTenant) {
+    auto f = CheckImageSubscription(Spec("a", 1), kBatchSub, Subs("t2", "Registered"));
+    EXPECT_THAT(Codes(f), ::testing::ElementsAre("TenantMismatch"));
+    EXPECT_THAT(f[0].message, HasSubstr("of tenant t2 but the Batch account's subscription " +
+                                        std::string(kBatchSub) + " is in tenant t1"));
+    EXPECT_THAT(f[0].message, HasSubstr("Fix: copy the image version to a gallery"));
+    EXPECT_TRUE(CheckImageSubscription(Spec("a", 1), kBatchSub, Subs("T1", "Registered")).empty())
+        << "tenant ids compare without case";
+    EXPECT_TRUE(CheckImageSubscription(Spec("a", 1), kBatchSub, Subs("", "Registered")).empty())
+        << "a tenant not read: not checked";
+    EXPECT_TRUE(
+        CheckImageSubscription(Spec("a", 1), kBatchSub, Subs("t2", "Registered", "")).empty());
+    EXPECT_THAT(Codes(CheckImageSubscription(Spec("a", 1), kBatchSub, Subs("t2", "NotRegistered"))),
+                ::testing::ElementsAre("ProviderNotRegistered", "TenantMismatch"));
+}
+
+TEST(ImageAccess, DeniedNamesTheRoleAndTheGallery) {
+    auto f =
+        ImageAccessDenied(Spec("a", 1), "image version x", "auth 403 AuthorizationFailed: no read");
+    EXPECT_EQ(f.code, "ImageAccessDenied");
+    EXPECT_EQ(f.severity, Severity::Error);
+    EXPECT_THAT(f.message, HasSubstr("may not read image version x (auth 403 AuthorizationFailed"));
+    EXPECT_THAT(f.message,
+                HasSubstr("Fix: grant the daemon's identity Reader (or a role with "
+                          "Microsoft.Compute/galleries/images/versions/read) on gallery "
+                          "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/"
+                          "rg-images/providers/Microsoft.Compute/galleries/studio"));
+}
+
 // --- MakePlan -----------------------------------------------------------------------------
 
 model::DesiredState Desired(std::vector<model::PoolSpec> pools) {
@@ -427,6 +543,94 @@ TEST(PreflightPlan, HeldGrowthGetsNoResizeAndPartialGrowthResizesToTheQuota) {
     auto create = MakePlan(desired, World(facts), {});
     ASSERT_EQ(Created(create).size(), 1u);
     EXPECT_EQ(create.actions.back().target_dedicated_nodes, 7);
+}
+
+std::vector<std::string> PoolActions(const model::Plan& plan, const std::string& pool) {
+    std::vector<std::string> out;
+    for (const auto& a : plan.actions)
+        if (a.pool == pool && (a.kind == ActionKind::CreatePool ||
+                               a.kind == ActionKind::ResizePool || a.kind == ActionKind::PatchPool))
+            out.push_back(a.pool);
+    return out;
+}
+
+model::ObservedPool Live(const model::PoolSpec& spec, int dedicated) {
+    model::ObservedPool live;
+    live.id = spec.id;
+    live.e_tag = "0x1";
+    live.vm_size = model::Lower(spec.vm_size);
+    live.virtual_machine_image_id = spec.image_reference();
+    live.node_agent_sku_id = spec.node_agent_sku_id;
+    live.target_dedicated_nodes = live.current_dedicated_nodes = dedicated;
+    live.metadata = {{model::kManagedByKey, model::kManagedByValue}};
+    return live;
+}
+
+TEST(PreflightPlan, PrerequisiteFailuresHoldEveryWriteOfThatPoolOnly) {
+    auto facts = Facts(1000);
+    facts.node_agent_skus = std::make_shared<const model::NodeAgentSkuTable>(Agents());
+    auto unsupported = Spec("unsupported", 1);
+    unsupported.node_agent_sku_id = "batch.node.ubuntu 18.04";
+    auto windows = Spec("windows", 1);
+    windows.node_agent_sku_id = "batch.node.windows amd64";
+    // An existing pool whose metadata differs (a patch) and that would grow (a resize).
+    auto live_spec = Spec("live", 4);
+    live_spec.node_agent_sku_id = "batch.node.ubuntu 16.04";
+    live_spec.metadata = {{"team", "fx"}};
+    facts.pools = {Live(live_spec, 2)};
+    auto plan =
+        MakePlan(Desired({unsupported, windows, live_spec, Spec("ok", 1)}), World(facts), {});
+    EXPECT_THAT(Created(plan), ::testing::ElementsAre("ok"));
+    EXPECT_TRUE(PoolActions(plan, "live").empty()) << "no resize and no patch";
+    std::vector<std::pair<std::string, std::string>> found;
+    for (const auto& f : plan.findings) found.emplace_back(f.pool, f.code);
+    EXPECT_THAT(found,
+                ::testing::UnorderedElementsAre(
+                    std::pair<std::string, std::string>("live", "NodeAgentSkuNotSupported"),
+                    std::pair<std::string, std::string>("unsupported", "NodeAgentSkuNotSupported"),
+                    std::pair<std::string, std::string>("windows", "OsTypeMismatch")))
+        << "the list replaces the OsMismatch guess from the SKU's name";
+}
+
+TEST(PreflightPlan, ImageInAnotherSubscriptionNeedsTheProviderAndTheTenant) {
+    auto desired = Desired({Spec("a", 1)});
+    desired.accounts[0].subscription_id = kBatchSub;
+    auto world = World(Facts(1000));
+    world.subscriptions = Subs("t1", "NotRegistered");
+    auto plan = MakePlan(desired, world, {});
+    EXPECT_TRUE(Created(plan).empty());
+    ASSERT_EQ(plan.findings.size(), 1u);
+    EXPECT_EQ(plan.findings[0].code, "ProviderNotRegistered");
+    EXPECT_EQ(plan.findings[0].pool, "a");
+    world.subscriptions = Subs("t1", "Registered");
+    EXPECT_THAT(Created(MakePlan(desired, world, {})), ::testing::ElementsAre("a"));
+}
+
+TEST(PreflightPlan, AnUnreadableImageIsHeldWithTheRoleToGrant) {
+    auto facts = Facts(1000);
+    auto live_spec = Spec("live", 4);
+    live_spec.metadata = {{"team", "fx"}};
+    facts.pools = {Live(live_spec, 2)};
+    auto world = World(facts);
+    world.image_versions.clear();
+    world.denied_images[model::ResourceKey(kVersionId)] = "auth 403 AuthorizationFailed: denied";
+    auto plan = MakePlan(Desired({Spec("new", 1), live_spec}), world, {});
+    EXPECT_TRUE(Created(plan).empty());
+    EXPECT_TRUE(PoolActions(plan, "live").empty()) << "no resize and no patch";
+    ASSERT_EQ(plan.findings.size(), 2u);
+    for (const auto& f : plan.findings) {
+        EXPECT_EQ(f.code, "ImageAccessDenied");
+        EXPECT_THAT(f.message, HasSubstr(std::string("may not read image version ") + kVersionId));
+    }
+    // The definition refused (a pool following latest cannot even list its versions).
+    auto definition = World(Facts(1000));
+    definition.images.clear();
+    definition.denied_images[model::ResourceKey(
+        model::ParseImageVersionId(kVersionId)->image_definition_id())] = "auth 403";
+    auto held = MakePlan(Desired({Spec("new", 1)}), definition, {});
+    ASSERT_EQ(held.findings.size(), 1u);
+    EXPECT_EQ(held.findings[0].code, "ImageAccessDenied");
+    EXPECT_THAT(held.findings[0].message, HasSubstr("may not read image definition"));
 }
 
 }  // namespace

@@ -342,6 +342,10 @@ class SlowBatch final : public azure::BatchApi {
                                                             const std::string&) override {
         co_return Unit{};
     }
+    boost::asio::awaitable<azure::Result<model::NodeAgentSkuTable>> list_node_agent_skus(
+        const std::string&) override {
+        co_return model::NodeAgentSkuTable{};
+    }
     boost::asio::awaitable<azure::Result<Unit>> stop_resize(const std::string&,
                                                             const std::string&) override {
         co_return Unit{};
