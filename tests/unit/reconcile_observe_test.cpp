@@ -49,6 +49,9 @@ TEST_F(ObserveTest, OneListPerAccountAndOneGetPerDistinctVersion) {
     EXPECT_EQ(azure.count("GET image"), 1);
     EXPECT_EQ(azure.count("GET account"), 2);
     EXPECT_EQ(azure.count("LIST skus"), 2) << "one VM size list per subscription and location";
+    EXPECT_EQ(azure.count("LIST supportedimages"), 2) << "one supported images list per account";
+    EXPECT_EQ(azure.count("GET subscription"), 0) << "every image is in the accounts' subscription";
+    EXPECT_EQ(azure.count("GET provider"), 0);
     ASSERT_TRUE(obs.account_complete("eus"));
     ASSERT_TRUE(obs.account_complete("wus"));
     EXPECT_EQ(obs.state.accounts.at("eus").pools.size(), 5u);
@@ -56,7 +59,77 @@ TEST_F(ObserveTest, OneListPerAccountAndOneGetPerDistinctVersion) {
     EXPECT_EQ(obs.state.accounts.at("eus").endpoint, "https://eusbatch.eastus.batch.azure.com");
     EXPECT_EQ(obs.state.image_versions.size(), 1u);
     EXPECT_EQ(obs.state.images.size(), 1u);
-    EXPECT_EQ(obs.calls, 8);
+    EXPECT_EQ(obs.calls, 10);
+}
+
+TEST_F(ObserveTest, SupportedImagesAreReadOncePerAccountAndCachedForADay) {
+    azure.node_agent_skus = model::NodeAgentSkuTable{{"batch.node.ubuntu 22.04", "linux"}};
+    azure.fail("LIST supportedimages https://wusbatch",
+               MakeError(azure::ErrorKind::Server, 500, "InternalError"));
+    auto obs = Observe(t0);
+    EXPECT_EQ(azure.count("LIST supportedimages"), 2);
+    ASSERT_TRUE(obs.state.accounts.at("eus").node_agent_skus);
+    EXPECT_EQ(obs.state.accounts.at("eus").node_agent_skus->at("batch.node.ubuntu 22.04"), "linux");
+    EXPECT_FALSE(obs.state.accounts.at("wus").node_agent_skus) << "failed: not known, skipped";
+    EXPECT_TRUE(obs.account_complete("wus")) << "a pre-flight fact never blocks the account";
+    azure.clear_calls();
+    (void)Observe(t0 + 59min);
+    EXPECT_EQ(azure.count("LIST supportedimages"), 0) << "no read per cycle";
+    obs = Observe(t0 + 1h);
+    EXPECT_EQ(azure.count("LIST supportedimages"), 1) << "the failed one is retried hourly";
+    EXPECT_TRUE(obs.state.accounts.at("wus").node_agent_skus);
+    azure.clear_calls();
+    obs = Observe(t0 + 23h + 59min);
+    EXPECT_EQ(azure.count("LIST supportedimages"), 0);
+    EXPECT_TRUE(obs.state.accounts.at("eus").node_agent_skus) << "served from the cache";
+    (void)Observe(t0 + 24h);
+    EXPECT_EQ(azure.count("LIST supportedimages"), 1) << "eus after 24 h (wus read at 1 h)";
+}
+
+TEST_F(ObserveTest, ImageOfAnotherSubscriptionReadsTenantsAndRegistrationDaily) {
+    const std::string other_sub = "99999999-9999-9999-9999-999999999999";
+    const std::string account_sub = MakeAccount("eus").subscription_id;
+    std::string version = kVersion140;
+    version.replace(version.find("11111111-1111-1111-1111-111111111111"), 36, other_sub);
+    azure.add_version(version, "East US", 1);
+    azure.add_image(version.substr(0, version.find("/versions/")));
+    desired.pools.push_back(MakePool("x", "eus", version, 10));
+    desired.pools.push_back(MakePool("y", "wus", version, 10));
+    azure.tenants = {{model::Lower(account_sub), "t1"}};
+    azure.registrations = {{other_sub + "/microsoft.batch", "NotRegistered"}};
+    auto obs = Observe(t0);
+    EXPECT_EQ(azure.count("GET subscription"), 2) << "the account's and the image's, once each";
+    EXPECT_EQ(azure.count("GET provider " + other_sub + "/Microsoft.Batch"), 1);
+    EXPECT_EQ(azure.count("GET provider"), 1) << "only the image's subscription";
+    EXPECT_EQ(obs.state.subscriptions.at(model::Lower(account_sub)).tenant_id, "t1");
+    EXPECT_EQ(obs.state.subscriptions.at(other_sub).batch_registration_state, "NotRegistered");
+    EXPECT_EQ(obs.state.subscriptions.at(other_sub).tenant_id, "") << "404: not known";
+    azure.tenants[other_sub] = "t2";
+    azure.registrations[other_sub + "/microsoft.batch"] = "Registered";
+    azure.clear_calls();
+    obs = Observe(t0 + 59min);
+    EXPECT_EQ(azure.count("GET subscription") + azure.count("GET provider"), 0);
+    EXPECT_EQ(obs.state.subscriptions.at(other_sub).batch_registration_state, "NotRegistered")
+        << "cached for a day";
+    obs = Observe(t0 + 1h);
+    EXPECT_EQ(azure.count("GET subscription " + other_sub), 1) << "a failed read: hourly";
+    EXPECT_EQ(azure.count("GET subscription") + azure.count("GET provider"), 1);
+    EXPECT_EQ(obs.state.subscriptions.at(other_sub).tenant_id, "t2");
+    azure.clear_calls();
+    obs = Observe(t0 + 24h);
+    EXPECT_EQ(azure.count("GET provider"), 1);
+    EXPECT_EQ(obs.state.subscriptions.at(other_sub).batch_registration_state, "Registered");
+}
+
+TEST_F(ObserveTest, AForbiddenVersionIsDeniedNotUnknown) {
+    azure.fail("GET version " + std::string(kVersion140),
+               MakeError(azure::ErrorKind::Auth, 403, "AuthorizationFailed"));
+    auto obs = Observe(t0);
+    EXPECT_TRUE(obs.failed_versions.empty()) << "the pools are planned (and held) on it";
+    ASSERT_EQ(obs.state.denied_images.count(model::ResourceKey(kVersion140)), 1u);
+    EXPECT_NE(
+        obs.state.denied_images.at(model::ResourceKey(kVersion140)).find("AuthorizationFailed"),
+        std::string::npos);
 }
 
 TEST_F(ObserveTest, AnAccountHoldingAPoolOnQuotaIsReadSooner) {
