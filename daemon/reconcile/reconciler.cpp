@@ -165,6 +165,13 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
                 filtered->withheld.push_back(pool.account + "/" + model::ResourceKey(pool.id));
         }
     }
+    // An image the daemon may not read (403) holds its pools (ImageAccessDenied) but they stay
+    // in the plan; what they run on is not known, so no replica count is lowered this pass
+    // either.
+    if (!obs.state.denied_images.empty() && desired.policy.lower_replicas) {
+        if (!filtered) filtered = desired;
+        filtered->policy.lower_replicas = false;
+    }
     const model::DesiredState& usable = filtered ? *filtered : desired;
     report.observation.state.orphan_history.clear();
     for (const auto& [key, o] : orphans_)

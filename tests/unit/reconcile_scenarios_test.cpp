@@ -582,6 +582,36 @@ TEST_F(ScenarioTest, PartialObservationNeverLowersARegionThroughAnotherRegionsRa
     EXPECT_EQ(azure.version(kVersion140)->target_regions[0].regional_replica_count, 10);
 }
 
+TEST_F(ScenarioTest, AnUnreadableImageHoldsItsPoolAndLowersNoReplicas) {
+    // lowerReplicas; 1.4.0 holds 10 replicas in East US for one 300-node pool: 1 would do.
+    // A second pool's version answers 403: that pool is held with ImageAccessDenied, and since
+    // what it runs on is unknown, no count is lowered meanwhile.
+    desired.policy.lower_replicas = true;
+    azure.version(kVersion140)->target_regions[0].regional_replica_count = 10;
+    std::string locked = kVersion140;
+    locked.replace(locked.size() - 5, 5, "1.5.0");
+    azure.add_version(locked, "East US", 1);
+    desired.pools = {MakePool("render", "eus", kVersion140, 300),
+                     MakePool("locked", "eus", locked, 10)};
+    azure.fail("GET version " + locked,
+               MakeError(azure::ErrorKind::Auth, 403, "AuthorizationFailed"));
+    auto r = Cycle();
+    EXPECT_FALSE(r.incomplete) << "the held pool is planned, not left out";
+    EXPECT_EQ(azure.count("PATCH version"), 0);
+    EXPECT_EQ(azure.version(kVersion140)->target_regions[0].regional_replica_count, 10);
+    EXPECT_EQ(azure.count("POST pool eusbatch/locked"), 0);
+    EXPECT_EQ(azure.count("POST pool eusbatch/render"), 1) << "the other pool proceeds";
+    EXPECT_TRUE(std::any_of(r.plan.findings.begin(), r.plan.findings.end(), [](const auto& f) {
+        return f.code == "ImageAccessDenied" && f.pool == "locked";
+    }));
+    EXPECT_EQ(PoolStatus("locked")->condition("Degraded")->reason, "ImageAccessDenied");
+    // Readable again (the role was granted): the pool is created and 1.4.0 lowered.
+    (void)Cycle();
+    EXPECT_EQ(azure.count("POST pool eusbatch/locked"), 1);
+    EXPECT_GT(Converge(), 0);
+    EXPECT_LT(azure.version(kVersion140)->target_regions[0].regional_replica_count, 10);
+}
+
 TEST_F(ScenarioTest, ARegionAnotherToolAddsDuringTheCycleIsKept) {
     desired.pools = {MakePool("render", "eus", kVersion140, 3000)};
     bool added = false;
