@@ -491,6 +491,19 @@ model::ObservedState ReadSnapshot(Reader& r, const Json& j) {
                     table->emplace(LowerText(sku.name), std::move(sku));
                 account.vm_skus = std::move(table);
             }
+            // Batch's supported images as `GET /supportedimages` lists them (ImageInformation[],
+            // contract §1.8): nodeAgentSKUId and osType.
+            if (const Json* images = r.Array(body, "supportedImages", p)) {
+                auto table = std::make_shared<model::NodeAgentSkuTable>();
+                for (std::size_t i = 0; i < images->size() && !r.failed(); ++i) {
+                    const auto ip = Index(Field(p, "supportedImages"), i);
+                    if (!r.IsObject((*images)[i], ip)) break;
+                    auto id = r.String((*images)[i], "nodeAgentSKUId", ip, true).value_or("");
+                    table->emplace(LowerText(id),
+                                   r.String((*images)[i], "osType", ip).value_or(""));
+                }
+                account.node_agent_skus = std::move(table);
+            }
             if (const Json* pools = r.Array(body, "pools", p))
                 account.pools = ReadPoolArray(r, *pools, Field(p, "pools"));
             state.accounts[name] = std::move(account);
@@ -510,6 +523,28 @@ model::ObservedState ReadSnapshot(Reader& r, const Json& j) {
             auto img = ReadImage(r, body, Field("images", id));
             if (img.id.empty()) img.id = id;
             state.images[model::ResourceKey(id)] = std::move(img);
+        }
+    }
+    // Subscription id -> the subscription as `GET /subscriptions/{id}` returns it (`tenantId`)
+    // with `providers`: namespace -> the provider as `GET .../providers/{ns}` returns it
+    // (`registrationState`) [contract §12].
+    if (const Json* subs = r.Object(j, "subscriptions", "")) {
+        for (const auto& [id, body] : subs->items()) {
+            if (r.failed()) break;
+            auto p = Field("subscriptions", id);
+            if (!r.IsObject(body, p)) break;
+            model::SubscriptionFacts facts;
+            facts.tenant_id = r.String(body, "tenantId", p).value_or("");
+            if (const Json* providers = r.Object(body, "providers", p)) {
+                for (const auto& [ns, provider] : providers->items()) {
+                    auto pp = Field(Field(p, "providers"), ns);
+                    if (!r.IsObject(provider, pp)) break;
+                    if (model::IEquals(ns, "Microsoft.Batch"))
+                        facts.batch_registration_state =
+                            r.String(provider, "registrationState", pp).value_or("");
+                }
+            }
+            state.subscriptions[LowerText(id)] = std::move(facts);
         }
     }
     // Definition id -> its version list as ARM returns it (`{"value": [...]}`), for pools that

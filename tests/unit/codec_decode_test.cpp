@@ -389,6 +389,31 @@ TEST(CodecSnapshot, DecodesAccountsVersionsAndImages) {
             "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/galleries/g/images/i"));
 }
 
+TEST(CodecSnapshot, DecodesSupportedImagesAndSubscriptionFacts) {
+    auto s = DecodeSnapshot(R"({
+      "accounts": {"eus": {"location": "eastus", "supportedImages": [
+          {"nodeAgentSKUId": "batch.node.ubuntu 22.04", "osType": "linux"},
+          {"nodeAgentSKUId": "Batch.Node.Windows amd64", "osType": "windows"}]},
+                   "wus": {"location": "westus"}},
+      "subscriptions": {"AAAA": {"tenantId": "t1",
+                                 "providers": {"Microsoft.Batch": {"registrationState": "NotRegistered"}}},
+                        "bbbb": {"tenantId": "t2"}}
+    })");
+    ASSERT_TRUE(s.ok()) << s.error();
+    ASSERT_TRUE(s->accounts.at("eus").node_agent_skus);
+    EXPECT_EQ(*s->accounts.at("eus").node_agent_skus,
+              (model::NodeAgentSkuTable{{"batch.node.ubuntu 22.04", "linux"},
+                                        {"batch.node.windows amd64", "windows"}}));
+    EXPECT_FALSE(s->accounts.at("wus").node_agent_skus) << "absent: not known";
+    EXPECT_EQ(s->subscriptions.at("aaaa").tenant_id, "t1");
+    EXPECT_EQ(s->subscriptions.at("aaaa").batch_registration_state, "NotRegistered");
+    EXPECT_EQ(s->subscriptions.at("bbbb").batch_registration_state, "");
+    auto bad = DecodeSnapshot(
+        R"({"accounts":{"a":{"location":"x","supportedImages":[{"osType":"linux"}]}}})");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error(), "accounts.a.supportedImages[0].nodeAgentSKUId: required member missing");
+}
+
 TEST(CodecSnapshot, ErrorsNameTheSnapshotPath) {
     auto s = DecodeSnapshot(
         R"({"accounts":{"render-eus":{"location":"eastus","pools":[{"id":"p","vmSize":7}]}}})");
