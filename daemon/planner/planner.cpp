@@ -614,9 +614,10 @@ class Planner {
         w.enable_autoscale = false;
     }
 
-    /// No create, resize or patch for the pool.
+    /// No create, resize, autoscale change or patch for the pool.
     static void HoldAll(PoolWork& w) {
         Hold(w);
+        w.disable_autoscale = false;
         w.patch_reasons.clear();
     }
 

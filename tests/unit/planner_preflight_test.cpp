@@ -548,8 +548,10 @@ TEST(PreflightPlan, HeldGrowthGetsNoResizeAndPartialGrowthResizesToTheQuota) {
 std::vector<std::string> PoolActions(const model::Plan& plan, const std::string& pool) {
     std::vector<std::string> out;
     for (const auto& a : plan.actions)
-        if (a.pool == pool && (a.kind == ActionKind::CreatePool ||
-                               a.kind == ActionKind::ResizePool || a.kind == ActionKind::PatchPool))
+        if (a.pool == pool &&
+            (a.kind == ActionKind::CreatePool || a.kind == ActionKind::ResizePool ||
+             a.kind == ActionKind::PatchPool || a.kind == ActionKind::EnableAutoScale ||
+             a.kind == ActionKind::DisableAutoScale))
             out.push_back(a.pool);
     return out;
 }
@@ -577,16 +579,30 @@ TEST(PreflightPlan, PrerequisiteFailuresHoldEveryWriteOfThatPoolOnly) {
     auto live_spec = Spec("live", 4);
     live_spec.node_agent_sku_id = "batch.node.ubuntu 16.04";
     live_spec.metadata = {{"team", "fx"}};
-    facts.pools = {Live(live_spec, 2)};
-    auto plan =
-        MakePlan(Desired({unsupported, windows, live_spec, Spec("ok", 1)}), World(facts), {});
+    // An autoscaling pool the spec now sizes (a disableautoscale).
+    auto auto_spec = Spec("auto", 2);
+    auto_spec.node_agent_sku_id = "batch.node.ubuntu 16.04";
+    auto auto_live = Live(auto_spec, 2);
+    auto_live.enable_auto_scale = true;
+    auto_live.auto_scale_formula = "$TargetDedicatedNodes = 2;";
+    facts.pools = {Live(live_spec, 2), auto_live};
+    // Control: with the list unread, both write.
+    auto unchecked = facts;
+    unchecked.node_agent_skus.reset();
+    auto control = MakePlan(Desired({live_spec, auto_spec}), World(unchecked), {});
+    EXPECT_THAT(PoolActions(control, "live"), ::testing::SizeIs(2)) << "resize and patch";
+    EXPECT_THAT(PoolActions(control, "auto"), ::testing::SizeIs(1)) << "disableautoscale";
+    auto plan = MakePlan(Desired({unsupported, windows, live_spec, auto_spec, Spec("ok", 1)}),
+                         World(facts), {});
     EXPECT_THAT(Created(plan), ::testing::ElementsAre("ok"));
     EXPECT_TRUE(PoolActions(plan, "live").empty()) << "no resize and no patch";
+    EXPECT_TRUE(PoolActions(plan, "auto").empty()) << "no disableautoscale";
     std::vector<std::pair<std::string, std::string>> found;
     for (const auto& f : plan.findings) found.emplace_back(f.pool, f.code);
     EXPECT_THAT(found,
                 ::testing::UnorderedElementsAre(
                     std::pair<std::string, std::string>("live", "NodeAgentSkuNotSupported"),
+                    std::pair<std::string, std::string>("auto", "NodeAgentSkuNotSupported"),
                     std::pair<std::string, std::string>("unsupported", "NodeAgentSkuNotSupported"),
                     std::pair<std::string, std::string>("windows", "OsTypeMismatch")))
         << "the list replaces the OsMismatch guess from the SKU's name";
