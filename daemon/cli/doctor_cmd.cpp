@@ -107,6 +107,19 @@ class ReadOnlyClients final : public app::AzureClients, azure::BatchApi, azure::
                                                             const std::string&) override {
         co_return Err{Refused(reads_, "delete of pool " + pool_id)};
     }
+    boost::asio::awaitable<azure::Result<model::NodeAgentSkuTable>> list_node_agent_skus(
+        const std::string& endpoint) override {
+        co_return co_await inner_->batch().list_node_agent_skus(endpoint);
+    }
+    boost::asio::awaitable<azure::Result<std::string>> get_subscription_tenant(
+        const std::string& subscription_id) override {
+        co_return co_await inner_->arm().get_subscription_tenant(subscription_id);
+    }
+    boost::asio::awaitable<azure::Result<std::string>> get_provider_registration(
+        const std::string& subscription_id, const std::string& provider_namespace) override {
+        co_return co_await inner_->arm().get_provider_registration(subscription_id,
+                                                                   provider_namespace);
+    }
     boost::asio::awaitable<azure::Result<azure::AccountInfo>> get_batch_account(
         const model::AccountSpec& account) override {
         auto r = co_await inner_->arm().get_batch_account(account);
