@@ -432,6 +432,13 @@ TEST(E2E, PrerequisiteFailuresHoldOnlyTheirPoolsWithTheFix) {
     Json locked = GalleryIn(world, kSub, "locked");
     locked["images"][0]["versions"][0]["unreadable"] = true;
     world["galleries"].push_back(locked);
+    // A Trusted Launch image definition (the example's hpc image), for a pool without
+    // securityProfile.
+    for (auto& g : world["galleries"])
+        for (auto& img : g["images"])
+            if (img["name"] == "hpc")
+                img["properties"]["features"] =
+                    Json::array({{{"name", "SecurityType"}, {"value", "TrustedLaunch"}}});
     E2E e(world, kFast);
     auto pool = [](const std::string& id, const std::string& image,
                    const std::string& agent = "batch.node.ubuntu 22.04") {
@@ -440,13 +447,19 @@ TEST(E2E, PrerequisiteFailuresHoldOnlyTheirPoolsWithTheFix) {
         y.replace(y.find(standard), standard.size(), agent);
         return y;
     };
-    e.WritePoolFile("prereq.yaml", "pools:\n" +
-                                       pool("broken-agent", kRender140, "batch.node.ubuntu 16.04") +
-                                       pool("broken-os", kRender140, "batch.node.windows amd64") +
-                                       pool("broken-provider", ImageIn(unregistered, "shared")) +
-                                       pool("broken-tenant", ImageIn(other_tenant, "partner")) +
-                                       pool("broken-access", ImageIn(kSub, "locked")) +
-                                       pool("healthy", kRender140));
+    e.WritePoolFile(
+        "prereq.yaml", "pools:\n" + pool("broken-agent", kRender140, "batch.node.ubuntu 16.04") +
+                           pool("broken-os", kRender140, "batch.node.windows amd64") +
+                           pool("broken-provider", ImageIn(unregistered, "shared")) +
+                           pool("broken-tenant", ImageIn(other_tenant, "partner")) +
+                           pool("broken-access", ImageIn(kSub, "locked")) +
+                           pool("broken-trusted", kGallery + "hpc/versions/2.0.0") +
+                           [&] {  // Standard_A1 runs Hyper-V generation 1 only
+                               auto y = pool("broken-gen1", kRender140);
+                               y.replace(y.find("Standard_D4s_v3"), 15, "Standard_A1");
+                               return y;
+                           }() +
+                           pool("healthy", kRender140));
     auto& d = e.Start();
     ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "healthy", 2, kConverge)) << d.Log();
     const std::vector<std::string> fixes = {
@@ -458,7 +471,10 @@ TEST(E2E, PrerequisiteFailuresHoldOnlyTheirPoolsWithTheFix) {
         "TenantMismatch",
         "is in tenant 22222222-2222-2222-2222-222222222222",
         "ImageAccessDenied",
-        "Fix: grant the daemon's identity Reader"};
+        "Fix: grant the daemon's identity Reader",
+        "SecurityProfileRequired",
+        "HyperVGenerationMismatch",
+        "Fix: choose a vmSize whose HyperVGenerations include V2"};
     ASSERT_TRUE(E2E::WaitFor(
         [&] {
             const std::string log = d.Log();
@@ -471,8 +487,8 @@ TEST(E2E, PrerequisiteFailuresHoldOnlyTheirPoolsWithTheFix) {
     std::this_thread::sleep_for(2500ms);  // more passes: still no write for a broken pool
     for (const auto& w : e.Writes())
         EXPECT_EQ(w.dump().find("broken-"), std::string::npos) << "write for a held pool: " << w;
-    for (const char* id :
-         {"broken-agent", "broken-os", "broken-provider", "broken-tenant", "broken-access"})
+    for (const char* id : {"broken-agent", "broken-os", "broken-provider", "broken-tenant",
+                           "broken-access", "broken-trusted", "broken-gen1"})
         EXPECT_TRUE(e.Pool("renderbatch", id).is_null()) << id;
     // The facts come from daily caches: one read each over every pass so far.
     int images = 0, providers = 0, subscriptions = 0;
