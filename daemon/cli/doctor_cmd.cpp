@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/app.hpp"
+#include "azure/observer.hpp"
 #include "cli/commands.hpp"
 #include "cli/doctor.hpp"
 #include "config/load.hpp"
