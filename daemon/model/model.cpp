@@ -39,6 +39,10 @@ std::string CappedFormula(const AutoScale& a) {
     return out;
 }
 
+std::string OrphanKey(std::string_view account, std::string_view pool_id) {
+    return std::string(account) + "/" + ResourceKey(pool_id);
+}
+
 std::string PoolSpec::image_reference() const {
     return image_follows_latest ? image.image_definition_id() : image.str();
 }

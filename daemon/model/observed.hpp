@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/boxed.hpp"
@@ -29,6 +30,10 @@ struct ObservedProperties {
     PropValue start_task;  ///< StartTaskFields() members of the pool's startTask, an Object.
     friend bool operator==(const ObservedProperties&, const ObservedProperties&) = default;
 };
+
+/// The key of a pool in ObservedState::orphan_history and DesiredState::withheld:
+/// "account/ResourceKey(id)". Pure.
+std::string OrphanKey(std::string_view account, std::string_view pool_id);
 
 /// How long an orphaned pool (owned, declared by no pool file) has been seen as one, kept by
 /// the reconciler in memory (a restart starts again: deletion is only delayed).

@@ -186,7 +186,7 @@ class Planner {
                                                return std::tie(e.second->account, e.first) < k;
                                            });
                 if (it != specs.end() && it->second->account == name && it->first == id) continue;
-                const std::string key = name + "/" + model::ResourceKey(pool.id);
+                const std::string key = model::OrphanKey(name, pool.id);
                 if (std::find(desired_.withheld.begin(), desired_.withheld.end(), key) !=
                     desired_.withheld.end())
                     continue;

@@ -162,7 +162,7 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
             if (!unusable(pool))
                 filtered->pools.push_back(pool);
             else  // declared all the same: never an orphan
-                filtered->withheld.push_back(pool.account + "/" + model::ResourceKey(pool.id));
+                filtered->withheld.push_back(model::OrphanKey(pool.account, pool.id));
         }
     }
     // An image the daemon may not read (403) holds its pools (ImageAccessDenied) but they stay
@@ -185,7 +185,7 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     if (desired.pool_files_clean)
         for (const auto& f : report.plan.findings) {
             if (f.code != "Orphaned") continue;
-            const std::string key = f.account + "/" + model::ResourceKey(f.pool);
+            const std::string key = model::OrphanKey(f.account, f.pool);
             auto it = orphans_.find(key);
             Orphan o = it == orphans_.end() ? Orphan{0, mono} : it->second;
             ++o.passes;

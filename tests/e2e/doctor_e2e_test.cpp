@@ -60,11 +60,7 @@ TEST(DoctorE2E, BrokenWorldFailsEachCheckWithItsFix) {
     account["dedicatedCoreQuotaPerVMFamily"] =
         Json::array({{{"name", "standardDSv3Family"}, {"coreQuota", 32}},
                      {{"name", "standardA0_A7Family"}, {"coreQuota", 32}}});
-    for (auto& g : world["galleries"])
-        for (auto& img : g["images"])
-            if (img["name"] == "hpc")
-                img["properties"]["features"] =
-                    Json::array({{{"name", "SecurityType"}, {"value", "TrustedLaunch"}}});
+    MarkTrustedLaunch(world, "hpc");
     E2E e(world, kFast);
     const std::string hpc = kGallery + "hpc/versions/2.0.0";
     std::string gen1 = PoolYaml("gen1-only", "renderbatch", 1);

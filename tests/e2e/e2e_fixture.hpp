@@ -29,6 +29,15 @@ inline const std::string kGallery =
 inline const std::string kRender140 = kGallery + "render/versions/1.4.0";
 inline const std::string kLegacy200 = kGallery + "legacy-win/versions/2.0.0";
 
+/// Gives the image definition `image` of every gallery of `world` SecurityType TrustedLaunch.
+inline void MarkTrustedLaunch(Json& world, const std::string& image) {
+    for (auto& g : world["galleries"])
+        for (auto& img : g["images"])
+            if (img["name"] == image)
+                img["properties"]["features"] =
+                    Json::array({{{"name", "SecurityType"}, {"value", "TrustedLaunch"}}});
+}
+
 /// The example world, loaded as JSON for tests to modify.
 inline Json ExampleWorld() {
     std::ifstream in(simtest::ExampleWorld());

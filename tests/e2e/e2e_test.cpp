@@ -434,11 +434,7 @@ TEST(E2E, PrerequisiteFailuresHoldOnlyTheirPoolsWithTheFix) {
     world["galleries"].push_back(locked);
     // A Trusted Launch image definition (the example's hpc image), for a pool without
     // securityProfile.
-    for (auto& g : world["galleries"])
-        for (auto& img : g["images"])
-            if (img["name"] == "hpc")
-                img["properties"]["features"] =
-                    Json::array({{{"name", "SecurityType"}, {"value", "TrustedLaunch"}}});
+    MarkTrustedLaunch(world, "hpc");
     E2E e(world, kFast);
     auto pool = [](const std::string& id, const std::string& image,
                    const std::string& agent = "batch.node.ubuntu 22.04") {
