@@ -22,7 +22,10 @@
 // world state, but a node's id may change when the groups before it change (guess: Batch's ids
 // are stable per VM; nothing poolwarden does keys on a node id).
 //
-// Admin hooks that drive nodes (simulator.cpp, Simulator::Admin):
+// Admin hooks for nodes (simulator.cpp, Simulator::Admin):
+//   GET  /_sim/accounts/{account}/pools/{poolId}/nodes
+//        -> 200 {"counts": {"idle": 3, ...}, "groups": [{"state", "dedicated", "count",
+//        "image", "vmSize"}]}: the pool's nodes without paging (for test assertions).
 //   POST /_sim/accounts/{account}/pools/{poolId}/busy  {"share": 0.5, "seconds": 3600}
 //        -> 200 {"busy": N, "until": ISO}: N = min(idle nodes, round(share x all nodes)) idle
 //        nodes become `running` until now + seconds (simulated), then `idle` again.
@@ -31,7 +34,10 @@
 //        `starttaskfailed` instead of `idle`, deterministically: the n-th such node of a pool
 //        fails when floor(n x share) grows (share 0.2: every 5th node). `image` is a
 //        virtualMachineImageId (case-insensitive, with its /versions/X) or a bare version name
-//        ("2.0.0": any image id ending in /versions/2.0.0). GET returns it, DELETE clears it.
+//        ("2.0.0": any image id ending in /versions/2.0.0). GET returns it, DELETE clears it;
+//        PUT /_sim/world clears it too.
+// Model knobs (world file "model"): nodeCreatingSeconds (60), nodeStartingSeconds (60),
+// startTaskSeconds (30, only pools whose startTask waits for success), nodeLeavingSeconds (15).
 namespace pw::sim {
 
 const char* NodeStateName(NodeState s) {
@@ -216,6 +222,21 @@ int NodeTotal(const Pool& p, bool dedicated) {
     for (const auto& g : p.nodes)
         if (g.dedicated == dedicated) n += g.count;
     return n;
+}
+
+Json NodeSummaryJson(const Pool& p) {
+    Json counts = Json::object();
+    Json groups = Json::array();
+    for (const auto& g : p.nodes) {
+        const char* state = NodeStateName(g.state);
+        counts[state] = counts.value(state, 0) + g.count;
+        groups.push_back({{"state", state},
+                          {"dedicated", g.dedicated},
+                          {"count", g.count},
+                          {"image", g.image},
+                          {"vmSize", g.vm_size}});
+    }
+    return {{"counts", counts}, {"groups", groups}};
 }
 
 void SeedNodes(Pool& p, double now) {

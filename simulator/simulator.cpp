@@ -512,6 +512,17 @@ Reply Simulator::Admin(Ctx& c) {
         return MakeJson(200, world_.ToJson());
     }
     // Node hooks (documented in nodes.cpp): busy nodes and start-task failures.
+    if (p.rfind("accounts/", 0) == 0 && c.method == "GET") {
+        const auto seg = SplitPath(p);
+        auto acc = world_.accounts.find(seg.size() > 1 ? ToLower(seg[1]) : std::string());
+        if (seg.size() == 5 && seg[2] == "pools" && seg[4] == "nodes" &&
+            acc != world_.accounts.end()) {
+            auto pool = acc->second.pools.find(ToLower(seg[3]));
+            if (pool == acc->second.pools.end())
+                return MakeJson(404, {{"error", "nodes: no pool " + seg[3]}});
+            return MakeJson(200, NodeSummaryJson(pool->second));
+        }
+    }
     if (p.rfind("accounts/", 0) == 0 && c.method == "POST") {
         const auto seg = SplitPath(p);
         if (seg.size() == 5 && seg[2] == "pools" && seg[4] == "busy") {

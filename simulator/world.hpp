@@ -265,6 +265,9 @@ struct World {
 
 /// Nodes of one priority (all states, leavingpool included).
 int NodeTotal(const Pool& p, bool dedicated);
+/// Admin view of a pool's nodes: {"counts": {state: n}, "groups": [{state, dedicated, count,
+/// image, vmSize}]}.
+Json NodeSummaryJson(const Pool& p);
 /// A loaded pool's current nodes: `idle`, on the pool's image and vmSize.
 void SeedNodes(Pool& p, double now);
 

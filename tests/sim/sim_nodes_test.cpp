@@ -226,6 +226,9 @@ TEST_F(SimNodes, StartTaskFaultFailsItsShareOfTheImagesNodes) {
     Advance(600);
     EXPECT_EQ(States("p"), (std::map<std::string, int>{{"idle", 10}, {"starttaskfailed", 2}}))
         << "only nodes started while the fault was set fail";
+    auto summary = Send(sim_.port(), "GET", "/_sim/accounts/renderbatch/pools/p/nodes");
+    ASSERT_EQ(summary.status, 200) << summary.body;
+    EXPECT_EQ(summary.json()["counts"], Json({{"idle", 10}, {"starttaskfailed", 2}}));
 }
 
 }  // namespace
