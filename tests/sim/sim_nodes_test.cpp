@@ -172,6 +172,32 @@ TEST_F(SimNodes, TaskCompletionWaitsForBusyNodesRequeueRemovesThemAtOnce) {
     EXPECT_TRUE(Nodes("drain").empty());
 }
 
+TEST_F(SimNodes, AStuckDrainIsStoppedAndRequeuedOrEndsAtTheResizeTimeout) {
+    AddPool("p", 4, 0);
+    AddPool("q", 4, 0);
+    Advance(600);
+    EXPECT_EQ(MarkBusy("p", 1.0, 7200), 4);
+    EXPECT_EQ(MarkBusy("q", 1.0, 7200), 4);
+    Resize("p", 0, "taskcompletion");
+    Resize("q", 0, "taskcompletion");
+    Advance(60);
+    // The daemon's drain timeout: stop the resize, then shrink again with requeue.
+    ASSERT_EQ(Batch("POST", "/pools/p/stopresize?" + kApi).status, 202);
+    Advance(20);
+    EXPECT_EQ(Pool("p")["allocationState"], "steady");
+    EXPECT_EQ(States("p"), (std::map<std::string, int>{{"running", 4}}));
+    Resize("p", 0, "requeue");
+    Advance(30);
+    EXPECT_EQ(Pool("p")["currentDedicatedNodes"], 0);
+    EXPECT_EQ(Pool("p")["allocationState"], "steady");
+    // Left alone, the shrink ends at its resizeTimeout (PT30M) with the busy nodes kept.
+    Advance(1800);
+    auto q = Pool("q");
+    EXPECT_EQ(q["allocationState"], "steady");
+    EXPECT_EQ(q["currentDedicatedNodes"], 4);
+    EXPECT_EQ(q["resizeErrors"][0]["code"], "AllocationTimedout");
+}
+
 TEST_F(SimNodes, EmptyOnlyPatchIsRefusedWithNodesAndAppliedWhenEmpty) {
     AddPool("p", 4, 0);
     Advance(600);
