@@ -10,10 +10,8 @@
 
 namespace pw::sim {
 
-namespace {
-
 Reply BatchError(const Simulator::Ctx& c, const std::string& base, unsigned status,
-                 const std::string& code, const std::string& message, const Json& values = Json()) {
+                 const std::string& code, const std::string& message, const Json& values) {
     Json body = {
         {"odata.metadata",
          base + "/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element"},
@@ -31,6 +29,8 @@ Json KV(std::initializer_list<std::pair<const char*, std::string>> items) {
     for (const auto& [k, v] : items) arr.push_back({{"key", k}, {"value", v}});
     return arr;
 }
+
+namespace {
 
 std::string StringToSign(const Simulator::Ctx& c, const std::string& account,
                          bool zero_length_empty) {
@@ -169,6 +169,8 @@ Reply Simulator::Batch(Ctx& c, Account& a, const std::string& sub_path, const st
             r = BatchPools(c, a, base);
         } else if (seg.size() == 2 && seg[0] == "pools") {
             r = BatchPool(c, a, seg[1], "", base);
+        } else if (seg.size() == 3 && seg[0] == "pools" && seg[2] == "nodes") {
+            r = BatchNodes(c, a, seg[1], base);
         } else if (seg.size() == 3 && seg[0] == "pools") {
             r = BatchPool(c, a, seg[1], seg[2], base);
         } else if (seg.size() == 1 && seg[0] == "supportedimages" && c.method == "GET") {
@@ -576,6 +578,8 @@ Reply Simulator::BatchPool(Ctx& c, Account& a, const std::string& id, const std:
                                              "upgradePolicy",
                                              "certificateReferences",
                                              "resourceTags"};
+            // The 11 fields "This field can be updated only when the pool is empty" (contract §7,
+            // [BS21 `#/definitions/BatchPoolUpdateOptions/properties/*/description`]).
             static const char* kWhenEmpty[] = {"displayName",
                                                "vmSize",
                                                "taskSlotsPerNode",
@@ -584,7 +588,17 @@ Reply Simulator::BatchPool(Ctx& c, Account& a, const std::string& id, const std:
                                                "virtualMachineConfiguration",
                                                "networkConfiguration",
                                                "userAccounts",
-                                               "mountConfiguration"};
+                                               "mountConfiguration",
+                                               "resourceTags",
+                                               "upgradePolicy"};
+            // "Empty": no node of either priority (leavingpool included) and allocationState
+            // steady. Batch's answer to a non-empty pool is not documented (searched the
+            // BatchService.json descriptions and "Update Batch pool properties", which says
+            // only that these properties need a pool of zero nodes): guess: 409
+            // OperationInvalidForCurrentState naming the property. A value equal to the stored
+            // one is accepted (guess).
+            const bool empty = p.allocation_state == "steady" && NodeTotal(p, true) == 0 &&
+                               NodeTotal(p, false) == 0 && p.cur_dedicated <= 0 && p.cur_low <= 0;
             for (const auto& [k, v] : body.items()) {
                 if (std::find(std::begin(kAllowed), std::end(kAllowed), k) == std::end(kAllowed)) {
                     return BatchError(
@@ -594,15 +608,17 @@ Reply Simulator::BatchPool(Ctx& c, Account& a, const std::string& id, const std:
                 }
                 const bool needs_empty = std::find(std::begin(kWhenEmpty), std::end(kWhenEmpty),
                                                    k) != std::end(kWhenEmpty);
-                if (needs_empty && (p.cur_dedicated > 0 || p.cur_low > 0) &&
-                    p.spec.value(k, Json()) != v) {
+                if (needs_empty && !empty && p.spec.value(k, Json()) != v) {
                     return BatchError(
                         c, base, 409, "OperationInvalidForCurrentState",
                         "The specified operation is not valid for the current state of the "
                         "resource.",
                         KV({{"PropertyName", k},
                             {"Reason",
-                             "This property can be updated only when the pool is empty."}}));
+                             p.allocation_state == "steady"
+                                 ? "This property can be updated only when the pool is empty."
+                                 : "This property can be updated only when the pool is empty "
+                                   "and its allocation state is steady."}}));
                 }
             }
             if (auto problem = CheckPoolPatchMembers(body)) {
@@ -685,6 +701,14 @@ Reply Simulator::BatchPool(Ctx& c, Account& a, const std::string& id, const std:
         const int low = body.value("targetLowPriorityNodes", p.target_low);
         if (dedicated < 0 || low < 0)
             return invalid("targetDedicatedNodes", "Node counts cannot be negative.");
+        // nodeDeallocationOption, default requeue [BS21 `#/definitions/BatchPoolResizeOptions`,
+        // `#/definitions/BatchNodeDeallocationOption`]; it rules the shrink (nodes.cpp).
+        const std::string dealloc = body.value("nodeDeallocationOption", "requeue");
+        if (dealloc != "requeue" && dealloc != "terminate" && dealloc != "taskcompletion" &&
+            dealloc != "retaineddata")
+            return invalid("nodeDeallocationOption",
+                           "The value must be requeue, terminate, taskcompletion or retaineddata.");
+        p.deallocation = dealloc;
         World::StartResize(p, dedicated, low, *timeout, c.now);
         touch();
         Reply r = MakeEmpty(202);

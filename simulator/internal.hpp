@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/beast/http/field.hpp>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -43,6 +44,12 @@ struct Simulator::Ctx {
     }
     std::string Base() const { return scheme + "://" + host; }
 };
+
+/// A Batch data-plane error body (BatchError, contract §1.7) with `values` [{key, value}].
+Reply BatchError(const Simulator::Ctx& c, const std::string& base, unsigned status,
+                 const std::string& code, const std::string& message, const Json& values = Json());
+/// [{key, value}] for BatchError's `values`.
+Json KV(std::initializer_list<std::pair<const char*, std::string>> items);
 
 inline std::string PercentEncode(std::string_view s) {
     static constexpr std::string_view kHex = "0123456789ABCDEF";

@@ -511,6 +511,76 @@ Reply Simulator::Admin(Ctx& c) {
         operations_.clear();
         return MakeJson(200, world_.ToJson());
     }
+    // Node hooks (documented in nodes.cpp): busy nodes and start-task failures.
+    if (p.rfind("accounts/", 0) == 0 && c.method == "GET") {
+        const auto seg = SplitPath(p);
+        auto acc = world_.accounts.find(seg.size() > 1 ? ToLower(seg[1]) : std::string());
+        if (seg.size() == 5 && seg[2] == "pools" && seg[4] == "nodes" &&
+            acc != world_.accounts.end()) {
+            auto pool = acc->second.pools.find(ToLower(seg[3]));
+            if (pool == acc->second.pools.end())
+                return MakeJson(404, {{"error", "nodes: no pool " + seg[3]}});
+            return MakeJson(200, NodeSummaryJson(pool->second));
+        }
+    }
+    if (p.rfind("accounts/", 0) == 0 && c.method == "POST") {
+        const auto seg = SplitPath(p);
+        if (seg.size() == 5 && seg[2] == "pools" && seg[4] == "busy") {
+            auto acc = world_.accounts.find(ToLower(seg[1]));
+            if (acc == world_.accounts.end())
+                return MakeJson(404, {{"error", "busy: no account " + seg[1]}});
+            auto pool = acc->second.pools.find(ToLower(seg[3]));
+            if (pool == acc->second.pools.end())
+                return MakeJson(404, {{"error", "busy: no pool " + seg[3]}});
+            auto doc = Json::parse(c.req.body(), nullptr, false);
+            if (doc.is_discarded() || !doc.is_object() || !doc.contains("share") ||
+                !doc["share"].is_number() || !doc.contains("seconds") ||
+                !doc["seconds"].is_number()) {
+                return MakeJson(400, {{"error", "busy: body {\"share\": 0..1, \"seconds\": N}"}});
+            }
+            const double share = doc["share"].get<double>();
+            const double seconds = doc["seconds"].get<double>();
+            if (share < 0 || share > 1 || seconds <= 0)
+                return MakeJson(400, {{"error", "busy: share in 0..1, seconds > 0"}});
+            const int n = World::MarkBusy(pool->second, share, seconds, c.now);
+            return MakeJson(200, {{"busy", n}, {"until", FormatIso(c.now + seconds)}});
+        }
+    }
+    if (p == "startTaskFailures") {
+        auto render = [&] {
+            Json rules = Json::array();
+            for (const auto& f : world_.start_task_faults)
+                rules.push_back({{"image", f.image}, {"share", f.share}});
+            return Json{{"rules", rules}};
+        };
+        if (c.method == "GET") return MakeJson(200, render());
+        if (c.method == "DELETE") {
+            world_.start_task_faults.clear();
+            return MakeEmpty(204);
+        }
+        if (c.method == "PUT" || c.method == "POST") {
+            auto doc = Json::parse(c.req.body(), nullptr, false);
+            std::vector<StartTaskFault> rules;
+            bool ok = !doc.is_discarded() && doc.is_object() && doc.contains("rules") &&
+                      doc["rules"].is_array();
+            for (const auto& r : ok ? doc["rules"] : Json::array()) {
+                if (!r.is_object() || !r.contains("image") || !r["image"].is_string() ||
+                    !r.contains("share") || !r["share"].is_number() ||
+                    r["share"].get<double>() < 0 || r["share"].get<double>() > 1) {
+                    ok = false;
+                    break;
+                }
+                rules.push_back({r["image"].get<std::string>(), r["share"].get<double>()});
+            }
+            if (!ok) {
+                return MakeJson(400, {{"error",
+                                       "startTaskFailures: body {\"rules\": [{\"image\": "
+                                       "ID_OR_VERSION, \"share\": 0..1}]}"}});
+            }
+            world_.start_task_faults = std::move(rules);
+            return MakeJson(200, render());
+        }
+    }
     return MakeJson(404, {{"error", "unknown admin endpoint " + c.path}});
 }
 

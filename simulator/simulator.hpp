@@ -77,6 +77,8 @@ class Simulator {
     http::Reply BatchPools(Ctx& c, Account& a, const std::string& base);
     http::Reply BatchPool(Ctx& c, Account& a, const std::string& id, const std::string& action,
                           const std::string& base);
+    /// GET /pools/{poolId}/nodes (nodes.cpp).
+    http::Reply BatchNodes(Ctx& c, Account& a, const std::string& pool_id, const std::string& base);
     http::Reply AddPool(Ctx& c, Account& a, const Json& body, const std::string& base);
     std::optional<http::Reply> CheckArmAuth(Ctx& c);
     std::optional<http::Reply> CheckBatchAuth(Ctx& c, const Account& a);

@@ -194,6 +194,7 @@ Pool PoolFromJson(const Json& j, double now) {
     p.resize_start = p.alloc_time;
     if (p.state == "deleting") p.delete_at = now + 60;
     if (p.allocation_state == "stopping") p.stop_at = now + 15;
+    SeedNodes(p, now);
     return p;
 }
 
@@ -345,6 +346,12 @@ World World::FromJson(const Json& j, double now) {
         w.model.lro_seconds = m.value("lroSeconds", w.model.lro_seconds);
         w.model.list_page_size = m.value("listPageSize", w.model.list_page_size);
         w.model.delete_seconds = m.value("poolDeleteSeconds", w.model.delete_seconds);
+        w.model.node_creating_seconds =
+            m.value("nodeCreatingSeconds", w.model.node_creating_seconds);
+        w.model.node_starting_seconds =
+            m.value("nodeStartingSeconds", w.model.node_starting_seconds);
+        w.model.start_task_seconds = m.value("startTaskSeconds", w.model.start_task_seconds);
+        w.model.node_leaving_seconds = m.value("nodeLeavingSeconds", w.model.node_leaving_seconds);
     }
     return w;
 }
@@ -432,7 +439,11 @@ Json World::ToJson() const {
                   {"nodesPerMinutePerPool", model.pool_rate * 60},
                   {"lroSeconds", model.lro_seconds},
                   {"listPageSize", model.list_page_size},
-                  {"poolDeleteSeconds", model.delete_seconds}};
+                  {"poolDeleteSeconds", model.delete_seconds},
+                  {"nodeCreatingSeconds", model.node_creating_seconds},
+                  {"nodeStartingSeconds", model.node_starting_seconds},
+                  {"startTaskSeconds", model.start_task_seconds},
+                  {"nodeLeavingSeconds", model.node_leaving_seconds}};
     return j;
 }
 

@@ -83,6 +83,35 @@ struct VirtualNetwork {
     std::vector<std::string> subnets;  ///< names as given
 };
 
+/// The BatchNodeState values the simulator produces [BS21 `#/definitions/BatchNodeState`].
+enum class NodeState : std::uint8_t {
+    kCreating,
+    kStarting,
+    kWaitingForStartTask,
+    kIdle,
+    kRunning,
+    kStartTaskFailed,
+    kUnusable,
+    kLeavingPool,
+};
+/// The wire name of a node state ("waitingforstarttask").
+const char* NodeStateName(NodeState s);
+
+/// Compute nodes of one pool that share state, image, size, priority and timer. The simulator
+/// stores counts, never one object per node (10 000 pools x 3000 nodes); node ids are generated
+/// when listing (nodes.cpp).
+struct NodeGroup {
+    NodeState state = NodeState::kIdle;
+    bool dedicated = true;
+    int count = 0;
+    double since = 0;  ///< entered `state`
+    /// When the timed state ends (creating/starting/waitingforstarttask: next state; running:
+    /// the work ends; leavingpool: the nodes are gone); 0 for a settled state.
+    double until = 0;
+    std::string image;    ///< virtualMachineImageId the nodes were created with
+    std::string vm_size;  ///< vmSize the nodes were created with
+};
+
 /// A Batch pool. `spec` holds the add parameters; the rest is service-maintained state.
 struct Pool {
     std::string id;
@@ -108,6 +137,20 @@ struct Pool {
     double last_enable_autoscale = -1e18;
     double delete_at = 0;
     double stop_at = 0;
+    /// The pool's nodes; their total per priority is floor(cur_dedicated) / floor(cur_low).
+    std::vector<NodeGroup> nodes;
+    /// nodeDeallocationOption of the current (last) resize [BS21
+    /// `#/definitions/BatchNodeDeallocationOption`], default requeue.
+    std::string deallocation = "requeue";
+    /// Nodes of a start-task-fault image that finished starting (the fault share counter).
+    std::uint64_t fault_starts = 0;
+};
+
+/// Admin fault: nodes created with `image` end their start in `starttaskfailed`, `share` of
+/// them, deterministically (node n of a pool fails when floor(n*share) grows).
+struct StartTaskFault {
+    std::string image;  ///< a virtualMachineImageId (case-insensitive) or a bare version name
+    double share = 0;
 };
 
 /// A Batch account with its keys and pools.
@@ -139,6 +182,10 @@ struct ModelParams {
     double delete_seconds = 60;          ///< a deleting pool disappears after this
     double stop_seconds = 15;            ///< stopping -> steady
     int list_page_size = 50;             ///< items per page of ARM version lists
+    double node_creating_seconds = 60;   ///< a new node is `creating` this long
+    double node_starting_seconds = 60;   ///< then `starting`
+    double start_task_seconds = 30;      ///< then `waitingforstarttask` (pools with a startTask)
+    double node_leaving_seconds = 15;    ///< a busy node removed by requeue/terminate leaves
 };
 
 /// The whole world. Plain data plus the time-stepping rules.
@@ -157,6 +204,7 @@ struct World {
     std::map<std::string, Account> accounts;                 ///< account name, lower-case
     std::map<std::string, VirtualNetwork> virtual_networks;  ///< "sub/rg/name", lower-case
     ModelParams model;
+    std::vector<StartTaskFault> start_task_faults;  ///< admin API /_sim/startTaskFailures
     double now = 0;  ///< the simulated time the world has been advanced to
 
     /// Parses a world file; throws std::runtime_error naming the offending field.
@@ -196,12 +244,32 @@ struct World {
     static void StartResize(Pool& pool, int dedicated, int low, double timeout, double t);
     /// A new opaque ETag.
     std::string NextEtag();
+    /// Marks up to round(share x nodes) idle nodes of `pool` `running` until now + seconds;
+    /// returns how many (admin API, nodes.cpp).
+    static int MarkBusy(Pool& pool, double share, double seconds, double now);
 
   private:
     void Step(double t0, double t1);
     void StepPool(Account& a, Pool& p, double t0, double t1);
+    void StepAllocation(Account& a, Pool& p, double t0, double t1);
+    /// Node timers to t1 (nodes.cpp): creating -> starting -> [waitingforstarttask] -> idle or
+    /// starttaskfailed, running -> idle, leavingpool -> gone.
+    void StepNodes(Pool& p, double t1);
+    /// Removes up to `budget` nodes of one priority above the target (shrink, nodes.cpp).
+    void ShrinkNodes(Pool& p, bool dedicated, double budget, double t);
+    /// Adds `creating` nodes up to floor(cur) (growth) or trims to it (nodes.cpp).
+    void SyncNodes(Pool& p, const std::string& region, double t) const;
+    bool StartTaskFails(const std::string& image, double* share) const;
     std::uint64_t etag_seq_ = 0;
 };
+
+/// Nodes of one priority (all states, leavingpool included).
+int NodeTotal(const Pool& p, bool dedicated);
+/// Admin view of a pool's nodes: {"counts": {state: n}, "groups": [{state, dedicated, count,
+/// image, vmSize}]}.
+Json NodeSummaryJson(const Pool& p);
+/// A loaded pool's current nodes: `idle`, on the pool's image and vmSize.
+void SeedNodes(Pool& p, double now);
 
 /// Pool JSON as stored/dumped (CloudPool shape) -> Pool; throws std::runtime_error.
 Pool PoolFromJson(const Json& j, double now);

@@ -142,6 +142,12 @@ void World::Step(double t0, double t1) {
 
 void World::StepPool(Account& a, Pool& p, double t0, double t1) {
     if (p.state == "deleting") return;
+    StepNodes(p, t1);
+    StepAllocation(a, p, t0, t1);
+    SyncNodes(p, a.location, t1);
+}
+
+void World::StepAllocation(Account& a, Pool& p, double t0, double t1) {
     if (p.allocation_state == "stopping") {
         if (t1 >= p.stop_at) {
             p.allocation_state = "steady";
@@ -153,13 +159,10 @@ void World::StepPool(Account& a, Pool& p, double t0, double t1) {
     }
     if (p.allocation_state != "resizing") return;
     const double dt = t1 - t0;
-    if (p.cur_dedicated > p.target_dedicated) {
-        p.cur_dedicated =
-            std::max<double>(p.target_dedicated, p.cur_dedicated - model.shrink_rate * dt);
-    }
-    if (p.cur_low > p.target_low) {
-        p.cur_low = std::max<double>(p.target_low, p.cur_low - model.shrink_rate * dt);
-    }
+    // Shrinking removes nodes per the resize's nodeDeallocationOption (nodes.cpp): busy nodes
+    // under taskcompletion/retaineddata hold the pool above its target until their work ends.
+    if (p.cur_dedicated > p.target_dedicated) ShrinkNodes(p, true, model.shrink_rate * dt, t1);
+    if (p.cur_low > p.target_low) ShrinkNodes(p, false, model.shrink_rate * dt, t1);
     const int cores = CoresFor(p.spec.value("vmSize", ""));
     const std::string key = ToLower(p.id);
     auto ded_room = (a.dedicated_quota - DedicatedCoresInUse(a, key)) / cores;
@@ -205,8 +208,8 @@ void World::StepPool(Account& a, Pool& p, double t0, double t1) {
             p.cur_low += std::min(budget, low_limit - p.cur_low);
         }
     }
-    const bool ded_done = p.cur_dedicated >= p.target_dedicated - 1e-9;
-    const bool low_done = p.cur_low >= p.target_low - 1e-9;
+    const bool ded_done = std::abs(p.cur_dedicated - p.target_dedicated) < 1e-9;
+    const bool low_done = std::abs(p.cur_low - p.target_low) < 1e-9;
     if (ded_done && low_done) {
         p.cur_dedicated = p.target_dedicated;
         p.cur_low = p.target_low;
@@ -214,9 +217,10 @@ void World::StepPool(Account& a, Pool& p, double t0, double t1) {
         p.alloc_time = t1;
         return;
     }
-    const bool ded_capped =
-        !ded_done && ded_limit < p.target_dedicated && p.cur_dedicated >= ded_limit - 1e-9;
-    const bool low_capped = !low_done && low_limit < p.target_low && p.cur_low >= low_limit - 1e-9;
+    const bool ded_capped = !ded_done && p.cur_dedicated < p.target_dedicated &&
+                            ded_limit < p.target_dedicated && p.cur_dedicated >= ded_limit - 1e-9;
+    const bool low_capped = !low_done && p.cur_low < p.target_low && low_limit < p.target_low &&
+                            p.cur_low >= low_limit - 1e-9;
     if ((ded_capped || ded_done) && (low_capped || low_done)) {
         p.cur_dedicated = std::floor(p.cur_dedicated + 1e-9);
         p.cur_low = std::floor(p.cur_low + 1e-9);
@@ -251,6 +255,16 @@ void World::StepPool(Account& a, Pool& p, double t0, double t1) {
         p.allocation_state = "steady";
         p.alloc_time = p.resize_start + p.resize_timeout;
         const bool ded_short = p.cur_dedicated < p.target_dedicated;
+        if (p.cur_dedicated > p.target_dedicated || p.cur_low > p.target_low) {
+            // A shrink still waiting for busy nodes (taskcompletion/retaineddata) when the
+            // resize timeout passes: the resize ends with the busy nodes kept (guess: code and
+            // text are not documented in /work/shared).
+            p.resize_errors.push_back({{"code", "AllocationTimedout"},
+                                       {"message",
+                                        "Desired number of nodes could not be removed as the "
+                                        "resize timeout was reached"}});
+            return;
+        }
         p.resize_errors.push_back(
             {{"code", "AllocationTimedout"},
              {"message", ded_short ? "Desired number of dedicated nodes could not be allocated as "

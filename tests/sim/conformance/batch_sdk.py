@@ -91,6 +91,14 @@ def main(binary, world):
         done = aad.pool.get("render-linux")
         c.eq((done.allocation_state, done.current_dedicated_nodes),
              (m.AllocationState.steady, 12), "resize reaches its target")
+        nodes = list(aad.compute_node.list(
+            "render-linux", compute_node_list_options=m.ComputeNodeListOptions(max_results=5)))
+        c.eq(len({n.id for n in nodes}), 12, "node list follows odata.nextLink, unique ids")
+        c.check(all(n.state == m.ComputeNodeState.idle and n.vm_size and n.is_dedicated
+                    and n.virtual_machine_info.image_reference.virtual_machine_image_id
+                    for n in nodes), "ComputeNode parses: state, vmSize, isDedicated, image")
+        c.check(all(not (n.additional_properties or {}) for n in nodes),
+                "nothing in ComputeNode.additional_properties")
 
         for i in range(5):
             sk.pool.add(m.PoolAddParameter(
