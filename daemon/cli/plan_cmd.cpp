@@ -1,9 +1,11 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -72,7 +74,10 @@ std::string DescribeAction(const model::Action& a) {
     return pool;
 }
 
-std::string PlanText(const model::Plan& plan) {
+/// Red on a terminal (stdout a TTY and NO_COLOR unset, https://no-color.org).
+bool UseColor() { return isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr; }
+
+std::string PlanText(const model::Plan& plan, bool color = false) {
     std::string out;
     if (plan.actions.empty()) {
         out += "No changes: Azure matches the pool files.\n";
@@ -80,8 +85,10 @@ std::string PlanText(const model::Plan& plan) {
         out += fmt::format("{} action(s), in order:\n", plan.actions.size());
         for (std::size_t i = 0; i < plan.actions.size(); ++i) {
             const auto& a = plan.actions[i];
-            out += fmt::format("  {}. {:<20} {} -- {}\n", i + 1, model::ToString(a.kind),
-                               DescribeAction(a), a.reason);
+            const bool red = color && a.kind == model::ActionKind::DeletePool;
+            out += fmt::format("{}  {}. {:<20} {} -- {}{}\n", red ? "\033[31m" : "", i + 1,
+                               model::ToString(a.kind), DescribeAction(a), a.reason,
+                               red ? "\033[0m" : "");
         }
     }
     if (!plan.findings.empty()) {
@@ -92,6 +99,13 @@ std::string PlanText(const model::Plan& plan) {
             out += fmt::format("  {:<7} {:<18} {}: {}\n", model::ToString(f.severity), f.code,
                                subject, f.message);
         }
+    }
+    if (!plan.rollouts.empty()) {
+        out += fmt::format("{} pool(s) with updatePolicy drainAndSwap:\n", plan.rollouts.size());
+        for (const auto& r : plan.rollouts)
+            out +=
+                fmt::format("  {:<10} {}/{} (group {}){}{}\n", model::ToString(r.step), r.account,
+                            r.pool, r.group, r.detail.empty() ? "" : " -- ", r.detail);
     }
     if (plan.requeue_after)
         out += "Look again in " + model::FormatShortDuration(*plan.requeue_after) + ".\n";
@@ -118,8 +132,8 @@ int RunPlan(const PlanOptions& opt) {
         return RunLivePlan(
             opt.config,
             [&](const model::Plan& plan) {
-                fmt::print("{}",
-                           opt.output == "json" ? codec::PlanToJson(plan) + "\n" : PlanText(plan));
+                fmt::print("{}", opt.output == "json" ? codec::PlanToJson(plan) + "\n"
+                                                      : PlanText(plan, UseColor()));
             },
             opt.allow_delete);
     }
@@ -152,7 +166,7 @@ int RunPlan(const PlanOptions& opt) {
     if (opt.output == "json")
         fmt::print("{}\n", codec::PlanToJson(plan));
     else
-        fmt::print("{}", PlanText(plan));
+        fmt::print("{}", PlanText(plan, UseColor()));
     bool errors = std::any_of(plan.findings.begin(), plan.findings.end(),
                               [](const auto& f) { return f.severity == model::Severity::Error; });
     if (errors || rejected) return 2;

@@ -110,6 +110,17 @@ std::string FormatStatus(const json& s) {
     out += "\nIMAGE VERSIONS (replicas: current/required)\n";
     out += versions.size() > 1 ? Table(versions) : "(none)\n";
 
+    std::vector<std::vector<std::string>> rollouts = {{"GROUP", "POOL", "STEP", "SINCE", "DETAIL"}};
+    for (const auto& g : s.value("rollouts", json::array()))
+        for (const auto& p : g.value("pools", json::array())) {
+            std::string detail = Str(p, "detail");
+            if (p.contains("nextWindow")) detail += " (next window " + Str(p, "nextWindow") + ")";
+            rollouts.push_back({Str(g, "name") + (g.value("halted", false) ? " HALTED" : ""),
+                                Str(p, "account") + "/" + Str(p, "id"), Str(p, "step"),
+                                Str(p, "since", "-"), detail});
+        }
+    if (rollouts.size() > 1) out += "\nROLLOUTS (updatePolicy drainAndSwap)\n" + Table(rollouts);
+
     std::vector<std::string> problems;
     for (const auto& a : s.value("accounts", json::array()))
         if (!a.value("observed", true))
