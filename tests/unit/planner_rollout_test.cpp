@@ -291,6 +291,19 @@ TEST(RolloutPlan, CanaryFirstThenOnePoolAtATimeEachSwappedOnce) {
     EXPECT_TRUE(last.actions.empty());
 }
 
+TEST(RolloutPlan, MaxUnavailableTwoWithoutACanaryRollsTwoAtATime) {
+    Group g;
+    g.desired.policy.rollout_groups["render"].canary.clear();
+    g.desired.policy.rollout_groups["render"].max_unavailable = 2;
+    g.Pass(At(2026, 12, 7, 12, 0));  // replicas first
+    g.Pass(At(2026, 12, 7, 12, 1));
+    EXPECT_EQ(g.order, (std::vector<std::string>{"a-pool", "b-pool"}));
+    for (int pass = 2; pass < 40; ++pass) g.Pass(At(2026, 12, 7, 12, pass));
+    EXPECT_EQ(g.max_below_size, 2);
+    EXPECT_EQ(g.order, (std::vector<std::string>{"a-pool", "b-pool", "canary"}));
+    for (const char* id : {"canary", "a-pool", "b-pool"}) EXPECT_EQ(g.swaps[id], 1) << id;
+}
+
 TEST(RolloutPlan, AFailingCanaryHaltsTheGroup) {
     Group g;
     g.failing_percent = 20;
