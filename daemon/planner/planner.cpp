@@ -23,6 +23,7 @@ using model::Finding;
 using model::Severity;
 
 using model::Lower;
+using Step = model::RolloutStatus::Step;
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
     std::string out;
@@ -492,34 +493,52 @@ class Planner {
     /// at most maxUnavailable pools below size at a time, drains only inside a maintenance
     /// window and after the new image's replicas, nothing new while the group is halted or a
     /// pool is paused.
-    void PlanRollouts() {
-        using Step = model::RolloutStatus::Step;
-        std::map<std::string, std::vector<PoolWork*>> groups;
+    /// The pools of one rollout group: the canary first, then by account and id.
+    struct RolloutGroup {
+        std::vector<PoolWork*> pools;
+        const PoolWork* canary = nullptr;
+        const model::RolloutGroupPolicy* policy = nullptr;
+        bool solo = false;  ///< A pool without rolloutGroup (the defaults apply).
+    };
+
+    std::map<std::string, RolloutGroup> RolloutGroups() {
+        std::map<std::string, RolloutGroup> groups;
         for (auto& w : work_) {
             if (!w.rollout) continue;
             const std::string& g = w.spec->update_policy->group;
-            groups[g.empty() ? w.spec->account + "/" + w.spec->id : g].push_back(&w);
+            groups[g.empty() ? w.spec->account + "/" + w.spec->id : g].pools.push_back(&w);
         }
-        const auto busy = [](Step s) {
-            return s == Step::Draining || s == Step::Swapping || s == Step::Regrowing ||
-                   s == Step::Gating;
-        };
+        for (auto& [name, g] : groups) {
+            g.solo = g.pools.front()->spec->update_policy->group.empty();
+            g.policy = &desired_.policy.rollout_group(g.solo ? std::string() : name);
+            for (const auto* w : g.pools)
+                if (!g.policy->canary.empty() && IEquals(w->spec->id, g.policy->canary))
+                    g.canary = w;
+            std::stable_sort(g.pools.begin(), g.pools.end(), [&](const auto* a, const auto* b) {
+                return (a == g.canary) > (b == g.canary);
+            });
+        }
+        return groups;
+    }
+
+    /// Below size while it rolls: counts toward maxUnavailable.
+    static bool Busy(Step s) {
+        return s == Step::Draining || s == Step::Swapping || s == Step::Regrowing ||
+               s == Step::Gating;
+    }
+
+    void PlanRollouts() {
         const std::int64_t now_s =
             std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count();
-        for (auto& [name, members] : groups) {
-            const bool solo = members.front()->spec->update_policy->group.empty();
-            const model::RolloutGroupPolicy& gp =
-                desired_.policy.rollout_group(solo ? std::string() : name);
-            const PoolWork* canary = nullptr;
-            for (const auto* w : members)
-                if (!gp.canary.empty() && IEquals(w->spec->id, gp.canary)) canary = w;
-            std::stable_sort(members.begin(), members.end(), [&](const auto* a, const auto* b) {
-                return (a == canary) > (b == canary);
-            });
+        for (auto& [name, group] : RolloutGroups()) {
+            const bool solo = group.solo;
+            const model::RolloutGroupPolicy& gp = *group.policy;
+            const PoolWork* canary = group.canary;
+            auto& members = group.pools;
             int unavailable = 0;
             const PoolWork* halted = nullptr;
             for (const auto* w : members) {
-                if (busy(w->step)) ++unavailable;
+                if (Busy(w->step)) ++unavailable;
                 if (w->step == Step::Halted && !halted) halted = w;
             }
             for (PoolWork* w : members) {
@@ -805,6 +824,20 @@ class Planner {
             if (!found.empty()) Hold(w);
             if (!found.empty() && rolls) w.held = true;
         }
+        std::set<const PoolWork*> next_drains;
+        for (auto& [name, members] : RolloutGroups()) {
+            int room = members.policy->max_unavailable;
+            for (const auto* w : members.pools)
+                if (Busy(w->step)) --room;
+            const bool canary_first = members.canary && members.canary->step != Step::Idle &&
+                                      members.canary->step != Step::Done;
+            for (const auto* w : members.pools) {
+                if (room <= 0 || (canary_first && w != members.canary)) break;
+                if (w->step != Step::Pending) continue;
+                next_drains.insert(w);
+                --room;
+            }
+        }
         for (const auto& [name, works] : by_account) {
             auto acc = observed_.accounts.find(name);
             if (acc == observed_.accounts.end()) continue;
@@ -822,6 +855,13 @@ class Planner {
                 q.fixed = spec.fixed.has_value();
                 q.current_dedicated = w->pool ? w->pool->target_dedicated_nodes : 0;
                 q.current_low = w->pool ? w->pool->target_low_priority_nodes : 0;
+                if (next_drains.count(w)) {
+                    // Checked before the drain: the pool regrows in the spec's vmSize, and a
+                    // quota that holds the regrowth must not leave it drained.
+                    q.vm_size = spec.vm_size;
+                    q.current_dedicated = q.current_low = 0;
+                    q.grows = true;
+                }
                 q.want_dedicated =
                     spec.fixed ? spec.fixed->target_dedicated_nodes : spec.sized_nodes();
                 q.want_low = spec.fixed ? spec.fixed->target_low_priority_nodes : 0;
@@ -847,6 +887,7 @@ class Planner {
             for (const auto& d : check.decisions) {
                 PoolWork& w = *owner.at(Lower(d.id));
                 if (d.held) Hold(w);
+                if (d.held && w.rollout) w.held = true;
                 w.quota_dedicated = d.dedicated;
                 w.quota_low = d.low;
             }

@@ -304,6 +304,34 @@ TEST(RolloutPlan, MaxUnavailableTwoWithoutACanaryRollsTwoAtATime) {
     for (const char* id : {"canary", "a-pool", "b-pool"}) EXPECT_EQ(g.swaps[id], 1) << id;
 }
 
+TEST(RolloutPlan, TheQuotaForTheNewVmSizeIsCheckedBeforeTheDrain) {
+    auto quota = [](int cores) {
+        Group g;
+        for (auto& s : g.desired.pools) s.vm_size = "Standard_D8s_v3";
+        auto& account = g.observed.accounts["render-eus"];
+        auto skus = std::make_shared<model::VmSkuTable>();
+        for (int vcpus : {4, 8}) {
+            model::VmSku sku;
+            sku.name = "Standard_D" + std::to_string(vcpus) + "s_v3";
+            sku.family = "standardDSv3Family";
+            sku.vcpus = vcpus;
+            sku.hyper_v_generations = {"V2"};
+            (*skus)[model::Lower(sku.name)] = sku;
+        }
+        account.vm_skus = skus;
+        account.dedicated_core_quota = cores;
+        for (int pass = 0; pass < 3; ++pass) g.Pass(At(2026, 12, 7, 12, pass));
+        return g;
+    };
+    // The canary regrows in D8s_v3: 600 x 8 = 4800 cores beside 2 x 600 x 4 = 4800 in D4s_v3.
+    auto held = quota(9599);
+    EXPECT_TRUE(held.drains.empty()) << "a drain the quota cannot regrow from never starts";
+    auto plan = MakePlan(held.desired, held.observed, At(2026, 12, 7, 12, 5));
+    EXPECT_THAT(plan.findings,
+                testing::Contains(testing::Field(&model::Finding::code, "QuotaExceeded")));
+    EXPECT_EQ(quota(9600).order, (std::vector<std::string>{"canary"}));
+}
+
 TEST(RolloutPlan, AFailingCanaryHaltsTheGroup) {
     Group g;
     g.failing_percent = 20;
