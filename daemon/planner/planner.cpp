@@ -367,9 +367,9 @@ class Planner {
             Find(Severity::Warning, "EmptyOnlyDrift", spec,
                  DescribeAll(empty_only) +
                      ": Batch changes these only while the pool has no nodes, and poolwarden "
-                     "does not apply them (no automated rollout yet); to apply them, scale the "
-                     "pool to 0 nodes and change them yourself, or delete the pool so that "
-                     "poolwarden creates it again from the pool file");
+                     "does not apply them (updatePolicy strategy manual); to apply them, set "
+                     "updatePolicy.strategy: drainAndSwap, or scale the pool to 0 nodes and "
+                     "change them yourself");
         if (!empty_only.empty() || !fixed.empty() || pool.properties_unread) {
             auto it = pool.metadata.find(model::kSpecHashKey);
             w.keep_spec_hash = it == pool.metadata.end() ? std::string() : it->second;
@@ -379,8 +379,9 @@ class Planner {
             Find(Severity::Warning, "ImmutableDrift", spec,
                  DescribeAll(drift) +
                      ": poolwarden never changes these on a live pool (Batch only while it is "
-                     "empty); the pool is left as is (no resize or patch) until it is deleted "
-                     "and recreated");
+                     "empty); the pool is left as is (no resize or patch). Fix: set "
+                     "updatePolicy.strategy: drainAndSwap to roll the change out, or delete the "
+                     "pool so that poolwarden creates it again");
             return;
         }
         w.contributes = usable;

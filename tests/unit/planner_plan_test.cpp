@@ -863,9 +863,9 @@ TEST(PlannerProperties, EmptyOnlyDifferencesAreOneFindingAndNeverVouchedFor) {
     EXPECT_EQ(plan.findings[0].message,
               "displayName \"Old\" -> \"Render\", virtualMachineConfiguration.dataDisks[1]."
               "diskSizeGB 32 -> 128: Batch changes these only while the pool has no nodes, and "
-              "poolwarden does not apply them (no automated rollout yet); to apply them, scale "
-              "the pool to 0 nodes and change them yourself, or delete the pool so that "
-              "poolwarden creates it again from the pool file");
+              "poolwarden does not apply them (updatePolicy strategy manual); to apply them, set "
+              "updatePolicy.strategy: drainAndSwap, or scale the pool to 0 nodes and change them "
+              "yourself");
     // Not held: the pool still grows and its patchable fields are patched, but the PATCH keeps
     // the pool's old spec hash, so that the next pass still compares the properties.
     ASSERT_THAT(Kinds(plan), testing::ElementsAre("ResizePool", "PatchPool"));
