@@ -44,7 +44,8 @@ namespace pw::planner {
 ///   pool's own hash ("" when none), so that the hash never vouches for what differs. Neither
 ///   holds a resize or patch;
 /// - immutable drift (vmSize, image, nodeAgentSkuId, taskSlotsPerNode) gives ImmutableDrift
-///   (each `field old -> new`) and freezes the pool: no resize or patch until it is recreated;
+///   (each `field old -> new`) and freezes the pool (no resize or patch), unless its
+///   updatePolicy is drainAndSwap: then the rollout rules (PlanRollouts, rollout.hpp) apply;
 /// - autoscale pools are never resized: a formula (model::CappedFormula) or interval that
 ///   differs, or a fixed-size pool the spec autoscales, is one EnableAutoScale (only when
 ///   steady; the latter gated on replicas for maxNodes as a growth); an autoscale pool the spec
