@@ -100,12 +100,20 @@ std::string PlanText(const model::Plan& plan, bool color = false) {
                                subject, f.message);
         }
     }
-    if (!plan.rollouts.empty()) {
-        out += fmt::format("{} pool(s) with updatePolicy drainAndSwap:\n", plan.rollouts.size());
-        for (const auto& r : plan.rollouts)
+    std::vector<const model::RolloutStatus*> rolling;
+    for (const auto& r : plan.rollouts)
+        if (r.step != model::RolloutStatus::Step::Idle &&
+            r.step != model::RolloutStatus::Step::Done)
+            rolling.push_back(&r);
+    if (!rolling.empty()) {
+        out +=
+            fmt::format("{} pool(s) in a rollout (updatePolicy drainAndSwap):\n", rolling.size());
+        for (const auto* rp : rolling) {
+            const auto& r = *rp;
             out +=
                 fmt::format("  {:<10} {}/{} (group {}){}{}\n", model::ToString(r.step), r.account,
                             r.pool, r.group, r.detail.empty() ? "" : " -- ", r.detail);
+        }
     }
     if (plan.requeue_after)
         out += "Look again in " + model::FormatShortDuration(*plan.requeue_after) + ".\n";

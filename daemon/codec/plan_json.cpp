@@ -44,16 +44,16 @@ std::string PlanToJson(const model::Plan& plan, int indent) {
         PutString(j, "message", f.message);
         out["findings"].push_back(std::move(j));
     }
-    if (!plan.rollouts.empty()) {
-        out["rollouts"] = Json::array();
-        for (const auto& r : plan.rollouts) {
-            Json j = {{"group", r.group},
-                      {"account", r.account},
-                      {"pool", r.pool},
-                      {"step", model::ToString(r.step)}};
-            if (!r.detail.empty()) j["detail"] = r.detail;
-            out["rollouts"].push_back(std::move(j));
-        }
+    for (const auto& r : plan.rollouts) {
+        if (r.step == model::RolloutStatus::Step::Idle ||
+            r.step == model::RolloutStatus::Step::Done)
+            continue;
+        Json j = {{"group", r.group},
+                  {"account", r.account},
+                  {"pool", r.pool},
+                  {"step", model::ToString(r.step)}};
+        if (!r.detail.empty()) j["detail"] = r.detail;
+        out["rollouts"].push_back(std::move(j));
     }
     if (plan.requeue_after) out["requeueAfterSeconds"] = plan.requeue_after->count();
     return out.dump(indent);
