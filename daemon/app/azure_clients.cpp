@@ -114,6 +114,12 @@ SwitchingClients::list_node_agent_skus(const std::string& endpoint) {
     co_return co_await c->batch().list_node_agent_skus(endpoint);
 }
 
+boost::asio::awaitable<azure::Result<model::NodeCounts>> SwitchingClients::list_node_counts(
+    const std::string& endpoint, const std::string& pool_id) {
+    auto c = current_;
+    co_return co_await c->batch().list_node_counts(endpoint, pool_id);
+}
+
 boost::asio::awaitable<azure::Result<std::string>> SwitchingClients::get_subscription_tenant(
     const std::string& subscription_id) {
     auto c = current_;

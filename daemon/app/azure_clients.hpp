@@ -87,6 +87,8 @@ class SwitchingClients final : public azure::BatchApi, public azure::ArmApi {
                                                            const std::string& if_match) override;
     boost::asio::awaitable<azure::Result<model::NodeAgentSkuTable>> list_node_agent_skus(
         const std::string& endpoint) override;
+    boost::asio::awaitable<azure::Result<model::NodeCounts>> list_node_counts(
+        const std::string& endpoint, const std::string& pool_id) override;
     boost::asio::awaitable<azure::Result<azure::AccountInfo>> get_batch_account(
         const model::AccountSpec& account) override;
     boost::asio::awaitable<azure::Result<std::string>> get_subscription_tenant(

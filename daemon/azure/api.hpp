@@ -80,6 +80,9 @@ struct PoolPatchRequest {
     /// applicationPackageReferences, targetNodeCommunicationMode), an Object; each member
     /// present replaces the pool's.
     model::PropValue properties;
+    /// A rollout's swap of an empty pool: also every empty-only property of this spec
+    /// (codec::EncodePoolSwap).
+    std::optional<model::PoolSpec> swap = {};
 };
 
 /// The Batch data plane of one account, reached at `endpoint` with an Entra ID token.
@@ -139,6 +142,10 @@ class BatchApi {
     /// each listed `nodeAgentSKUId` (lower-cased) with its `osType`.
     virtual boost::asio::awaitable<Result<model::NodeAgentSkuTable>> list_node_agent_skus(
         const std::string& endpoint) = 0;
+    /// A pool's nodes counted by state: `GET /pools/{id}/nodes?$select=id,state`, every page
+    /// (Nodes_ListNodes, 2025-06-01.21.0 BatchService.json, pageable by `odata.nextLink`).
+    virtual boost::asio::awaitable<Result<model::NodeCounts>> list_node_counts(
+        const std::string& endpoint, const std::string& pool_id) = 0;
 };
 
 /// Azure Resource Manager: Batch accounts and Compute Gallery images.

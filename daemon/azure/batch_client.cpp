@@ -192,9 +192,12 @@ net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint
     auto target = url(endpoint, PoolPath(pool_id));
     auto http_request = MakeBatchRequest(verb::patch, target);
     if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
-    auto body = codec::EncodePoolPatch(
-        request.start_task, request.metadata,
-        [](const model::PropValue& f) { return config::ReadSecretFile(f); }, request.properties);
+    const codec::SecretReader secrets = [](const model::PropValue& f) {
+        return config::ReadSecretFile(f);
+    };
+    auto body = request.swap ? codec::EncodePoolSwap(*request.swap, request.metadata, secrets)
+                             : codec::EncodePoolPatch(request.start_task, request.metadata, secrets,
+                                                      request.properties);
     if (!body)
         co_return pw::Err{MakeError(ErrorKind::Client, "pool " + pool_id + ": " + body.error())};
     SetJsonBody(http_request, std::move(body).value());
@@ -333,6 +336,45 @@ net::awaitable<Result<model::NodeAgentSkuTable>> BatchClient::list_node_agent_sk
         if (!image.node_agent_sku_id.empty())
             out.emplace(model::Lower(image.node_agent_sku_id), image.os_type);
     co_return out;
+}
+
+net::awaitable<Result<model::NodeCounts>> BatchClient::list_node_counts(
+    const std::string& endpoint, const std::string& pool_id) {
+    // BatchNodeState [BS21 `#/definitions/BatchNodeState`]; only id and state are asked for.
+    model::NodeCounts out;
+    std::string next =
+        url(endpoint, PoolPath(pool_id) + "/nodes", "maxresults=1000&$select=id,state");
+    const std::string origin = http::OriginOf(next);
+    for (int page = 0; page < options_.max_pages; ++page) {
+        auto result = co_await transport_.call(MakeBatchRequest(verb::get, next),
+                                               options("list_nodes", endpoint, true));
+        if (!result) co_return pw::Err{std::move(result).error()};
+        auto j = nlohmann::json::parse(result->response.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("value") || !j["value"].is_array())
+            co_return pw::Err{DecodeError("GET /pools/{id}/nodes: expected {value: [...]}", 200)};
+        for (const auto& node : j["value"]) {
+            if (!node.is_object()) continue;
+            const std::string state = node.value("state", "");
+            ++out.total;
+            if (state == "idle" || state == "running")
+                ++out.ready;
+            else if (state == "starttaskfailed")
+                ++out.start_task_failed;
+            else if (state == "unusable")
+                ++out.unusable;
+            else
+                ++out.starting;
+        }
+        auto link = j.find("odata.nextLink");
+        if (link == j.end() || !link->is_string() || link->get<std::string>().empty())
+            co_return out;
+        next = link->get<std::string>();
+        if (http::OriginOf(next) != origin)
+            co_return pw::Err{DecodeError(
+                "odata.nextLink points outside the account endpoint: " + http::OriginOf(next),
+                200)};
+    }
+    co_return pw::Err{DecodeError("GET /pools/{id}/nodes: more than max_pages pages", 200)};
 }
 
 }  // namespace pw::azure

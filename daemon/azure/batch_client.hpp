@@ -77,6 +77,8 @@ class BatchClient final : public BatchApi {
     boost::asio::awaitable<Result<Unit>> delete_pool(const std::string& endpoint,
                                                      const std::string& pool_id,
                                                      const std::string& if_match = {}) override;
+    boost::asio::awaitable<Result<model::NodeCounts>> list_node_counts(
+        const std::string& endpoint, const std::string& pool_id) override;
     /// Every page of GET /supportedimages.
     boost::asio::awaitable<Result<std::vector<SupportedImage>>> list_supported_images(
         const std::string& endpoint);

@@ -112,6 +112,10 @@ class ReadOnlyClients final : public app::AzureClients, azure::BatchApi, azure::
         const std::string& endpoint) override {
         co_return co_await inner_->batch().list_node_agent_skus(endpoint);
     }
+    boost::asio::awaitable<azure::Result<model::NodeCounts>> list_node_counts(
+        const std::string& endpoint, const std::string& pool_id) override {
+        co_return co_await inner_->batch().list_node_counts(endpoint, pool_id);
+    }
     boost::asio::awaitable<azure::Result<std::string>> get_subscription_tenant(
         const std::string& subscription_id) override {
         co_return co_await inner_->arm().get_subscription_tenant(subscription_id);

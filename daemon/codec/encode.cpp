@@ -179,6 +179,23 @@ Result<std::string, std::string> EncodePoolPatch(
     return body.dump();
 }
 
+Result<std::string, std::string> EncodePoolSwap(
+    const model::PoolSpec& spec, const std::optional<std::map<std::string, std::string>>& metadata,
+    const SecretReader& secrets) {
+    auto add = EncodePoolAdd(spec, std::nullopt, secrets);
+    if (!add) return add;
+    Json body = Json::parse(*add);
+    // BatchPoolUpdateOptions has no id, scale or autoscale member [BS21
+    // `#/definitions/BatchPoolUpdateOptions`]; the Fixed fields cannot change at all.
+    for (const char* key : {"id", "targetDedicatedNodes", "targetLowPriorityNodes", "resizeTimeout",
+                            "enableAutoScale", "autoScaleFormula", "autoScaleEvaluationInterval"})
+        body.erase(key);
+    for (const auto& f : model::PoolFields().fields)
+        if (f.update == model::UpdateClass::Fixed) body.erase(std::string(f.rest_name()));
+    if (metadata) body["metadata"] = NameValues(*metadata);
+    return body.dump();
+}
+
 std::string EncodeTargetRegionsPatch(const std::vector<model::TargetRegion>& regions) {
     Json list = Json::array();
     for (const auto& region : regions) {

@@ -53,6 +53,15 @@ Result<std::string, std::string> EncodePoolPatch(
     const std::optional<std::map<std::string, std::string>>& metadata,
     const SecretReader& secrets = {}, const model::PropValue& properties = {});
 
+/// `PATCH /pools/{id}` body of a rollout's swap (the pool is empty): everything EncodePoolAdd
+/// sends that BatchPoolUpdateOptions (2025-06-01.21.0) accepts, the empty-only members
+/// (vmSize, the complete virtualMachineConfiguration, taskSlotsPerNode, networkConfiguration,
+/// mountConfiguration, userAccounts, ...) and the patchable ones, with `metadata`; not the id,
+/// the scale settings (PATCH has none: resize) or the Fixed members (never changed).
+Result<std::string, std::string> EncodePoolSwap(
+    const model::PoolSpec& spec, const std::optional<std::map<std::string, std::string>>& metadata,
+    const SecretReader& secrets = {});
+
 /// ARM `PATCH` body of a gallery image version changing replica counts:
 /// `{"properties":{"publishingProfile":{"targetRegions":[...]},"storageProfile":{}}}`. Every
 /// region is sent (the array is replaced as a whole), each with its storageAccountType as

@@ -296,6 +296,28 @@ void detail::ParseDaemon(Checker& c, const YamlNode& root, const fs::path& dir, 
         if (auto v = c.Int(n->find("graceMinutes"), 0, 7 * 24 * 60))
             cfg.policy.prune_grace = std::chrono::minutes(*v);
     }
+    if (const YamlNode* n = root.find("rollout"); n && c.IsMap(*n)) {
+        c.CheckKeys(*n, "daemon.rollout");
+        if (const YamlNode* groups = n->find("groups"); groups && c.IsMap(*groups)) {
+            for (const auto& [key, g] : groups->entries) {
+                if (!c.IsMap(g)) continue;
+                c.CheckKeys(g, "daemon.rollout.groups.*");
+                model::RolloutGroupPolicy gp;
+                if (auto v = c.Int(g.find("maxUnavailable"), 1, 1000))
+                    gp.max_unavailable = static_cast<int>(*v);
+                if (auto s = c.String(g.find("canary"))) gp.canary = *s;
+                if (const YamlNode* h = g.find("healthGate"); h && c.IsMap(*h)) {
+                    c.CheckKeys(*h, "daemon.rollout.groups.*.healthGate");
+                    if (auto v = c.Int(h->find("minReadyPercent"), 0, 100))
+                        gp.gate.min_ready_percent = static_cast<int>(*v);
+                    if (auto v = c.Int(h->find("maxStartTaskFailedPercent"), 0, 100))
+                        gp.gate.max_start_task_failed_percent = static_cast<int>(*v);
+                    if (auto d = c.Duration(h->find("timeout"), 1min, 168h)) gp.gate.timeout = *d;
+                }
+                cfg.policy.rollout_groups[key.value] = gp;
+            }
+        }
+    }
     const YamlNode* pools_dir = root.find("poolsDir");
     std::string dir_text = "/etc/poolwarden/pools.d";
     bool dir_ok = true;

@@ -85,6 +85,64 @@ void ParseMetadata(Checker& c, const YamlNode& node, model::PoolSpec& pool) {
     }
 }
 
+/// `updatePolicy` (see README.md, Image rollouts).
+model::UpdatePolicy ParseUpdatePolicy(Checker& c, const YamlNode& node) {
+    using namespace std::chrono_literals;
+    model::UpdatePolicy up;
+    if (!c.IsMap(node)) return up;
+    c.CheckKeys(node, "pool.updatePolicy");
+    if (auto s = c.Enum(node.find("strategy"), KnownEnums().at("updatePolicy.strategy")))
+        up.strategy = *s == "drainAndSwap" ? model::UpdatePolicy::Strategy::DrainAndSwap
+                                           : model::UpdatePolicy::Strategy::Manual;
+    if (const YamlNode* d = node.find("drain"); d && c.IsMap(*d)) {
+        c.CheckKeys(*d, "pool.updatePolicy.drain");
+        if (auto e = c.Enum(d->find("nodeDeallocationOption"),
+                            KnownEnums().at("nodeDeallocationOption")))
+            up.drain_option = *e;
+        if (auto t = c.Duration(d->find("timeout"), 5min, 168h, " (Batch's minimum resizeTimeout)"))
+            up.drain_timeout = *t;
+        if (auto e = c.Enum(d->find("onTimeout"), KnownEnums().at("updatePolicy.drain.onTimeout")))
+            up.on_timeout = *e;
+    }
+    if (const YamlNode* ws = node.find("maintenanceWindows")) {
+        if (ws->kind != YamlNode::Kind::Sequence) {
+            c.Error(*ws, "expected a list of windows, got " + Checker::Describe(*ws));
+        } else {
+            for (const auto& w : ws->items) {
+                if (!c.IsMap(w)) continue;
+                c.CheckKeys(w, "pool.updatePolicy.maintenanceWindows[]");
+                model::MaintenanceWindow mw;
+                if (const YamlNode* days = w.find("days")) {
+                    mw.days = 0;
+                    if (days->kind != YamlNode::Kind::Sequence || days->items.empty())
+                        c.Error(*days, "expected a list of days (Mon .. Sun)");
+                    for (const auto& day : days->items) {
+                        const int d = day.kind == YamlNode::Kind::Scalar
+                                          ? model::ParseWeekday(day.value)
+                                          : -1;
+                        if (d < 0)
+                            c.Error(day, "expected a day: Mon, Tue, Wed, Thu, Fri, Sat or Sun");
+                        else
+                            mw.days |= 1u << d;
+                    }
+                }
+                if (const YamlNode* start = c.Required(w, "start")) {
+                    auto text = c.String(start);
+                    auto minute = text ? model::ParseClock(*text) : std::nullopt;
+                    if (text && !minute)
+                        c.Error(*start, "expected a UTC time HH:MM (00:00 .. 23:59)");
+                    if (minute) mw.start_minute = *minute;
+                }
+                if (auto d = c.Duration(c.Required(w, "duration"), 1min, 168h)) mw.duration = *d;
+                up.windows.push_back(mw);
+            }
+        }
+    }
+    if (auto g = c.String(node.find("rolloutGroup"))) up.group = *g;
+    if (auto b = c.Bool(node.find("paused"))) up.paused = *b;
+    return up;
+}
+
 std::optional<model::PoolSpec> ParsePool(Checker& c, const YamlNode& node,
                                          const DaemonConfig& daemon, std::vector<IdSeen>& ids) {
     if (!c.IsMap(node)) return std::nullopt;
@@ -163,6 +221,8 @@ std::optional<model::PoolSpec> ParsePool(Checker& c, const YamlNode& node,
         pool.start_task = ParseStartTask(c, *st, base_dir);
     if (const YamlNode* md = node.find("metadata")) ParseMetadata(c, *md, pool);
     if (auto b = c.Bool(node.find("adopt"))) pool.adopt = *b;
+    if (const YamlNode* up = node.find("updatePolicy"))
+        pool.update_policy = ParseUpdatePolicy(c, *up);
     pool.properties = ParseProps(c, node, model::PoolFields(), base_dir, false);
     if (c.errors().size() == errors_before) CheckPoolRules(c, node, pool);
     if (c.errors().size() != errors_before) return std::nullopt;

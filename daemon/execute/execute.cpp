@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "model/resource_id.hpp"
+#include "model/spec_hash.hpp"
 #include "observe/bounded.hpp"
 
 namespace pw::execute {
@@ -34,86 +35,9 @@ bool IsReplicaAction(ActionKind k) {
     return k == ActionKind::AddTargetRegion || k == ActionKind::SetRegionalReplicas;
 }
 
-class Hasher {
-  public:
-    void add(std::string_view s) {
-        for (char c : s) byte(static_cast<unsigned char>(c));
-        byte(0xff);
-    }
-    void add(long long v) { add(std::to_string(v)); }
-    /// A table-declared property tree (secrets by file path; their bytes are not read here).
-    void add(const model::PropValue& v) {
-        add(static_cast<long long>(v.kind));
-        add(v.kind == model::PropValue::Kind::Int    ? std::to_string(v.integer)
-            : v.kind == model::PropValue::Kind::Bool ? std::string(v.boolean ? "1" : "0")
-                                                     : v.text);
-        add(static_cast<long long>(v.items.size()));
-        for (const auto& item : v.items) add(item);
-        add(static_cast<long long>(v.members.size()));
-        for (const auto& m : v.members) {
-            add(m.key);
-            add(m.value);
-        }
-    }
-    std::string hex() const { return fmt::format("{:016x}", h_); }
-
-  private:
-    void byte(unsigned char b) {
-        h_ ^= b;
-        h_ *= 0x100000001b3ULL;
-    }
-    std::uint64_t h_ = 0xcbf29ce484222325ULL;
-};
-
 }  // namespace
 
-std::string SpecHash(const model::PoolSpec& s) {
-    Hasher h;
-    h.add("v1");
-    h.add(model::ResourceKey(s.id));
-    h.add(s.account);
-    h.add(s.vm_size);
-    h.add(model::ResourceKey(s.image_reference()));  // the definition when following latest
-    h.add(s.node_agent_sku_id);
-    if (s.fixed) {
-        h.add("fixed");
-        h.add(s.fixed->target_dedicated_nodes);
-        h.add(s.fixed->target_low_priority_nodes);
-    }
-    if (s.autoscale) {
-        h.add("autoscale");
-        h.add(s.autoscale->formula);
-        h.add(s.autoscale->evaluation_interval.count());
-        h.add(s.autoscale->max_nodes);
-    }
-    h.add(s.resize_timeout ? s.resize_timeout->count() : -1);
-    h.add(s.node_deallocation_option);
-    h.add(s.task_slots_per_node);
-    if (s.start_task) {
-        h.add("startTask");
-        h.add(s.start_task->command_line);
-        h.add(s.start_task->wait_for_success);
-        h.add(s.start_task->elevated);
-        h.add(s.start_task->max_task_retry_count);
-        for (const auto& [k, v] : s.start_task->environment) {
-            h.add(k);
-            h.add(v);
-        }
-        // Only when set, so that pools declared before these properties keep their hash.
-        if (!s.start_task->properties.members.empty()) h.add(s.start_task->properties);
-    }
-    if (!s.properties.members.empty()) {
-        h.add("properties");
-        h.add(s.properties);
-    }
-    if (!s.secret_digest.empty()) h.add(s.secret_digest);  // only when set: hashes stay
-    h.add("metadata");
-    for (const auto& [k, v] : s.metadata) {
-        h.add(k);
-        h.add(v);
-    }
-    return h.hex();
-}
+std::string SpecHash(const model::PoolSpec& spec) { return model::SpecHash(spec); }
 
 model::PropValue PatchableProperties(const model::PropValue& properties) {
     model::PropValue out;
@@ -127,7 +51,7 @@ model::PropValue PatchableProperties(const model::PropValue& properties) {
 std::map<std::string, std::string> OwnedMetadata(const model::PoolSpec& spec) {
     auto md = spec.metadata;
     md[model::kManagedByKey] = model::kManagedByValue;
-    md[model::kSpecHashKey] = SpecHash(spec);
+    md[model::kSpecHashKey] = model::SpecHash(spec);
     if (!spec.secret_digest.empty()) md[model::kSecretDigestKey] = spec.secret_digest;
     if (!spec.property_secret_digest.empty())
         md[model::kPropertySecretDigestKey] = spec.property_secret_digest;
@@ -279,6 +203,8 @@ asio::awaitable<azure::Result<Unit>> Executor::apply(const model::Action& a,
             req.target_low_priority_nodes = a.target_low_priority_nodes.value_or(0);
             req.resize_timeout = a.resize_timeout.value_or(std::chrono::minutes(15));
             if (a.spec) req.node_deallocation_option = a.spec->node_deallocation_option;
+            if (!a.node_deallocation_option.empty())
+                req.node_deallocation_option = a.node_deallocation_option;
             co_return co_await batch_.resize_pool(endpoint, a.pool, req, a.if_match);
         }
         case ActionKind::PatchPool: {
@@ -290,11 +216,16 @@ asio::awaitable<azure::Result<Unit>> Executor::apply(const model::Action& a,
                     req.metadata->erase(model::kSpecHashKey);
                 else if (a.keep_spec_hash)
                     (*req.metadata)[model::kSpecHashKey] = *a.keep_spec_hash;
-                req.metadata->erase(model::kPropertySecretDigestKey);
-                if (a.keep_property_secret_digest)
-                    (*req.metadata)[model::kPropertySecretDigestKey] =
-                        *a.keep_property_secret_digest;
+                if (!a.swap) {  // a swap sends the property secrets: their digest is the spec's
+                    req.metadata->erase(model::kPropertySecretDigestKey);
+                    if (a.keep_property_secret_digest)
+                        (*req.metadata)[model::kPropertySecretDigestKey] =
+                            *a.keep_property_secret_digest;
+                }
+                if (!a.rollout_marker.empty())
+                    (*req.metadata)[model::kRolloutKey] = a.rollout_marker;
                 req.properties = PatchableProperties(a.spec->properties);
+                if (a.swap) req.swap = a.spec;
             }
             co_return co_await batch_.patch_pool(endpoint, a.pool, req, a.if_match);
         }

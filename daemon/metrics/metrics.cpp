@@ -285,6 +285,20 @@ struct Metrics::Impl {
                 "1 for each pool that carries poolwarden's marker but that no pool file "
                 "declares (left as it is, with its image's replicas).")
             .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& rollout_step =
+        BuildGauge()
+            .Name("poolwarden_rollout_step")
+            .Help(
+                "Step of each pool with updatePolicy drainAndSwap: 0 idle, 1 pending, 2 "
+                "draining, 3 swapping, 4 regrowing, 5 gating, 6 done, 7 halted.")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& rollout_halted =
+        BuildGauge()
+            .Name("poolwarden_rollout_halted")
+            .Help(
+                "1 for a rollout group halted by a failed health gate (nothing new starts until "
+                "the image or the pool file changes), else 0.")
+            .Register(*registry);
     prometheus::Family<prometheus::Gauge>& tracked =
         BuildGauge()
             .Name("poolwarden_tracked_items")
@@ -304,6 +318,8 @@ struct Metrics::Impl {
     GaugeSet replication_set{replication};
     GaugeSet findings_set{findings};
     GaugeSet orphaned_set{orphaned};
+    GaugeSet rollout_step_set{rollout_step};
+    GaugeSet rollout_halted_set{rollout_halted};
 };
 
 Metrics::Metrics(std::string_view version) : impl_(std::make_unique<Impl>()) {
@@ -337,6 +353,8 @@ std::vector<std::string> Metrics::family_names() const {
             i.replication.GetName(),
             i.findings.GetName(),
             i.orphaned.GetName(),
+            i.rollout_step.GetName(),
+            i.rollout_halted.GetName(),
             i.tracked.GetName(),
             i.build.GetName()};
 }
@@ -432,11 +450,11 @@ Metrics::Exposition Metrics::exposition(std::shared_ptr<const detail::PoolRows> 
     auto st = std::make_unique<Exposition::State>();
     auto& i = *impl_;
     // The registry's order: counters, gauges, histograms, each as registered.
-    st->families = {&i.cycles,         &i.actions,         &i.requests, &i.throttled,
-                    &i.retries,        &i.tokens,          &i.reloads,  &i.ratelimit,
-                    &i.reload_success, &i.config_errors,   &i.replicas, &i.replication,
-                    &i.findings,       &i.orphaned,        &i.tracked,  &i.build,
-                    &i.cycle_duration, &i.request_duration};
+    st->families = {&i.cycles,         &i.actions,       &i.requests,       &i.throttled,
+                    &i.retries,        &i.tokens,        &i.reloads,        &i.ratelimit,
+                    &i.reload_success, &i.config_errors, &i.replicas,       &i.replication,
+                    &i.findings,       &i.orphaned,      &i.rollout_step,   &i.rollout_halted,
+                    &i.tracked,        &i.build,         &i.cycle_duration, &i.request_duration};
     st->pools = std::move(pools);
     st->piece_size = std::max<std::size_t>(1, piece_size);
     return Exposition(std::move(st));
@@ -562,6 +580,20 @@ void Metrics::set_orphaned(const std::vector<std::pair<std::string, std::string>
     set.begin();
     for (const auto& [account, pool] : pools) set.set({{"account", account}, {"pool", pool}}, 1);
     set.end();
+}
+
+void Metrics::set_rollouts(const std::vector<RolloutSample>& pools,
+                           const std::map<std::string, bool>& groups) {
+    std::lock_guard lock(impl_->mutex);
+    auto& steps = impl_->rollout_step_set;
+    steps.begin();
+    for (const auto& r : pools)
+        steps.set({{"account", r.account}, {"pool", r.pool}, {"group", r.group}}, r.step);
+    steps.end();
+    auto& halted = impl_->rollout_halted_set;
+    halted.begin();
+    for (const auto& [group, h] : groups) halted.set({{"group", group}}, h ? 1 : 0);
+    halted.end();
 }
 
 }  // namespace pw::metrics

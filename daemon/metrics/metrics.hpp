@@ -32,6 +32,15 @@ struct PoolSample {
     std::map<std::string, int> resize_errors = {};  ///< By Azure error code.
 };
 
+/// One drainAndSwap pool's rollout step (model::RolloutStatus::Step as a number: 0 idle .. 7
+/// halted).
+struct RolloutSample {
+    std::string account;
+    std::string pool;
+    std::string group;
+    int step = 0;
+};
+
 /// Required vs current replicas of one image version in one region.
 struct ReplicaSample {
     std::string image_version;  ///< Resource id.
@@ -124,6 +133,10 @@ class Metrics {
     void set_findings(const std::map<std::pair<std::string, std::string>, int>& findings);
     /// The orphaned pools as (account, pool); replaces the previous set.
     void set_orphaned(const std::vector<std::pair<std::string, std::string>>& pools);
+    /// The rollout step of every drainAndSwap pool and whether each group is halted; replaces
+    /// the previous sets.
+    void set_rollouts(const std::vector<RolloutSample>& pools,
+                      const std::map<std::string, bool>& groups);
 
   private:
     Exposition exposition(std::shared_ptr<const detail::PoolRows> pools,

@@ -9,6 +9,7 @@
 #include "model/duration.hpp"
 #include "model/pool_fields.hpp"
 #include "model/resource_id.hpp"
+#include "model/rollout.hpp"
 
 namespace pw::model {
 
@@ -54,6 +55,10 @@ struct Policy {
     PruneMode prune_mode = PruneMode::Orphan;
     Seconds prune_grace = std::chrono::minutes(30);
     int prune_passes = 3;
+    /// `rollout.groups`: by group name (pools name theirs in updatePolicy.rolloutGroup).
+    std::map<std::string, RolloutGroupPolicy> rollout_groups;
+    /// The group's policy, or the defaults for a pool without one.
+    const RolloutGroupPolicy& rollout_group(const std::string& name) const;
 };
 
 /// A pool's start task (the subset poolwarden manages).
@@ -120,6 +125,8 @@ struct PoolSpec {
     Boxed<StartTask> start_task;                  ///< Kept on the heap: most pools have none.
     std::map<std::string, std::string> metadata;  ///< User metadata (no poolwarden.io/ keys).
     bool adopt = false;
+    /// `updatePolicy` (kept on the heap: most pools have none; none means strategy manual).
+    Boxed<UpdatePolicy> update_policy;
     /// Table-declared members (PoolFields(): networkConfiguration, mountConfiguration,
     /// virtualMachineConfiguration, ...), an Object; secrets as file paths only.
     PropValue properties;

@@ -54,6 +54,12 @@ int PoolSpec::sized_nodes() const {
     return 0;
 }
 
+const RolloutGroupPolicy& Policy::rollout_group(const std::string& name) const {
+    static const RolloutGroupPolicy kDefaults;
+    auto it = rollout_groups.find(name);
+    return it == rollout_groups.end() ? kDefaults : it->second;
+}
+
 const AccountSpec* DesiredState::find_account(std::string_view name) const {
     for (const auto& a : accounts)
         if (a.name == name) return &a;
@@ -78,6 +84,29 @@ const RegionReplication* ObservedImageVersion::find_replication(std::string_view
     for (const auto& r : summary)
         if (NormalizeRegion(r.region) == want) return &r;
     return nullptr;
+}
+
+std::string_view ToString(RolloutStatus::Step step) {
+    using S = RolloutStatus::Step;
+    switch (step) {
+        case S::Idle:
+            return "idle";
+        case S::Pending:
+            return "pending";
+        case S::Draining:
+            return "draining";
+        case S::Swapping:
+            return "swapping";
+        case S::Regrowing:
+            return "regrowing";
+        case S::Gating:
+            return "gating";
+        case S::Done:
+            return "done";
+        case S::Halted:
+            return "halted";
+    }
+    return "idle";
 }
 
 std::string_view ToString(ActionKind kind) {

@@ -42,6 +42,18 @@ struct OrphanHistory {
     Seconds absent_for{0};  ///< Since the first of them, on the monotonic clock.
 };
 
+/// A pool's nodes by state, from one paged `GET /pools/{id}/nodes?$select=id,state` (read only
+/// for pools in a rollout's health gate). States: BatchNodeState, 2025-06-01.21.0
+/// BatchService.json (azure-contract.md section 7).
+struct NodeCounts {
+    int total = 0;
+    int ready = 0;              ///< idle | running
+    int start_task_failed = 0;  ///< starttaskfailed
+    int unusable = 0;           ///< unusable
+    int starting = 0;  ///< creating | starting | waitingforstarttask | rebooting | reimaging | ...
+    friend bool operator==(const NodeCounts&, const NodeCounts&) = default;
+};
+
 /// A Batch pool as `GET /pools` returns it (the fields poolwarden reads).
 ///
 /// Thread safety: a value type.
@@ -72,6 +84,9 @@ struct ObservedPool {
     Boxed<ObservedProperties> properties;
     /// The properties had to be read and the read failed: whether they match is not known.
     bool properties_unread = false;
+    /// Its nodes by state: read only while a rollout gates on them (absent otherwise, or when
+    /// the read failed).
+    Boxed<NodeCounts> nodes;
     friend bool operator==(const ObservedPool&, const ObservedPool&) = default;
 };
 

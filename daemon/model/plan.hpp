@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,14 @@ struct Action {
     /// PatchPool: the pool's model::kPropertySecretDigestKey as observed (nullopt: absent),
     /// written back unchanged, since a PATCH never applies the secrets it stands for.
     std::optional<std::string> keep_property_secret_digest;
+    /// ResizePool: the nodeDeallocationOption to send instead of the spec's (a rollout's drain).
+    std::string node_deallocation_option;
+    /// PatchPool: also send every empty-only property of the spec (vmSize,
+    /// virtualMachineConfiguration, taskSlotsPerNode, network, mounts, ...): a rollout's swap
+    /// of an empty pool.
+    bool swap = false;
+    /// PatchPool: the value written under model::kRolloutKey ("" writes none).
+    std::string rollout_marker;
 };
 
 enum class Severity { Info, Warning, Error };
@@ -84,12 +93,31 @@ struct ReplicaRequirement {
     int required = 1;
 };
 
+/// Where one pool stands in a rollout (updatePolicy drainAndSwap), for status and metrics.
+///
+/// Thread safety: a value type.
+struct RolloutStatus {
+    enum class Step { Idle, Pending, Draining, Swapping, Regrowing, Gating, Done, Halted };
+    std::string group;  ///< rolloutGroup, or the pool id for a pool without one.
+    std::string account;
+    std::string pool;
+    Step step = Step::Idle;
+    std::optional<std::chrono::system_clock::time_point> since;  ///< From the marker.
+    /// The next maintenance window, while the pool waits for one.
+    std::optional<std::chrono::system_clock::time_point> next_window;
+    std::string detail;  ///< What it waits for, or why it halted.
+};
+
+std::string_view ToString(RolloutStatus::Step step);
+
 /// The planner's output: ordered actions, findings and when to look again.
 struct Plan {
     std::vector<Action> actions;
     std::vector<Finding> findings;
     std::vector<ReplicaRequirement> requirements;  ///< Per (version, region) with pools.
     std::optional<Seconds> requeue_after;          ///< Sooner than the interval while waiting.
+    /// Pools with updatePolicy drainAndSwap that have a change to roll out or a marker.
+    std::vector<RolloutStatus> rollouts;
 };
 
 }  // namespace pw::model

@@ -109,6 +109,19 @@ asio::awaitable<void> Observer::read_properties(const std::vector<PropertyRead>&
     properties_ = std::move(kept);
 }
 
+asio::awaitable<void> Observer::read_nodes(
+    const std::vector<std::pair<std::string, model::ObservedPool*>>& pools, Observation& out) {
+    std::vector<std::function<asio::awaitable<void>()>> tasks;
+    for (const auto& [endpoint, pool] : pools) {
+        tasks.push_back([this, &endpoint, pool, &out]() -> asio::awaitable<void> {
+            ++out.calls;
+            auto got = co_await batch_.list_node_counts(endpoint, pool->id);
+            if (got) pool->nodes = *got;
+        });
+    }
+    co_await RunBounded(std::move(tasks), options_.concurrency);
+}
+
 asio::awaitable<Observation> Observer::observe(const model::DesiredState& desired,
                                                std::chrono::steady_clock::time_point now) {
     Observation out;

@@ -126,6 +126,11 @@ class Observer {
     boost::asio::awaitable<void> read_properties(const std::vector<PropertyRead>& reads,
                                                  Observation& out);
 
+    /// Fills in ObservedPool::nodes of `pools` (each with its account's Batch endpoint): one
+    /// paged node list per pool (BatchApi::list_node_counts). A failed read leaves it absent.
+    boost::asio::awaitable<void> read_nodes(
+        const std::vector<std::pair<std::string, model::ObservedPool*>>& pools, Observation& out);
+
     /// Forgets cached accounts, image definitions and property reads (e.g. after a reload).
     void invalidate_caches();
     /// Cached accounts, image definitions, VM size lists and property reads; observe() and

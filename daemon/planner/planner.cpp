@@ -9,7 +9,9 @@
 #include "model/latest.hpp"
 #include "model/pool_drift.hpp"
 #include "model/resource_id.hpp"
+#include "model/spec_hash.hpp"
 #include "planner/preflight.hpp"
+#include "planner/rollout.hpp"
 #include "planner/rules.hpp"
 
 namespace pw::planner {
@@ -61,6 +63,22 @@ struct PoolWork {
     std::optional<int> quota_dedicated, quota_low;
     /// The image (version or definition) answered 403: ImageAccessDenied holds every write.
     bool image_denied = false;
+    /// A pre-flight finding holds every write of the pool.
+    bool held = false;
+    bool usable = false;  ///< The image checks passed (creates and growth may proceed).
+
+    /// updatePolicy drainAndSwap (fixed scale): the pool takes part in a rollout.
+    bool rollout = false;
+    model::RolloutStatus::Step step = model::RolloutStatus::Step::Idle;
+    std::string drift_text;  ///< The empty-only differences, `path old -> new, ...`.
+    std::optional<model::RolloutMarker> marker;
+    std::string target;  ///< model::RolloutTarget of the spec.
+    bool drain = false;  ///< Shrink to 0 nodes with `drain_option`.
+    std::string drain_option;
+    bool swap = false;       ///< The PATCH of every empty-only property, with `new_marker`.
+    std::string new_marker;  ///< Written under kRolloutKey by this pass's PatchPool.
+    std::string detail;      ///< RolloutStatus::detail.
+    std::optional<std::chrono::system_clock::time_point> next_window;
 };
 
 std::string DescribeAll(const std::vector<model::PropertyDrift>& drift) {
@@ -115,8 +133,9 @@ struct Demand {
 
 class Planner {
   public:
-    Planner(const model::DesiredState& desired, const model::ObservedState& observed)
-        : desired_(desired), observed_(observed) {}
+    Planner(const model::DesiredState& desired, const model::ObservedState& observed,
+            std::chrono::system_clock::time_point now)
+        : desired_(desired), observed_(observed), now_(now) {}
 
     model::Plan Run() {
         std::vector<std::pair<std::string, const model::PoolSpec*>> specs;
@@ -131,6 +150,7 @@ class Planner {
         Preflight();
         ComputeDemand();
         PlanReplicas();
+        PlanRollouts();
         for (const auto& w : work_) PlanPoolActions(w);
         if (!deletions_.empty()) {
             plan_.actions.insert(plan_.actions.begin(), std::make_move_iterator(deletions_.begin()),
@@ -328,6 +348,20 @@ class Planner {
                  DescribeAll(fixed) +
                      ": Batch never changes these after the pool is created; recreate the pool "
                      "to apply them");
+        const model::UpdatePolicy* up = spec.update_policy ? &*spec.update_policy : nullptr;
+        if (up && up->strategy == model::UpdatePolicy::Strategy::DrainAndSwap) {
+            auto immutable = ImmutableDrift(spec, pool);
+            immutable.insert(immutable.end(), empty_only.begin(), empty_only.end());
+            if (spec.autoscale) {
+                if (!immutable.empty())
+                    Find(Severity::Warning, "RolloutNeedsFixedScale", spec,
+                         DescribeAll(immutable) +
+                             ": updatePolicy drainAndSwap rolls fixed-size pools only. Fix: give "
+                             "the pool a fixed size for the rollout, or apply the change yourself");
+            } else if (ExamineRollout(spec, w, immutable, usable)) {
+                return;
+            }
+        }
         if (!empty_only.empty())
             Find(Severity::Warning, "EmptyOnlyDrift", spec,
                  DescribeAll(empty_only) +
@@ -339,7 +373,7 @@ class Planner {
             auto it = pool.metadata.find(model::kSpecHashKey);
             w.keep_spec_hash = it == pool.metadata.end() ? std::string() : it->second;
         }
-        auto drift = ImmutableDrift(spec, pool);
+        auto drift = w.rollout ? std::vector<model::PropertyDrift>() : ImmutableDrift(spec, pool);
         if (!drift.empty()) {
             Find(Severity::Warning, "ImmutableDrift", spec,
                  DescribeAll(drift) +
@@ -349,6 +383,7 @@ class Planner {
             return;
         }
         w.contributes = usable;
+        w.usable = usable;
         if (!owned) w.patch_reasons.push_back("adopt: add the ownership marker");
         if (spec.start_task &&
             (!pool.start_task || !model::SameStartTask(*spec.start_task, *pool.start_task)))
@@ -422,6 +457,215 @@ class Planner {
         w.grow = want_d > pool.target_dedicated_nodes || want_l > pool.target_low_priority_nodes;
         if (w.grow && !usable) return;  // the image errors say why
         w.resize = true;
+    }
+
+    /// A drainAndSwap pool: its rollout step from Azure alone (DeriveRolloutStep). True when
+    /// the step holds the pool's usual writes (a difference to roll out: pending, draining,
+    /// swapping, or halted on it); its demand for the new image still counts, so that replicas
+    /// are raised before any node is removed.
+    bool ExamineRollout(const model::PoolSpec& spec, PoolWork& w,
+                        const std::vector<model::PropertyDrift>& drift, bool usable) {
+        const model::ObservedPool& pool = *w.pool;
+        RolloutFacts f;
+        f.drift = !drift.empty();
+        f.targets =
+            model::AddNodeCounts(pool.target_dedicated_nodes, pool.target_low_priority_nodes);
+        f.current =
+            model::AddNodeCounts(pool.current_dedicated_nodes, pool.current_low_priority_nodes);
+        f.steady = pool.allocation_state == "steady";
+        f.want = spec.sized_nodes();
+        if (auto it = pool.metadata.find(model::kRolloutKey); it != pool.metadata.end())
+            f.marker = model::ParseRolloutMarker(it->second);
+        f.target = model::RolloutTarget(spec);
+        w.rollout = true;
+        w.marker = f.marker;
+        w.target = f.target;
+        w.step = DeriveRolloutStep(f);
+        w.drift_text = DescribeAll(drift);
+        if (!f.drift) return false;
+        w.contributes = usable;
+        w.usable = usable;
+        return true;
+    }
+
+    /// Decides, per rollout group, which pools move on this pass: the canary alone first, then
+    /// at most maxUnavailable pools below size at a time, drains only inside a maintenance
+    /// window and after the new image's replicas, nothing new while the group is halted or a
+    /// pool is paused.
+    void PlanRollouts() {
+        using Step = model::RolloutStatus::Step;
+        std::map<std::string, std::vector<PoolWork*>> groups;
+        for (auto& w : work_) {
+            if (!w.rollout) continue;
+            const std::string& g = w.spec->update_policy->group;
+            groups[g.empty() ? w.spec->account + "/" + w.spec->id : g].push_back(&w);
+        }
+        const auto busy = [](Step s) {
+            return s == Step::Draining || s == Step::Swapping || s == Step::Regrowing ||
+                   s == Step::Gating;
+        };
+        const std::int64_t now_s =
+            std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count();
+        for (auto& [name, members] : groups) {
+            const bool solo = members.front()->spec->update_policy->group.empty();
+            const model::RolloutGroupPolicy& gp =
+                desired_.policy.rollout_group(solo ? std::string() : name);
+            const PoolWork* canary = nullptr;
+            for (const auto* w : members)
+                if (!gp.canary.empty() && IEquals(w->spec->id, gp.canary)) canary = w;
+            std::stable_sort(members.begin(), members.end(), [&](const auto* a, const auto* b) {
+                return (a == canary) > (b == canary);
+            });
+            int unavailable = 0;
+            const PoolWork* halted = nullptr;
+            for (const auto* w : members) {
+                if (busy(w->step)) ++unavailable;
+                if (w->step == Step::Halted && !halted) halted = w;
+            }
+            for (PoolWork* w : members) {
+                const model::UpdatePolicy& up = *w->spec->update_policy;
+                const model::PoolSpec& spec = *w->spec;
+                const bool hold = up.paused || w->held;
+                const std::string held_why = up.paused
+                                                 ? "updatePolicy.paused: the current step holds"
+                                                 : "held by a pre-flight finding";
+                switch (w->step) {
+                    case Step::Pending:
+                        if (halted) {
+                            w->detail = "the group is halted (" + halted->spec->id + ")";
+                        } else if (hold || !w->usable) {
+                            w->detail = w->usable ? held_why : "the new image is not usable";
+                        } else if (canary && canary != w && canary->step != Step::Idle &&
+                                   canary->step != Step::Done) {
+                            w->detail = "waits for the canary " + canary->spec->id;
+                        } else if (unavailable >= gp.max_unavailable) {
+                            w->detail = "waits for the next wave (" + std::to_string(unavailable) +
+                                        " of at most " + std::to_string(gp.max_unavailable) +
+                                        " pools below size)";
+                        } else if (!model::InMaintenanceWindow(up.windows, now_)) {
+                            w->next_window = model::NextMaintenanceWindow(up.windows, now_);
+                            w->detail = "waits for a maintenance window";
+                            if (w->next_window)
+                                Requeue(std::max(model::Seconds(1),
+                                                 std::chrono::duration_cast<model::Seconds>(
+                                                     *w->next_window - now_)));
+                        } else {
+                            w->drain = true;
+                            w->drain_option = up.drain_option;
+                            ++unavailable;
+                            w->detail =
+                                "drain to 0 nodes (" + up.drain_option + ") for " + w->drift_text;
+                        }
+                        break;
+                    case Step::Draining: {
+                        const auto& p = *w->pool;
+                        const int current = model::AddNodeCounts(p.current_dedicated_nodes,
+                                                                 p.current_low_priority_nodes);
+                        if (hold) {
+                            w->detail = held_why;
+                        } else if (p.allocation_state == "steady" && current > 0) {
+                            // The drain's resize ended (its resizeTimeout is drain.timeout) with
+                            // nodes left: onTimeout decides what happens to their tasks.
+                            w->drain = true;
+                            w->drain_option = up.on_timeout;
+                            Find(Severity::Warning, "DrainTimedOut", spec,
+                                 std::to_string(current) + " nodes were still busy after " +
+                                     "drain.timeout (" +
+                                     model::FormatShortDuration(up.drain_timeout) +
+                                     "); drained again with onTimeout " + up.on_timeout);
+                        } else {
+                            w->detail = std::to_string(current) + " nodes still to leave";
+                            Requeue(kRequeueWhileResizing);
+                        }
+                        break;
+                    }
+                    case Step::Swapping:
+                        if (hold) {
+                            w->detail = held_why;
+                            break;
+                        }
+                        w->swap = true;
+                        w->new_marker = Marker(model::RolloutMarker::Step::Swapped, *w, now_s);
+                        w->detail = "empty: one PATCH of " + w->drift_text;
+                        Requeue(kRequeueWhileResizing);
+                        break;
+                    case Step::Regrowing:
+                        if (hold) {
+                            w->resize = false;
+                            w->detail = held_why;
+                        } else {
+                            w->detail =
+                                "regrowing to " + std::to_string(spec.sized_nodes()) + " nodes";
+                        }
+                        Requeue(kRequeueWhileResizing);
+                        break;
+                    case Step::Gating: {
+                        if (hold) {
+                            w->detail = held_why;
+                            break;
+                        }
+                        const auto elapsed =
+                            model::Seconds(std::max<std::int64_t>(0, now_s - w->marker->since));
+                        const auto verdict = EvaluateHealthGate(
+                            gp.gate, w->pool->nodes ? &*w->pool->nodes : nullptr, elapsed);
+                        w->detail = "health gate: " + verdict.reason;
+                        if (verdict.result == GateVerdict::Result::Wait) {
+                            Requeue(kRequeueWhileResizing);
+                        } else if (verdict.result == GateVerdict::Result::Pass) {
+                            w->patch_reasons.push_back("rollout health gate passed: " +
+                                                       verdict.reason);
+                            w->new_marker = Marker(model::RolloutMarker::Step::Done, *w, now_s);
+                            Requeue(kRequeueWhileResizing);
+                        } else {
+                            w->patch_reasons.push_back("rollout health gate failed: " +
+                                                       verdict.reason);
+                            w->new_marker = Marker(model::RolloutMarker::Step::Halted, *w, now_s,
+                                                   verdict.reason);
+                            RolloutHalted(name, spec, verdict.reason);
+                        }
+                        break;
+                    }
+                    case Step::Halted:
+                        w->detail = w->marker && !w->marker->reason.empty()
+                                        ? w->marker->reason
+                                        : "the swap PATCH did not apply " + w->drift_text;
+                        RolloutHalted(name, spec, w->detail);
+                        break;
+                    case Step::Idle:
+                    case Step::Done:
+                        break;
+                }
+                model::RolloutStatus st;
+                st.group = solo ? spec.id : name;
+                st.account = spec.account;
+                st.pool = spec.id;
+                st.step = w->step;
+                if (w->marker && w->marker->target == w->target)
+                    st.since = std::chrono::system_clock::time_point(
+                        std::chrono::seconds(w->marker->since));
+                st.next_window = w->next_window;
+                st.detail = w->detail;
+                plan_.rollouts.push_back(std::move(st));
+            }
+        }
+    }
+
+    static std::string Marker(model::RolloutMarker::Step step, const PoolWork& w,
+                              std::int64_t since, std::string reason = {}) {
+        model::RolloutMarker m;
+        m.step = step;
+        m.target = w.target;
+        m.since = since;
+        m.reason = std::move(reason);
+        return model::FormatRolloutMarker(m);
+    }
+
+    void RolloutHalted(const std::string& group, const model::PoolSpec& spec,
+                       const std::string& why) {
+        Find(Severity::Error, "RolloutHalted", spec,
+             "rollout group " + group + " halted at pool " + spec.id + ": " + why +
+                 ". No other pool of the group is drained. Fix: correct the image (a new "
+                 "version) or the pool file; the rollout starts again from the changed spec");
     }
 
     void ReportResizeErrors(const model::PoolSpec& spec, const model::ObservedPool& pool) {
@@ -547,7 +791,8 @@ class Planner {
                 HoldAll(w);
                 continue;
             }
-            if (!w.create && !(w.resize && w.grow)) continue;
+            const bool rolls = w.rollout && w.step == model::RolloutStatus::Step::Pending;
+            if (!w.create && !(w.resize && w.grow) && !rolls) continue;
             const model::VmSkuTable* skus =
                 acc == observed_.accounts.end() ? nullptr : acc->second.vm_skus.get();
             const model::VmSku* sku = nullptr;
@@ -558,6 +803,7 @@ class Planner {
             auto found = CheckCompatibility(*w.spec, image, sku, skus != nullptr);
             for (auto& f : found) Find(f.severity, f.code, *w.spec, f.message);
             if (!found.empty()) Hold(w);
+            if (!found.empty() && rolls) w.held = true;
         }
         for (const auto& [name, works] : by_account) {
             auto acc = observed_.accounts.find(name);
@@ -617,6 +863,7 @@ class Planner {
     /// No create, resize, autoscale change or patch for the pool.
     static void HoldAll(PoolWork& w) {
         Hold(w);
+        w.held = true;
         w.disable_autoscale = false;
         w.patch_reasons.clear();
     }
@@ -803,7 +1050,7 @@ class Planner {
     void PlanPoolActions(const PoolWork& w) {
         const model::PoolSpec& spec = *w.spec;
         bool waiting = false;
-        if (w.create || (w.resize && w.grow) || w.enable_autoscale) {
+        if (w.create || (w.resize && w.grow) || w.enable_autoscale || w.drain) {
             const Demand* d = DemandFor(w);
             int required = d ? d->requirement.required : 1;
             std::string why = "no replica demand recorded";
@@ -816,6 +1063,7 @@ class Planner {
                 a.to = required;
                 a.reason = std::string(w.create             ? "creating"
                                        : w.enable_autoscale ? "enabling autoscale on"
+                                       : w.drain            ? "draining (rollout)"
                                                             : "growing") +
                            " the pool waits for " + std::to_string(required) +
                            " Completed replicas in " + w.region + ": " + why;
@@ -858,10 +1106,42 @@ class Planner {
             plan_.actions.push_back(std::move(a));
             Requeue(kRequeueWhileResizing);
         }
-        if (!w.patch_reasons.empty() && w.pool) {
+        if (w.drain && !waiting) {
+            const auto& pool = *w.pool;
+            Action a = Base(ActionKind::ResizePool, spec);
+            a.target_dedicated_nodes = 0;
+            a.target_low_priority_nodes = 0;
+            // Batch ends the drain after its resizeTimeout: drain.timeout, at least the rule's.
+            a.resize_timeout =
+                std::max(ResizeTimeoutFor(model::AddNodeCounts(pool.current_dedicated_nodes,
+                                                               pool.current_low_priority_nodes),
+                                          spec.resize_timeout, desired_.policy),
+                         spec.update_policy->drain_timeout);
+            a.node_deallocation_option = w.drain_option;
+            a.if_match = pool.e_tag;
+            a.reason = "rollout: drain " +
+                       Nodes(pool.target_dedicated_nodes, pool.target_low_priority_nodes) +
+                       " -> 0 nodes (" + w.drain_option + ", resizeTimeout " +
+                       model::FormatShortDuration(*a.resize_timeout) + ") to apply " + w.drift_text;
+            plan_.actions.push_back(std::move(a));
+            Requeue(kRequeueWhileResizing);
+        }
+        if (w.swap) {
+            Action a = Base(ActionKind::PatchPool, spec);
+            a.if_match = w.pool->e_tag;
+            a.swap = true;
+            a.rollout_marker = w.new_marker;
+            a.reason = "rollout: the pool is empty; one PATCH of " + w.drift_text;
+            plan_.actions.push_back(std::move(a));
+        }
+        if (!w.patch_reasons.empty() && w.pool && !w.swap) {
             Action a = Base(ActionKind::PatchPool, spec);
             a.if_match = w.pool->e_tag;
             a.reason = Join(w.patch_reasons, "; ");
+            a.rollout_marker = w.new_marker;
+            if (a.rollout_marker.empty())
+                if (auto m = w.pool->metadata.find(model::kRolloutKey); m != w.pool->metadata.end())
+                    a.rollout_marker = m->second;
             a.keep_spec_hash = w.keep_spec_hash;
             auto digest = w.pool->metadata.find(model::kPropertySecretDigestKey);
             if (digest != w.pool->metadata.end()) a.keep_property_secret_digest = digest->second;
@@ -903,6 +1183,7 @@ class Planner {
 
     const model::DesiredState& desired_;
     const model::ObservedState& observed_;
+    std::chrono::system_clock::time_point now_;
     std::unordered_map<const model::ObservedAccount*,
                        std::unordered_map<std::string, const model::ObservedPool*>>
         pool_index_;
@@ -919,12 +1200,12 @@ class Planner {
 }  // namespace
 
 model::Plan MakePlan(const model::DesiredState& desired, const model::ObservedState& observed,
-                     std::chrono::system_clock::time_point /*now*/) {
+                     std::chrono::system_clock::time_point now) {
     if (model::NeedsLatestResolution(desired)) {
         const model::DesiredState resolved = model::ResolveLatest(desired, observed);
-        return Planner(resolved, observed).Run();
+        return Planner(resolved, observed, now).Run();
     }
-    return Planner(desired, observed).Run();
+    return Planner(desired, observed, now).Run();
 }
 
 std::vector<std::string> PendingDeletions(const model::DesiredState& desired,

@@ -429,6 +429,14 @@ void Reconciler::publish_into(StatusSnapshot& s, const CycleReport& report,
     s.updated = now;
     s.last_cycle = cs;
     s.findings = report.plan.findings;
+    s.rollouts.clear();
+    for (const auto& r : report.plan.rollouts) {
+        if (s.rollouts.empty() || s.rollouts.back().name != r.group)
+            s.rollouts.push_back({r.group, false, {}});
+        auto& g = s.rollouts.back();
+        if (r.step == model::RolloutStatus::Step::Halted) g.halted = true;
+        g.pools.push_back(r);
+    }
 }
 
 }  // namespace pw::reconcile

@@ -107,6 +107,27 @@ asio::awaitable<bool> Reconciler::read_properties(const model::DesiredState& des
     co_return !reads.empty();
 }
 
+asio::awaitable<void> Reconciler::read_nodes(const model::DesiredState& desired,
+                                             observe::Observation& obs, const PoolIndex& pools) {
+    // Only pools a rollout's health gate judges: swapped to their target, steady at their
+    // size (planner::DeriveRolloutStep's Gating); one node list each per pass.
+    std::vector<std::pair<std::string, model::ObservedPool*>> reads;
+    for (const auto& spec : desired.pools) {
+        if (!spec.update_policy ||
+            spec.update_policy->strategy != model::UpdatePolicy::Strategy::DrainAndSwap ||
+            !obs.account_complete(spec.account))
+            continue;
+        auto* pool = const_cast<model::ObservedPool*>(pools.find(spec.account, spec.id));
+        if (!pool || pool->allocation_state != "steady") continue;
+        auto it = pool->metadata.find(model::kRolloutKey);
+        if (it == pool->metadata.end()) continue;
+        auto marker = model::ParseRolloutMarker(it->second);
+        if (!marker || marker->step != model::RolloutMarker::Step::Swapped) continue;
+        reads.emplace_back(obs.state.accounts.at(spec.account).endpoint, pool);
+    }
+    if (!reads.empty()) co_await observer_.read_nodes(reads, obs);
+}
+
 asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredState& declared,
                                                           TimePoint now, SteadyTime mono,
                                                           bool read_only) {
@@ -137,6 +158,7 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     std::optional<PoolIndex> pools(std::in_place, report.observation.state);
     if (co_await read_properties(desired, report.observation, *pools))
         pools.emplace(report.observation.state);
+    co_await read_nodes(desired, report.observation, *pools);
 
     // Never plan on partial data: pools whose account or image could not be read are left
     // out, and then no replica count may be lowered either (their share would be missing):

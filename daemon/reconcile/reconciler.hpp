@@ -144,6 +144,10 @@ class Reconciler {
     boost::asio::awaitable<bool> read_properties(const model::DesiredState& desired,
                                                  observe::Observation& obs,
                                                  const detail::PoolIndex& pools);
+    /// Reads the nodes of the pools a rollout's health gate judges (ObservedPool::nodes).
+    boost::asio::awaitable<void> read_nodes(const model::DesiredState& desired,
+                                            observe::Observation& obs,
+                                            const detail::PoolIndex& pools);
     std::vector<model::Action> filter(CycleReport& report, const model::DesiredState& desired,
                                       SteadyTime mono);
     void record(CycleReport& report, const model::DesiredState& desired, TimePoint now,

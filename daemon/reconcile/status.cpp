@@ -153,6 +153,19 @@ json ToJson(const StatusSnapshot& s) {
                                     {"errors", f.errors}});
     }
     if (!s.config_error.empty()) j["configError"] = s.config_error;
+    j["rollouts"] = json::array();
+    for (const auto& g : s.rollouts) {
+        json pools = json::array();
+        for (const auto& p : g.pools) {
+            json e = {{"account", p.account}, {"id", p.pool}, {"step", model::ToString(p.step)}};
+            if (!p.detail.empty()) e["detail"] = p.detail;
+            if (p.since) e["since"] = Rfc3339(*p.since);
+            if (p.next_window) e["nextWindow"] = Rfc3339(*p.next_window);
+            pools.push_back(std::move(e));
+        }
+        j["rollouts"].push_back(
+            {{"name", g.name}, {"halted", g.halted}, {"pools", std::move(pools)}});
+    }
     j["orphanedPools"] = json::array();
     for (const auto& f : s.findings)
         if (f.code == "Orphaned")
@@ -510,6 +523,28 @@ struct StatusRenderer::Impl {
     }
 
     void tail(std::string& out) {
+        w.end_array();
+        w.key("rollouts");
+        w.begin_array();
+        for (const auto& g : snapshot->rollouts) {
+            w.begin_object();
+            w.member("halted", g.halted);
+            w.member("name", g.name);
+            w.key("pools");
+            w.begin_array();
+            for (const auto& p : g.pools) {
+                w.begin_object();
+                w.member("account", p.account);
+                if (!p.detail.empty()) w.member("detail", p.detail);
+                w.member("id", p.pool);
+                if (p.next_window) w.member("nextWindow", Rfc3339(*p.next_window));
+                if (p.since) w.member("since", Rfc3339(*p.since));
+                w.member("step", model::ToString(p.step));
+                w.end_object();
+            }
+            w.end_array();
+            w.end_object();
+        }
         w.end_array();
         w.member("updated", Rfc3339(snapshot->updated));
         w.end_object();

@@ -124,6 +124,13 @@ struct CycleSummary {
     std::optional<std::chrono::seconds> requeue_after;
 };
 
+/// One rollout group (updatePolicy.rolloutGroup; a pool without one is a group of its own).
+struct RolloutGroupStatus {
+    std::string name;
+    bool halted = false;                      ///< A pool of it halted: nothing new starts.
+    std::vector<model::RolloutStatus> pools;  ///< Canary first, then by id.
+};
+
 /// Everything `/status` shows. A consistent snapshot: readers never see a half-written cycle.
 ///
 /// Thread safety: a value type.
@@ -135,7 +142,8 @@ struct StatusSnapshot {
     std::vector<AccountStatus> accounts;
     std::vector<ConfigFileStatus> config_files;
     std::string config_error;  ///< A rejected daemon-file reload (the running config stays).
-    std::vector<model::Finding> findings;  ///< Every finding of the last plan.
+    std::vector<model::Finding> findings;      ///< Every finding of the last plan.
+    std::vector<RolloutGroupStatus> rollouts;  ///< Pools with updatePolicy drainAndSwap.
 
     const PoolStatus* pool(std::string_view id) const;
     const ImageVersionStatus* image_version(std::string_view id) const;

@@ -139,6 +139,14 @@ void UpdateMetricsButPools(const reconcile::StatusSnapshot& s, metrics::Metrics&
     }
     m.set_findings(findings);
     m.set_orphaned(orphaned);
+    std::vector<metrics::RolloutSample> rollouts;
+    std::map<std::string, bool> groups;
+    for (const auto& g : s.rollouts) {
+        groups[g.name] = g.halted;
+        for (const auto& p : g.pools)
+            rollouts.push_back({p.account, p.pool, g.name, static_cast<int>(p.step)});
+    }
+    m.set_rollouts(rollouts, groups);
 
     std::map<std::string, int> config_errors;
     for (const auto& f : s.config_files) config_errors[f.file] = static_cast<int>(f.errors.size());

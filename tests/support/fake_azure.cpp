@@ -378,6 +378,14 @@ boost::asio::awaitable<azure::Result<model::NodeAgentSkuTable>> FakeAzure::list_
     co_return *node_agent_skus;
 }
 
+boost::asio::awaitable<azure::Result<model::NodeCounts>> FakeAzure::list_node_counts(
+    const std::string& endpoint, const std::string& pool_id) {
+    if (auto e = record("LIST nodes " + pool_id)) co_return Err{*e};
+    auto it = node_counts.find(pool_id);
+    if (it == node_counts.end()) co_return Err{NotFound(endpoint + "/pools/" + pool_id + "/nodes")};
+    co_return it->second;
+}
+
 boost::asio::awaitable<azure::Result<std::string>> FakeAzure::get_subscription_tenant(
     const std::string& subscription_id) {
     if (auto e = record("GET subscription " + subscription_id)) co_return Err{*e};

@@ -102,6 +102,9 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
     /// `node_agent_skus` of the account, or 404 when not set.
     boost::asio::awaitable<azure::Result<model::NodeAgentSkuTable>> list_node_agent_skus(
         const std::string& endpoint) override;
+    /// `node_counts[pool id]`, or 404 when not set.
+    boost::asio::awaitable<azure::Result<model::NodeCounts>> list_node_counts(
+        const std::string& endpoint, const std::string& pool_id) override;
 
     // --- ArmApi -----------------------------------------------------------------------------
     boost::asio::awaitable<azure::Result<azure::AccountInfo>> get_batch_account(
@@ -135,6 +138,8 @@ class FakeAzure final : public azure::BatchApi, public azure::ArmApi {
     std::map<std::string, std::vector<model::VmSku>> vm_skus;
     /// Batch's supported images (nodeAgentSKUId -> osType) of every account; nullopt: 404.
     std::optional<model::NodeAgentSkuTable> node_agent_skus;
+    /// Nodes by state per pool id; a pool without an entry answers 404.
+    std::map<std::string, model::NodeCounts> node_counts;
     /// Subscription id (lower-case) -> tenantId; a subscription without an entry answers 404.
     std::map<std::string, std::string> tenants;
     /// "subscription/namespace" (lower-case) -> registrationState; no entry: 404.

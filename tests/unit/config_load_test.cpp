@@ -102,11 +102,30 @@ INSTANTIATE_TEST_SUITE_P(
                  Pool("    colour: blue\n"),
                  {F + "8:5: pools[0].colour: unknown key; expected one of: id, account, vmSize, "
                       "image, nodeAgentSkuId, scale, resizeTimeout, nodeDeallocationOption, "
-                      "taskSlotsPerNode, startTask, metadata, adopt, displayName, "
+                      "taskSlotsPerNode, startTask, metadata, adopt, updatePolicy, displayName, "
                       "virtualMachineConfiguration, networkConfiguration, mountConfiguration, "
                       "userAccounts, applicationPackageReferences, taskSchedulingPolicy, "
                       "enableInterNodeCommunication, targetNodeCommunicationMode, resourceTags, "
                       "upgradePolicy"}},
+        PoolCase{"UpdatePolicyErrors",
+                 Pool("    updatePolicy:\n"
+                      "      strategy: drainAndSwapp\n"
+                      "      drain: {timeout: 1m, onTimeout: taskcompletion}\n"
+                      "      maintenanceWindows:\n"
+                      "        - {days: [Sat, Sunday], start: \"25:00\", duration: 6h}\n"
+                      "        - {start: \"01:00\"}\n"),
+                 {F + "9:17: pools[0].updatePolicy.strategy: expected one of manual, drainAndSwap, "
+                      "got 'drainAndSwapp' (did you mean 'drainAndSwap'?)",
+                  F + "10:24: pools[0].updatePolicy.drain.timeout: must be >= 5m (Batch's minimum "
+                      "resizeTimeout)",
+                  F + "10:39: pools[0].updatePolicy.drain.onTimeout: expected one of requeue, "
+                      "terminate, got 'taskcompletion'",
+                  F + "12:24: pools[0].updatePolicy.maintenanceWindows[0].days[1]: expected a day: "
+                      "Mon, Tue, Wed, Thu, Fri, Sat or Sun",
+                  F + "12:40: pools[0].updatePolicy.maintenanceWindows[0].start: expected a UTC "
+                      "time HH:MM (00:00 .. 23:59)",
+                  F + "13:11: pools[0].updatePolicy.maintenanceWindows[1].duration: required key "
+                      "is missing"}},
         PoolCase{"UnknownTopLevelKey",
                  "pool:\n  - id: x\n",
                  {F + "1:1: pool: unknown key (did you mean 'pools'?)",

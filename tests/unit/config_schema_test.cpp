@@ -233,11 +233,17 @@ TEST(ConfigSchema, KeysMatchTheValidatorAtEveryLevel) {
         {"daemon.policy", kDaemonSchema, "/$defs/policy"},
         {"daemon.quota", kDaemonSchema, "/$defs/quota"},
         {"daemon.prune", kDaemonSchema, "/$defs/prune"},
+        {"daemon.rollout", kDaemonSchema, "/$defs/rollout"},
+        {"daemon.rollout.groups.*", kDaemonSchema, "/$defs/rolloutGroup"},
+        {"daemon.rollout.groups.*.healthGate", kDaemonSchema, "/$defs/healthGate"},
         {"poolFile", kPoolSchema, ""},
         {"pool", kPoolSchema, "/$defs/pool"},
         {"pool.scale", kPoolSchema, "/$defs/scale"},
         {"pool.scale.autoScale", kPoolSchema, "/$defs/autoScale"},
         {"pool.startTask", kPoolSchema, "/$defs/startTask"},
+        {"pool.updatePolicy", kPoolSchema, "/$defs/updatePolicy"},
+        {"pool.updatePolicy.drain", kPoolSchema, "/$defs/drain"},
+        {"pool.updatePolicy.maintenanceWindows[]", kPoolSchema, "/$defs/maintenanceWindow"},
     };
     ASSERT_EQ(levels.size(), KnownKeys().size()) << "a validator level has no schema mapping";
     for (const auto& level : levels) {

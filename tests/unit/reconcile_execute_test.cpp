@@ -346,6 +346,10 @@ class SlowBatch final : public azure::BatchApi {
         const std::string&) override {
         co_return model::NodeAgentSkuTable{};
     }
+    boost::asio::awaitable<azure::Result<model::NodeCounts>> list_node_counts(
+        const std::string&, const std::string&) override {
+        co_return model::NodeCounts{};
+    }
     boost::asio::awaitable<azure::Result<Unit>> stop_resize(const std::string&,
                                                             const std::string&) override {
         co_return Unit{};
