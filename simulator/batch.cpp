@@ -471,6 +471,7 @@ Reply Simulator::AddPool(Ctx& c, Account& a, const Json& body, const std::string
         p.formula = formula;
         p.eval_interval = *interval;
         p.autoscale_run = {{"timestamp", FormatIso(c.now)}, {"results", out.results}};
+        p.deallocation = out.deallocation;
         dedicated = static_cast<int>(out.target_dedicated.value_or(0));
         low = static_cast<int>(out.target_low.value_or(0));
     } else if (!body.contains("targetDedicatedNodes") && !body.contains("targetLowPriorityNodes")) {
@@ -795,6 +796,8 @@ Reply Simulator::BatchPool(Ctx& c, Account& a, const std::string& id, const std:
         p.last_enable_autoscale = c.now;
         const int dedicated = static_cast<int>(out.target_dedicated.value_or(p.target_dedicated));
         const int low = static_cast<int>(out.target_low.value_or(p.target_low));
+        // $NodeDeallocationOption (default requeue) rules the shrink an evaluation starts.
+        p.deallocation = out.deallocation;
         if (dedicated != p.target_dedicated || low != p.target_low ||
             p.cur_dedicated != dedicated || p.cur_low != low) {
             World::StartResize(p, std::max(0, dedicated), std::max(0, low), 900, c.now);

@@ -102,6 +102,14 @@ int RemovalRank(NodeState s) {
 
 double& CurrentOf(Pool& p, bool dedicated) { return dedicated ? p.cur_dedicated : p.cur_low; }
 
+void RefreshTimer(Pool& p) {
+    p.node_timer = 0;
+    for (const auto& g : p.nodes)
+        if (g.until > 0 && g.count > 0 && (p.node_timer == 0 || g.until < p.node_timer))
+            p.node_timer = g.until;
+}
+
+/// Drops empty groups, merges settled ones alike, and refreshes the pool's node timer.
 void DropEmptyAndMerge(Pool& p) {
     std::vector<NodeGroup> out;
     out.reserve(p.nodes.size());
@@ -121,6 +129,7 @@ void DropEmptyAndMerge(Pool& p) {
         out.push_back(std::move(g));
     }
     p.nodes = std::move(out);
+    RefreshTimer(p);
 }
 
 /// Removes up to `n` nodes of one priority, by RemovalRank; busy (running) nodes only when
@@ -241,6 +250,7 @@ Json NodeSummaryJson(const Pool& p) {
 
 void SeedNodes(Pool& p, double now) {
     p.nodes.clear();
+    p.node_timer = 0;
     const std::string image = PoolImage(p);
     const std::string size = p.spec.value("vmSize", "");
     for (const bool dedicated : {true, false}) {
@@ -320,7 +330,11 @@ void World::StepNodes(Pool& p, double t1) {
             }
         }
     }
-    if (changed) DropEmptyAndMerge(p);
+    if (changed) {
+        DropEmptyAndMerge(p);
+    } else {
+        RefreshTimer(p);
+    }
 }
 
 void World::ShrinkNodes(Pool& p, bool dedicated, double budget, double t) {
@@ -362,6 +376,7 @@ void World::SyncNodes(Pool& p, const std::string& region, double t) const {
                         std::move(image),
                         p.spec.value("vmSize", "")};
             p.nodes.push_back(std::move(g));
+            RefreshTimer(p);
         } else if (have > want) {
             RemoveNodes(p, dedicated, have - want, 2, t, t);
             DropEmptyAndMerge(p);

@@ -142,6 +142,9 @@ struct Pool {
     /// nodeDeallocationOption of the current (last) resize [BS21
     /// `#/definitions/BatchNodeDeallocationOption`], default requeue.
     std::string deallocation = "requeue";
+    /// The earliest `until` of the node groups, 0 when no group has a timer (StepNodes skips the
+    /// pool until then).
+    double node_timer = 0;
     /// Nodes of a start-task-fault image that finished starting (the fault share counter).
     std::uint64_t fault_starts = 0;
 };

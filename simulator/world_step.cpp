@@ -142,7 +142,9 @@ void World::Step(double t0, double t1) {
 
 void World::StepPool(Account& a, Pool& p, double t0, double t1) {
     if (p.state == "deleting") return;
-    StepNodes(p, t1);
+    if (p.node_timer > 0 && t1 >= p.node_timer) StepNodes(p, t1);
+    // A steady pool's counts do not move (10 000 pools are stepped every 5 simulated seconds).
+    if (p.allocation_state != "resizing" && p.allocation_state != "stopping") return;
     StepAllocation(a, p, t0, t1);
     SyncNodes(p, a.location, t1);
 }
