@@ -163,8 +163,15 @@ std::optional<model::PoolSpec> ParsePool(Checker& c, const YamlNode& node,
         pool.start_task = ParseStartTask(c, *st, base_dir);
     if (const YamlNode* md = node.find("metadata")) ParseMetadata(c, *md, pool);
     if (auto b = c.Bool(node.find("adopt"))) pool.adopt = *b;
+    if (const YamlNode* identity = node.find("identity")) ParseIdentity(c, *identity, pool);
     pool.properties = ParseProps(c, node, model::PoolFields(), base_dir, false);
-    if (c.errors().size() == errors_before) CheckPoolRules(c, node, pool);
+    if (c.errors().size() == errors_before) {
+        CheckPoolRules(c, node, pool);
+        auto acct =
+            std::find_if(daemon.accounts.begin(), daemon.accounts.end(),
+                         [&](const model::AccountSpec& a) { return a.name == pool.account; });
+        CheckIdentityRules(c, node, pool, acct == daemon.accounts.end() ? nullptr : &*acct);
+    }
     if (c.errors().size() != errors_before) return std::nullopt;
     return pool;
 }

@@ -102,7 +102,7 @@ INSTANTIATE_TEST_SUITE_P(
                  Pool("    colour: blue\n"),
                  {F + "8:5: pools[0].colour: unknown key; expected one of: id, account, vmSize, "
                       "image, nodeAgentSkuId, scale, resizeTimeout, nodeDeallocationOption, "
-                      "taskSlotsPerNode, startTask, metadata, adopt, displayName, "
+                      "taskSlotsPerNode, startTask, metadata, adopt, identity, displayName, "
                       "virtualMachineConfiguration, networkConfiguration, mountConfiguration, "
                       "userAccounts, applicationPackageReferences, taskSchedulingPolicy, "
                       "enableInterNodeCommunication, targetNodeCommunicationMode, resourceTags, "
