@@ -86,6 +86,17 @@ void CheckIdentityRules(Checker& c, const YamlNode& pool_node, const model::Pool
                 "a pool identity can only be set through Azure Resource Manager: set "
                 "poolApi: arm on account '" +
                     account->name + "' in the daemon file");
+    // Members ARM's pool model does not have (FieldSpec::arm "-": resourceTags,
+    // targetNodeCommunicationMode are not in BatchManagement.json 2025-06-01 PoolProperties).
+    if (account && account->pool_api == model::AccountSpec::PoolApi::Arm) {
+        for (const auto& f : model::PoolFields().fields) {
+            const YamlNode* n = f.arm == "-" ? pool_node.find(f.key) : nullptr;
+            if (n)
+                c.Error(*n, "ARM's pool model (Microsoft.Batch 2025-06-01) has no " +
+                                std::string(f.key) +
+                                ": remove it or use poolApi: batch on the account");
+        }
+    }
     std::vector<const YamlNode*> refs;
     CollectReferences(pool_node, refs);
     for (const YamlNode* ref : refs) {

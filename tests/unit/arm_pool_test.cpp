@@ -143,6 +143,15 @@ TEST(ArmConfig, IdentityReferenceMustNameAPoolIdentity) {
                                                      "identity"));
 }
 
+TEST(ArmConfig, MembersArmDoesNotHaveAreErrorsWithArmOnly) {
+    auto arm = Load(Daemon("    poolApi: arm\n"), Pool("    resourceTags: {a: b}\n"));
+    ASSERT_EQ(arm.errors.size(), 1u);
+    EXPECT_EQ(arm.errors[0],
+              "pools.d/p.yaml:8:19: pools[0].resourceTags: ARM's pool model (Microsoft.Batch "
+              "2025-06-01) has no resourceTags: remove it or use poolApi: batch on the account");
+    EXPECT_THAT(Load(Daemon(""), Pool("    resourceTags: {a: b}\n")).errors, ::testing::IsEmpty());
+}
+
 TEST(ArmConfig, IdentityShapeErrors) {
     auto bad_id = Load(Daemon("    poolApi: arm\n"),
                        Pool("    identity: {type: UserAssigned, userAssignedIdentities: [x]}\n"));
