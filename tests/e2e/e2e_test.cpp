@@ -1010,5 +1010,22 @@ TEST(E2E, ArmUnownedPoolIsLeftAloneAndAdoptTakesOver) {
     ExpectNoDataPlaneRequests(e);
 }
 
+TEST(E2E, ArmSigkillRightAfterTheCreateThenRestartDoesNotCreateAgain) {
+    E2E e(ExampleWorld(), kFast);
+    UseArm(e);
+    e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 100));
+    auto* d = &e.Start();
+    ASSERT_TRUE(E2E::WaitFor([&] { return !e.Pool("renderbatch", "render").is_null(); }, 30s))
+        << d->Log();
+    d->Signal(SIGKILL);
+    d->Wait();
+    d = &e.Start();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "render", 100, 30s)) << d->Log();
+    std::this_thread::sleep_for(2s);
+    EXPECT_EQ(E2E::CountWrites(e.Writes(), "PUT", "/pools/render"), 1) << "no duplicate create";
+    ExpectNoDataPlaneRequests(e);
+    EXPECT_EQ(d->Stop(), 0);
+}
+
 }  // namespace
 }  // namespace pw::e2e
