@@ -1027,5 +1027,33 @@ TEST(E2E, ArmSigkillRightAfterTheCreateThenRestartDoesNotCreateAgain) {
     EXPECT_EQ(d->Stop(), 0);
 }
 
+TEST(E2E, ArmGrowthRaisesReplicasBeforeTheScalePatch) {
+    auto world = ExampleWorld();
+    world["batchAccounts"][0]["pools"].push_back(WorldPool("render", 500, 0, true));
+    RenderVersion(
+        world)["properties"]["publishingProfile"]["targetRegions"][0]["regionalReplicaCount"] = 2;
+    E2E e(world, kFast);
+    UseArm(e);
+    e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 2500));
+    auto& d = e.Start();
+    ASSERT_TRUE(e.WaitForSteadySize("renderbatch", "render", 2500, kConverge)) << d.Log();
+    auto writes = e.Writes();
+    int patch = IndexOf(writes, "PATCH", "/versions/1.4.0");
+    int resize = -1;
+    for (std::size_t i = 0; i < writes.size() && resize < 0; ++i)
+        if (writes[i]["method"] == "PATCH" &&
+            Body(writes[i])["properties"].contains("scaleSettings"))
+            resize = static_cast<int>(i);
+    ASSERT_GE(patch, 0);
+    ASSERT_GE(resize, 0) << "resize through PATCH scaleSettings";
+    EXPECT_LT(patch, resize) << "replicas before the resize";
+    auto fixed = Body(writes[static_cast<std::size_t>(resize)])["properties"]["scaleSettings"];
+    EXPECT_EQ(fixed["fixedScale"]["resizeTimeout"], "PT45M");
+    EXPECT_EQ(fixed["fixedScale"]["targetDedicatedNodes"], 2500);
+    EXPECT_EQ(ReplicaCount(e.Version("render", "1.4.0"), "eastus"), 9);
+    ExpectZeroWritesAtSteadyState(e);
+    ExpectNoDataPlaneRequests(e);
+}
+
 }  // namespace
 }  // namespace pw::e2e
