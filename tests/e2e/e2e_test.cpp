@@ -960,19 +960,21 @@ TEST(E2E, ArmPoolOf3000WithAnIdentityFromEmpty) {
     for (const auto& m : put["properties"]["metadata"])
         if (m["name"] == "poolwarden.io/managed-by" && m["value"] == "poolwarden") marker = true;
     EXPECT_TRUE(marker);
-    ExpectZeroWritesAtSteadyState(e);
     // Steady state: per cycle one ARM pool list for the account (never a GET per pool).
     const auto before = e.Requests().size();
-    std::this_thread::sleep_for(2500ms);
+    ExpectZeroWritesAtSteadyState(e);
     auto all = e.Requests();
-    int lists = 0, pool_gets = 0;
+    int lists = 0, pool_gets = 0, version_gets = 0;
     for (std::size_t i = before; i < all.size(); ++i) {
         std::string path = all[i]["path"];
         const auto at = path.find("/batchAccounts/renderbatch/pools");
         if (at != std::string::npos && path.find("/pools/") == std::string::npos) ++lists;
         if (path.find("/pools/render-linux") != std::string::npos) ++pool_gets;
+        if (path.find("/versions/1.4.0") != std::string::npos) ++version_gets;
     }
-    EXPECT_GE(lists, 1) << all.back().dump();
+    // >= 3 cycles in the window: one list and one GET of the (one) version per cycle.
+    EXPECT_GE(lists, 3);
+    EXPECT_NEAR(version_gets, lists, 1);
     EXPECT_EQ(pool_gets, 0) << "no GET per pool at steady state";
     ExpectNoDataPlaneRequests(e);
     EXPECT_EQ(d.Stop(), 0);
