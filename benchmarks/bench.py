@@ -548,12 +548,15 @@ def main():
                          "steady-state figures in a minute; the converge columns then describe a "
                          "start on the existing pools")
     ap.add_argument("--keep", action="store_true", help="keep the work directories")
+    ap.add_argument("--pool-api", choices=["batch", "arm"], default="batch",
+                    help="accounts[].poolApi of every account (arm: pools through ARM)")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other scenarios of an existing results.json")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--poolwarden", default=os.path.join(build, "daemon", "poolwarden"))
     ap.add_argument("--sim", default=os.path.join(build, "simulator", "poolwarden-sim"))
     args = ap.parse_args()
+    scenario.POOL_API = args.pool_api
     sizes = args.pools or ([100, 1000] if args.quick else [100, 1000, 10000])
     for b in (args.poolwarden, args.sim):
         if not os.access(b, os.X_OK):

@@ -129,6 +129,10 @@ def pool_yaml(p):
             f"    scale:\n      targetDedicatedNodes: {p['dedicated']}\n")
 
 
+# accounts[].poolApi of every account (bench.py --pool-api): batch or arm (issue 15).
+POOL_API = "batch"
+
+
 def daemon_yaml(a_count, base_url, ca_file, interval, listen):
     y = (f"cloud:\n  resourceManager: {base_url}/\n  authorityHost: {base_url}/\n"
          "  batchResource: https://batch.core.windows.net/\n"
@@ -141,6 +145,8 @@ def daemon_yaml(a_count, base_url, ca_file, interval, listen):
     for a in range(a_count):
         y += (f"  - name: {account_name(a)}\n    subscriptionId: {SUB}\n"
               f"    resourceGroup: {BATCH_RG}\n    accountName: {account_name(a)}\n")
+        if POOL_API != "batch":
+            y += f"    poolApi: {POOL_API}\n"
     y += f"reconcile:\n  interval: {interval}\n  concurrency: 8\npoolsDir: pools.d\nlisten: {listen}\n"
     return y
 

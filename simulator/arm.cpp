@@ -242,6 +242,8 @@ Reply Simulator::Arm(Ctx& c) {
         const std::string id = "/subscriptions/" + a.subscription + "/resourceGroups/" +
                                a.resource_group + "/providers/Microsoft.Batch/batchAccounts/" +
                                a.name;
+        if (seg.size() >= 9 && (Ieq(seg[8], "pools") || Ieq(seg[8], "poolOperationResults")))
+            return finish(ArmPools(c, a, id, seg));
         if (seg.size() == 8 && c.method == "GET") {
             return finish(
                 MakeJson(200, {{"id", id},

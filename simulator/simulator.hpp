@@ -80,6 +80,14 @@ class Simulator {
     /// GET /pools/{poolId}/nodes (nodes.cpp).
     http::Reply BatchNodes(Ctx& c, Account& a, const std::string& pool_id, const std::string& base);
     http::Reply AddPool(Ctx& c, Account& a, const Json& body, const std::string& base);
+    /// ARM pool endpoints under an account (arm_pools.cpp): `seg` is the whole path split.
+    http::Reply ArmPools(Ctx& c, Account& a, const std::string& account_id,
+                         const std::vector<std::string>& seg);
+    /// Runs the data-plane operation an ARM pool request stands for.
+    http::Reply ArmPoolInner(Ctx& c, Account& a, const std::string& id, const std::string& action,
+                             const std::string& method, const Json& body);
+    /// A pool as ARM returns it (BatchManagement.json 2025-06-01 #/definitions/Pool).
+    Json ArmPoolJson(const Account& a, const Pool& p, const std::string& account_id) const;
     std::optional<http::Reply> CheckArmAuth(Ctx& c);
     std::optional<http::Reply> CheckBatchAuth(Ctx& c, const Account& a);
     /// A version as ARM returns it at `api_version` (only the members that version defines).

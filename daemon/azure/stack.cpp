@@ -36,6 +36,11 @@ pw::Result<std::unique_ptr<AzureStack>, std::string> AzureStack::Create(
     arm.resource_manager = config.cloud.resource_manager;
     arm.resource = config.cloud.management_resource;
     stack->arm_ = std::make_unique<ArmClient>(*stack->transport_, arm);
+    ArmPoolClientOptions arm_pools;
+    arm_pools.resource_manager = config.cloud.resource_manager;
+    arm_pools.resource = config.cloud.management_resource;
+    stack->arm_pools_ = std::make_unique<ArmPoolClient>(*stack->transport_, arm_pools);
+    stack->pools_ = std::make_unique<PoolApiRouter>(*stack->batch_, *stack->arm_pools_);
     return stack;
 }
 

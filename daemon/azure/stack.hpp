@@ -5,6 +5,7 @@
 #include <string>
 
 #include "azure/arm_client.hpp"
+#include "azure/arm_pool_client.hpp"
 #include "azure/batch_client.hpp"
 #include "azure/observer.hpp"
 #include "azure/token.hpp"
@@ -34,7 +35,8 @@ class AzureStack {
     /// Whoever makes Create() read another setting adds it here.
     static bool SameSettings(const config::DaemonConfig& a, const config::DaemonConfig& b);
 
-    BatchClient& batch() { return *batch_; }
+    /// The pools of every account: data plane, or ARM for `poolApi: arm` (PoolApiRouter).
+    BatchApi& batch() { return *pools_; }
     ArmClient& arm() { return *arm_; }
     TokenCache& tokens() { return *tokens_; }
     http::Client& http() { return *http_; }
@@ -50,6 +52,8 @@ class AzureStack {
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<BatchClient> batch_;
     std::unique_ptr<ArmClient> arm_;
+    std::unique_ptr<ArmPoolClient> arm_pools_;
+    std::unique_ptr<PoolApiRouter> pools_;
 };
 
 }  // namespace pw::azure

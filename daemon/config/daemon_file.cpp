@@ -202,6 +202,9 @@ void ParseAccounts(Checker& c, const YamlNode& node, std::vector<model::AccountS
         if (const YamlNode* loc = item.find("location")) {
             if (auto s = c.String(loc)) a.location = *s;
         }
+        if (auto api = c.Enum(item.find("poolApi"), KnownEnums().at("poolApi")))
+            a.pool_api = *api == "arm" ? model::AccountSpec::PoolApi::Arm
+                                       : model::AccountSpec::PoolApi::Batch;
         if (ok) accounts.push_back(std::move(a));
     }
 }

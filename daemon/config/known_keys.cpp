@@ -25,7 +25,8 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
         {"daemon.tls", {"caFile"}},
         {"daemon.listen", {"address", "maxConnections"}},
         {"daemon.accounts[]",
-         {"name", "subscriptionId", "resourceGroup", "accountName", "endpoint", "location"}},
+         {"name", "subscriptionId", "resourceGroup", "accountName", "endpoint", "location",
+          "poolApi"}},
         {"daemon.reconcile", {"interval", "concurrency"}},
         {"daemon.limits", {"armReads", "armWrites", "batch"}},
         {"daemon.limits.bucket", {"burst", "perSecond"}},
@@ -41,12 +42,13 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
         {"poolFile", {"pools"}},
         {"pool", WithTable({"id", "account", "vmSize", "image", "nodeAgentSkuId", "scale",
                             "resizeTimeout", "nodeDeallocationOption", "taskSlotsPerNode",
-                            "startTask", "metadata", "adopt", "updatePolicy"},
+                            "startTask", "metadata", "adopt", "updatePolicy", "identity"},
                            model::PoolFields())},
         {"pool.updatePolicy",
          {"strategy", "drain", "maintenanceWindows", "rolloutGroup", "paused"}},
         {"pool.updatePolicy.drain", {"nodeDeallocationOption", "timeout", "onTimeout"}},
         {"pool.updatePolicy.maintenanceWindows[]", {"days", "start", "duration"}},
+        {"pool.identity", {"type", "userAssignedIdentities"}},
         {"pool.scale", {"targetDedicatedNodes", "targetLowPriorityNodes", "autoScale"}},
         {"pool.scale.autoScale", {"formula", "evaluationInterval", "maxNodes"}},
         {"pool.startTask", WithTable({"commandLine", "waitForSuccess", "elevated",
@@ -64,6 +66,8 @@ const std::map<std::string, std::vector<std::string_view>>& KnownEnums() {
         {"prune.mode", {"orphan", "delete"}},
         {"updatePolicy.strategy", {"manual", "drainAndSwap"}},
         {"updatePolicy.drain.onTimeout", {"requeue", "terminate"}},
+        {"poolApi", {"batch", "arm"}},
+        {"identity.type", {"UserAssigned"}},
     };
     return enums;
 }

@@ -223,8 +223,15 @@ std::optional<model::PoolSpec> ParsePool(Checker& c, const YamlNode& node,
     if (auto b = c.Bool(node.find("adopt"))) pool.adopt = *b;
     if (const YamlNode* up = node.find("updatePolicy"))
         pool.update_policy = ParseUpdatePolicy(c, *up);
+    if (const YamlNode* identity = node.find("identity")) ParseIdentity(c, *identity, pool);
     pool.properties = ParseProps(c, node, model::PoolFields(), base_dir, false);
-    if (c.errors().size() == errors_before) CheckPoolRules(c, node, pool);
+    if (c.errors().size() == errors_before) {
+        CheckPoolRules(c, node, pool);
+        auto acct =
+            std::find_if(daemon.accounts.begin(), daemon.accounts.end(),
+                         [&](const model::AccountSpec& a) { return a.name == pool.account; });
+        CheckIdentityRules(c, node, pool, acct == daemon.accounts.end() ? nullptr : &*acct);
+    }
     if (c.errors().size() != errors_before) return std::nullopt;
     return pool;
 }

@@ -33,4 +33,13 @@ void CheckObjectRules(Checker& c, const model::ObjectSpec& spec, const YamlNode&
 /// against containerConfiguration, elevated against userIdentity, ...).
 void CheckPoolRules(Checker& c, const YamlNode& pool_node, const model::PoolSpec& pool);
 
+/// Reads `identity: {type: UserAssigned, userAssignedIdentities: [ARM id, ...]}` into
+/// `pool.identities` (pool_identity.cpp).
+void ParseIdentity(Checker& c, const YamlNode& node, model::PoolSpec& pool);
+
+/// An identity needs `poolApi: arm` on the pool's account (nullptr: unknown account, already
+/// reported); every identityReference.resourceId names one of the pool's identities.
+void CheckIdentityRules(Checker& c, const YamlNode& pool_node, const model::PoolSpec& pool,
+                        const model::AccountSpec* account);
+
 }  // namespace pw::config::detail

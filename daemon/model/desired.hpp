@@ -37,6 +37,11 @@ struct AccountSpec {
     std::string account_name;
     std::optional<std::string> endpoint;  ///< `https://acct.region.batch.azure.com`; else from ARM.
     std::optional<std::string> location;  ///< Region; else from ARM.
+    /// `poolApi`: which API serves this account's pools. Arm: every pool operation goes
+    /// through ARM (`Microsoft.Batch/batchAccounts/pools`, azure-contract.md 10) with the
+    /// management token; no Batch data-plane token is requested for the account.
+    enum class PoolApi { Batch, Arm };
+    PoolApi pool_api = PoolApi::Batch;
 };
 
 /// Replica and resize-timeout policy (the `policy:` block).
@@ -127,6 +132,10 @@ struct PoolSpec {
     bool adopt = false;
     /// `updatePolicy` (kept on the heap: most pools have none; none means strategy manual).
     Boxed<UpdatePolicy> update_policy;
+    /// `identity.userAssignedIdentities`: ARM ids of the user-assigned managed identities on
+    /// the nodes (BatchPoolIdentity, type UserAssigned; settable only through ARM, azure-contract
+    /// 10). Empty: no identity declared.
+    std::vector<std::string> identities;
     /// Table-declared members (PoolFields(): networkConfiguration, mountConfiguration,
     /// virtualMachineConfiguration, ...), an Object; secrets as file paths only.
     PropValue properties;

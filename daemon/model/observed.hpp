@@ -77,6 +77,9 @@ struct ObservedPool {
     int task_slots_per_node = 1;
     Boxed<StartTask> start_task;  ///< Kept on the heap: most pools have none.
     std::map<std::string, std::string> metadata;
+    /// ARM ids of the pool's user-assigned identities (`identity.userAssignedIdentities` keys,
+    /// BatchManagement.json 2025-06-01 #/definitions/BatchPoolIdentity); filled from ARM only.
+    std::vector<std::string> identities;
     /// The table-declared properties, read by a GET of this pool when its spec hash does not
     /// vouch for them (the pool list does not carry them; see reconcile::Reconciler). Absent:
     /// they match the spec (the pool carries the desired spec hash, or an earlier read of the

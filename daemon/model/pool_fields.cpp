@@ -61,6 +61,29 @@ constexpr SV kUpgradeMode[] = {"automatic", "manual", "rolling"};
 constexpr SV kAutoUserScope[] = {"task", "pool"};
 constexpr SV kWorkingDirectory[] = {"taskWorkingDirectory", "containerImageDefault"};
 
+// ARM's spellings of the same enums (BatchManagement.json 2025-06-01 #/definitions/CachingType,
+// StorageAccountType, ContainerConfiguration/type, DiskEncryptionConfiguration/targets,
+// NodePlacementPolicyType, DiffDiskPlacement, InboundNatPool/protocol,
+// NetworkSecurityGroupRule/access, IPAddressProvisioningType, ElevationLevel,
+// WindowsUserConfiguration/loginMode, TaskSchedulingPolicy/nodeFillType,
+// AutoUserSpecification/scope, TaskContainerSettings/workingDirectory, PoolProperties/
+// interNodeCommunication), parallel to the arrays above.
+constexpr SV kArmCaching[] = {"None", "ReadOnly", "ReadWrite"};
+constexpr SV kArmStorageAccountType[] = {"Standard_LRS", "Premium_LRS", "StandardSSD_LRS"};
+constexpr SV kArmContainerType[] = {"DockerCompatible", "CriCompatible"};
+constexpr SV kArmDiskEncryptionTarget[] = {"OsDisk", "TemporaryDisk"};
+constexpr SV kArmPlacementPolicy[] = {"Regional", "Zonal"};
+constexpr SV kArmDiffDiskPlacement[] = {"CacheDisk"};
+constexpr SV kArmProtocol[] = {"TCP", "UDP"};
+constexpr SV kArmAccess[] = {"Allow", "Deny"};
+constexpr SV kArmIpProvisioning[] = {"BatchManaged", "UserManaged", "NoPublicIPAddresses"};
+constexpr SV kArmElevation[] = {"NonAdmin", "Admin"};
+constexpr SV kArmLoginMode[] = {"Batch", "Interactive"};
+constexpr SV kArmFillType[] = {"Spread", "Pack"};
+constexpr SV kArmAutoUserScope[] = {"Task", "Pool"};
+constexpr SV kArmWorkingDirectory[] = {"TaskWorkingDirectory", "ContainerImageDefault"};
+constexpr SV kArmInterNode[] = {"Disabled", "Enabled"};
+
 // BatchNodeIdentityReference.
 constexpr FieldSpec kIdentityReferenceFields[] = {
     {.key = "resourceId",
@@ -94,7 +117,8 @@ constexpr FieldSpec kContainerConfigurationFields[] = {
      .kind = K::Enum,
      .required = true,
      .values = kContainerType,
-     .doc = "container technology"},
+     .doc = "container technology",
+     .arm_values = kArmContainerType},
     {.key = "containerImageNames",
      .kind = K::StringList,
      .doc = "images pulled onto every node as it joins"},
@@ -128,7 +152,8 @@ constexpr FieldSpec kManagedDiskFields[] = {
     {.key = "storageAccountType",
      .kind = K::Enum,
      .values = kStorageAccountType,
-     .doc = "disk storage type"},
+     .doc = "disk storage type",
+     .arm_values = kArmStorageAccountType},
     {.key = "securityProfile",
      .kind = K::Object,
      .object = &kDiskSecurityProfile,
@@ -148,7 +173,8 @@ constexpr FieldSpec kDataDiskFields[] = {
      .kind = K::Enum,
      .values = kCaching,
      .rest_default = "\"readwrite\"",
-     .doc = "host caching; default readwrite"},
+     .doc = "host caching; default readwrite",
+     .arm_values = kArmCaching},
     {.key = "diskSizeGB",
      .kind = K::Int,
      .required = true,
@@ -158,7 +184,8 @@ constexpr FieldSpec kDataDiskFields[] = {
      .kind = K::Enum,
      .values = kStorageAccountType,
      .rest_default = "\"standard_lrs\"",
-     .doc = "disk storage type; default standard_lrs"},
+     .doc = "disk storage type; default standard_lrs",
+     .arm_values = kArmStorageAccountType},
     {.key = "managedDisk",
      .kind = K::Object,
      .object = &kManagedDisk,
@@ -171,7 +198,8 @@ constexpr FieldSpec kDiffDiskFields[] = {
     {.key = "placement",
      .kind = K::Enum,
      .values = kDiffDiskPlacement,
-     .doc = "where the ephemeral OS disk lives"},
+     .doc = "where the ephemeral OS disk lives",
+     .arm_values = kArmDiffDiskPlacement},
 };
 constexpr ObjectSpec kDiffDisk{"ephemeralOSDiskSettings", "BatchDiffDiskSettings", kDiffDiskFields};
 constexpr FieldSpec kOsDiskFields[] = {
@@ -179,7 +207,11 @@ constexpr FieldSpec kOsDiskFields[] = {
      .kind = K::Object,
      .object = &kDiffDisk,
      .doc = "ephemeral OS disk (placement: cachedisk)"},
-    {.key = "caching", .kind = K::Enum, .values = kCaching, .doc = "host caching"},
+    {.key = "caching",
+     .kind = K::Enum,
+     .values = kCaching,
+     .doc = "host caching",
+     .arm_values = kArmCaching},
     {.key = "diskSizeGB", .kind = K::Int, .min = 1, .doc = "OS disk size in GB (> 0)"},
     {.key = "managedDisk",
      .kind = K::Object,
@@ -240,7 +272,8 @@ constexpr FieldSpec kNodePlacementFields[] = {
      .kind = K::Enum,
      .values = kPlacementPolicy,
      .rest_default = "\"regional\"",
-     .doc = "regional or zonal; default regional"},
+     .doc = "regional or zonal; default regional",
+     .arm_values = kArmPlacementPolicy},
 };
 constexpr ObjectSpec kNodePlacement{"nodePlacementConfiguration", "BatchNodePlacementConfiguration",
                                     kNodePlacementFields};
@@ -253,7 +286,8 @@ constexpr FieldSpec kDiskEncryptionFields[] = {
     {.key = "targets",
      .kind = K::EnumList,
      .values = kDiskEncryptionTarget,
-     .doc = "disks Batch encrypts (osdisk, temporarydisk)"},
+     .doc = "disks Batch encrypts (osdisk, temporarydisk)",
+     .arm_values = kArmDiskEncryptionTarget},
 };
 constexpr ObjectSpec kDiskEncryption{"diskEncryptionConfiguration", "DiskEncryptionConfiguration",
                                      kDiskEncryptionFields};
@@ -307,7 +341,12 @@ constexpr FieldSpec kNsgRuleFields[] = {
      .min = 150,
      .max = 4096,
      .doc = "150-4096, unique in the pool"},
-    {.key = "access", .kind = K::Enum, .required = true, .values = kAccess, .doc = "allow or deny"},
+    {.key = "access",
+     .kind = K::Enum,
+     .required = true,
+     .values = kAccess,
+     .doc = "allow or deny",
+     .arm_values = kArmAccess},
     {.key = "sourceAddressPrefix", .required = true, .doc = "IP, CIDR, service tag or *"},
     {.key = "sourcePortRanges", .kind = K::StringList, .doc = "ports or ranges; default *"},
 };
@@ -319,7 +358,8 @@ constexpr FieldSpec kInboundNatPoolFields[] = {
      .kind = K::Enum,
      .required = true,
      .values = kProtocol,
-     .doc = "tcp or udp"},
+     .doc = "tcp or udp",
+     .arm_values = kArmProtocol},
     {.key = "backendPort",
      .kind = K::Int,
      .required = true,
@@ -352,7 +392,8 @@ constexpr FieldSpec kEndpointConfigurationFields[] = {
      .required = true,
      .object = &kInboundNatPool,
      .max_items = 5,
-     .doc = "at most 5 inbound NAT pools"},
+     .doc = "at most 5 inbound NAT pools",
+     .arm = "inboundNatPools"},
 };
 constexpr ObjectSpec kEndpointConfiguration{
     "endpointConfiguration", "BatchPoolEndpointConfiguration", kEndpointConfigurationFields};
@@ -361,7 +402,8 @@ constexpr FieldSpec kPublicIpFields[] = {
      .kind = K::Enum,
      .values = kIpProvisioning,
      .rest_default = "\"batchmanaged\"",
-     .doc = "batchmanaged (default), usermanaged or nopublicipaddresses"},
+     .doc = "batchmanaged (default), usermanaged or nopublicipaddresses",
+     .arm_values = kArmIpProvisioning},
     {.key = "ipAddressIds",
      .kind = K::StringList,
      .doc = "public IP resource ids (provision usermanaged)"},
@@ -374,7 +416,8 @@ constexpr FieldSpec kNetworkConfigurationFields[] = {
      .kind = K::Enum,
      .values = kVNetScope,
      .rest_default = "\"none\"",
-     .doc = "none (default) or job"},
+     .doc = "none (default) or job",
+     .arm = "dynamicVnetAssignmentScope"},
     {.key = "endpointConfiguration",
      .kind = K::Object,
      .object = &kEndpointConfiguration,
@@ -422,7 +465,7 @@ constexpr FieldSpec kNfsFields[] = {
 };
 constexpr ObjectSpec kNfs{"nfsMountConfiguration", "NfsMountConfiguration", kNfsFields};
 constexpr FieldSpec kCifsFields[] = {
-    {.key = "username", .required = true, .doc = "CIFS user"},
+    {.key = "username", .required = true, .doc = "CIFS user", .arm = "userName"},
     {.key = "source", .required = true, .doc = "CIFS source"},
     {.key = "relativeMountPath", .required = true, .doc = "mount path, unique in the pool"},
     {.key = "mountOptions", .doc = "extra mount options"},
@@ -472,7 +515,11 @@ constexpr FieldSpec kLinuxUserFields[] = {
 constexpr ObjectSpec kLinuxUser{"linuxUserConfiguration", "LinuxUserConfiguration",
                                 kLinuxUserFields};
 constexpr FieldSpec kWindowsUserFields[] = {
-    {.key = "loginMode", .kind = K::Enum, .values = kLoginMode, .doc = "batch or interactive"},
+    {.key = "loginMode",
+     .kind = K::Enum,
+     .values = kLoginMode,
+     .doc = "batch or interactive",
+     .arm_values = kArmLoginMode},
 };
 constexpr ObjectSpec kWindowsUser{"windowsUserConfiguration", "WindowsUserConfiguration",
                                   kWindowsUserFields};
@@ -487,7 +534,8 @@ constexpr FieldSpec kUserAccountFields[] = {
      .kind = K::Enum,
      .values = kElevation,
      .rest_default = "\"nonadmin\"",
-     .doc = "nonadmin (default) or admin"},
+     .doc = "nonadmin (default) or admin",
+     .arm_values = kArmElevation},
     {.key = "linuxUserConfiguration",
      .kind = K::Object,
      .object = &kLinuxUser,
@@ -502,7 +550,8 @@ constexpr ObjectSpec kUserAccount{"userAccount", "UserAccount", kUserAccountFiel
 constexpr FieldSpec kAppPackageFields[] = {
     {.key = "applicationId",
      .required = true,
-     .doc = "application id (fully qualified ARM id when creating)"},
+     .doc = "application id (fully qualified ARM id when creating)",
+     .arm = "id"},
     {.key = "version", .doc = "version; default the application's default version"},
 };
 constexpr ObjectSpec kAppPackage{"applicationPackageReference", "BatchApplicationPackageReference",
@@ -513,7 +562,8 @@ constexpr FieldSpec kSchedulingFields[] = {
      .required = true,
      .values = kFillType,
      .rest_default = "\"spread\"",
-     .doc = "spread or pack"},
+     .doc = "spread or pack",
+     .arm_values = kArmFillType},
 };
 constexpr ObjectSpec kScheduling{"taskSchedulingPolicy", "BatchTaskSchedulingPolicy",
                                  kSchedulingFields};
@@ -579,7 +629,8 @@ constexpr FieldSpec kPoolFields[] = {
      .kind = K::Object,
      .update = U::EmptyOnly,
      .object = &kVmConfiguration,
-     .doc = "VM settings besides image and nodeAgentSkuId (disks, containers, security, ...)"},
+     .doc = "VM settings besides image and nodeAgentSkuId (disks, containers, security, ...)",
+     .arm = "deploymentConfiguration/virtualMachineConfiguration"},
     {.key = "networkConfiguration",
      .kind = K::Object,
      .update = U::EmptyOnly,
@@ -600,7 +651,8 @@ constexpr FieldSpec kPoolFields[] = {
      .update = U::Patchable,
      .object = &kAppPackage,
      .max_items = 10,
-     .doc = "at most 10 application packages"},
+     .doc = "at most 10 application packages",
+     .arm = "applicationPackages"},
     {.key = "taskSchedulingPolicy",
      .kind = K::Object,
      .update = U::EmptyOnly,
@@ -610,17 +662,21 @@ constexpr FieldSpec kPoolFields[] = {
      .kind = K::Bool,
      .update = U::EmptyOnly,
      .rest_default = "false",
-     .doc = "direct node-to-node traffic; default false"},
+     .doc = "direct node-to-node traffic; default false",
+     .arm = "interNodeCommunication",
+     .arm_values = kArmInterNode},
     {.key = "targetNodeCommunicationMode",
      .kind = K::Enum,
      .update = U::Patchable,
      .values = kCommunicationMode,
      .rest_default = "\"default\"",
-     .doc = "default, classic or simplified"},
+     .doc = "default, classic or simplified",
+     .arm = "-"},
     {.key = "resourceTags",
      .kind = K::StringMap,
      .update = U::EmptyOnly,
-     .doc = "tags on the pool's Azure resources (UserSubscription accounts)"},
+     .doc = "tags on the pool's Azure resources (UserSubscription accounts)",
+     .arm = "-"},
     {.key = "upgradePolicy",
      .kind = K::Object,
      .update = U::EmptyOnly,
@@ -655,7 +711,8 @@ constexpr FieldSpec kContainerSettingsFields[] = {
      .kind = K::Enum,
      .values = kWorkingDirectory,
      .rest_default = "\"taskWorkingDirectory\"",
-     .doc = "taskWorkingDirectory (default) or containerImageDefault"},
+     .doc = "taskWorkingDirectory (default) or containerImageDefault",
+     .arm_values = kArmWorkingDirectory},
 };
 constexpr ObjectSpec kContainerSettings{"containerSettings", "BatchTaskContainerSettings",
                                         kContainerSettingsFields};
@@ -664,18 +721,21 @@ constexpr FieldSpec kAutoUserFields[] = {
      .kind = K::Enum,
      .values = kAutoUserScope,
      .rest_default = "\"pool\"",
-     .doc = "task or pool"},
+     .doc = "task or pool",
+     .arm_values = kArmAutoUserScope},
     {.key = "elevationLevel",
      .kind = K::Enum,
      .values = kElevation,
      .rest_default = "\"nonadmin\"",
-     .doc = "nonadmin (default) or admin"},
+     .doc = "nonadmin (default) or admin",
+     .arm_values = kArmElevation},
 };
 constexpr ObjectSpec kAutoUser{"autoUser", "AutoUserSpecification", kAutoUserFields};
 constexpr FieldSpec kUserIdentityFields[] = {
     {.key = "userName",
      .rest = "username",
-     .doc = "a user account of the pool (or autoUser, not both)"},
+     .doc = "a user account of the pool (or autoUser, not both)",
+     .arm = "userName"},
     {.key = "autoUser",
      .kind = K::Object,
      .object = &kAutoUser,

@@ -80,8 +80,15 @@ struct FieldSpec {
     int max_items = 0;                              ///< Lists: most items (0: no limit).
     std::string_view rest_default = {};  ///< Batch's server default, as JSON text ("" none).
     std::string_view doc = {};           ///< One line for the JSON Schema and the README.
+    /// The member's name in ARM's pool model (BatchManagement.json 2025-06-01) when it differs
+    /// from rest_name(); `a/b` nests it; "-": ARM's model has no such member.
+    std::string_view arm = {};
+    /// Enum / EnumList: ARM's spellings, parallel to `values` (empty: the same). Bool: ARM's
+    /// enum for {false, true} (interNodeCommunication Disabled / Enabled).
+    std::span<const std::string_view> arm_values = {};
 
     std::string_view rest_name() const { return rest.empty() ? key : rest; }
+    std::string_view arm_name() const { return arm.empty() ? rest_name() : arm; }
     bool secret() const {
         return kind == FieldKind::SecretFile || kind == FieldKind::JsonSecretFile;
     }

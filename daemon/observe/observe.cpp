@@ -6,6 +6,7 @@
 #include <cctype>
 #include <set>
 
+#include "azure/arm_pool_client.hpp"
 #include "model/latest.hpp"
 #include "model/pool_drift.hpp"
 #include "model/resource_id.hpp"
@@ -240,6 +241,9 @@ asio::awaitable<Observation> Observer::observe(const model::DesiredState& desire
     for (const auto& account : desired.accounts) {
         auto it = out.state.accounts.find(account.name);
         if (it == out.state.accounts.end() || it->second.endpoint.empty()) continue;
+        // ARM lists no supported images (azure::ArmPoolClient::list_node_agent_skus): the
+        // node agent check waits for a fact it cannot get.
+        if (azure::IsArmPoolEndpoint(it->second.endpoint)) continue;
         images_of.emplace(AccountKey(account), it->second.endpoint);
     }
     std::erase_if(node_agent_skus_, [&](const auto& e) { return !images_of.count(e.first); });
@@ -346,6 +350,9 @@ asio::awaitable<void> Observer::observe_account(const model::AccountSpec& spec,
     model::ObservedAccount account;
     account.location = spec.location.value_or(info->location);
     account.endpoint = spec.endpoint.value_or(info->endpoint);
+    // poolApi arm: the account's pools are reached through ARM (azure::PoolApiRouter).
+    if (spec.pool_api == model::AccountSpec::PoolApi::Arm)
+        account.endpoint = azure::ArmPoolEndpoint(spec);
     account.dedicated_core_quota = info->dedicated_core_quota;
     account.low_priority_core_quota = info->low_priority_core_quota;
     account.pool_quota = info->pool_quota;

@@ -626,8 +626,20 @@ class Planner {
                         }
                         const auto elapsed =
                             model::Seconds(std::max<std::int64_t>(0, now_s - w->marker->since));
-                        const auto verdict = EvaluateHealthGate(
-                            gp.gate, w->pool->nodes ? &*w->pool->nodes : nullptr, elapsed);
+                        const model::AccountSpec* account = desired_.find_account(spec.account);
+                        const bool arm =
+                            account && account->pool_api == model::AccountSpec::PoolApi::Arm;
+                        const auto verdict =
+                            arm ? ArmGate(*w->pool)
+                                : EvaluateHealthGate(gp.gate,
+                                                     w->pool->nodes ? &*w->pool->nodes : nullptr,
+                                                     elapsed);
+                        if (arm)
+                            Find(Severity::Warning, "RolloutGateWithoutNodes", spec,
+                                 "the account's poolApi is arm and Microsoft.Batch lists no "
+                                 "compute nodes: the health gate judged only that the pool "
+                                 "regrew to its size without resize errors. Fix: poolApi batch "
+                                 "for a gate on the nodes' states");
                         w->detail = "health gate: " + verdict.reason;
                         if (verdict.result == GateVerdict::Result::Wait) {
                             Requeue(kRequeueWhileResizing);
@@ -668,6 +680,15 @@ class Planner {
                 plan_.rollouts.push_back(std::move(st));
             }
         }
+    }
+
+    /// The gate through ARM, which lists no nodes: the pool regrew without resize errors.
+    static GateVerdict ArmGate(const model::ObservedPool& pool) {
+        if (pool.resize_errors.empty())
+            return {GateVerdict::Result::Pass, "regrew to its size without resize errors"};
+        return {GateVerdict::Result::Fail, "the regrowth reported " +
+                                               pool.resize_errors.front().code + ": " +
+                                               pool.resize_errors.front().message};
     }
 
     static std::string Marker(model::RolloutMarker::Step step, const PoolWork& w,

@@ -117,6 +117,9 @@ asio::awaitable<void> Reconciler::read_nodes(const model::DesiredState& desired,
             spec.update_policy->strategy != model::UpdatePolicy::Strategy::DrainAndSwap ||
             !obs.account_complete(spec.account))
             continue;
+        // ARM lists no compute nodes: the planner gates such pools on their size.
+        const model::AccountSpec* account = desired.find_account(spec.account);
+        if (account && account->pool_api == model::AccountSpec::PoolApi::Arm) continue;
         auto* pool = const_cast<model::ObservedPool*>(pools.find(spec.account, spec.id));
         if (!pool || pool->allocation_state != "steady") continue;
         auto it = pool->metadata.find(model::kRolloutKey);

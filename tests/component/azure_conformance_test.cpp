@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "codec/arm_pool.hpp"
 #include "codec/encode.hpp"
 #include "config/load.hpp"
 #include "model/pool_fields.hpp"
@@ -249,6 +250,49 @@ TEST_F(PoolConformance, AKeyNeitherTheSdkNorTheSpecDefinesFails) {
           "in the spec",
           "startTask.resourceFiles[0].sasToken: not defined by the 2025-06-01.21.0 spec"})
         EXPECT_NE(output_.find(expected), std::string::npos) << expected << "\n" << output_;
+}
+
+// Issue 15: the same pools encoded for ARM (Pool_Create), checked against BatchManagement.json
+// 2025-06-01 (member names, exact enum spellings, nothing read-only) and azure.mgmt.batch.
+TEST_F(PoolConformance, TheSamePoolsEncodedForArmMatchArmsSpec) {
+    WriteBodies();
+    ASSERT_EQ(Check(), 0) << output_;
+    const char* dir = std::getenv("PW_AZURE_SPECS");
+    const std::string spec =
+        (dir ? std::string(dir) : std::string(PW_SOURCE_DIR) + "/../shared/azure-specs") +
+        "/batch-management/resource-manager/Microsoft.Batch/stable/2025-06-01/BatchManagement.json";
+    ASSERT_TRUE(fs::exists(spec)) << spec;
+    auto reader = [](const model::PropValue&) {
+        return Result<std::string, std::string>(std::string(R"({"k": "v"})"));
+    };
+    auto every = RenderPool();
+    every.properties = Every(model::PoolFields());
+    every.start_task->elevated = false;
+    every.start_task->properties = Every(model::StartTaskFields());
+    every.identities = {
+        "/subscriptions/s/resourceGroups/rg/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/nodes"};
+    fs::create_directories(dir_ / "arm");
+    auto body = EncodeArmPoolCreate(every, std::chrono::minutes(15), reader);
+    ASSERT_TRUE(body.ok()) << body.error();
+    std::ofstream(dir_ / "arm" / "every-field.json") << *body;
+    auto autoscale = RenderPool();
+    autoscale.fixed.reset();
+    autoscale.autoscale = model::AutoScale{"$TargetDedicatedNodes=1;", std::chrono::minutes(5), 10};
+    body = EncodeArmPoolCreate(autoscale, std::nullopt, reader);
+    ASSERT_TRUE(body.ok()) << body.error();
+    std::ofstream(dir_ / "arm" / "autoscale.json") << *body;
+    EXPECT_EQ(RunTool("check_arm_pool_conformance.py " + spec + " " + (dir_ / "arm").string()), 0)
+        << output_;
+    EXPECT_NE(output_.find("2 bodies, 0 problems"), std::string::npos) << output_;
+    // A member ARM does not declare is caught.
+    auto j = nlohmann::json::parse(*body);
+    j["properties"]["enableAutoScale"] = true;
+    std::ofstream(dir_ / "arm" / "autoscale.json") << j.dump();
+    EXPECT_EQ(RunTool("check_arm_pool_conformance.py " + spec + " " + (dir_ / "arm").string()), 1)
+        << output_;
+    EXPECT_NE(output_.find("properties.enableAutoScale: not defined"), std::string::npos)
+        << output_;
 }
 
 }  // namespace

@@ -98,15 +98,17 @@ INSTANTIATE_TEST_SUITE_P(
                  Pool("    taskSlotPerNode: 4\n"),
                  {F + "8:5: pools[0].taskSlotPerNode: unknown key (did you mean "
                       "'taskSlotsPerNode'?)"}},
-        PoolCase{"UnknownKeyNoSuggestion",
-                 Pool("    colour: blue\n"),
-                 {F + "8:5: pools[0].colour: unknown key; expected one of: id, account, vmSize, "
-                      "image, nodeAgentSkuId, scale, resizeTimeout, nodeDeallocationOption, "
-                      "taskSlotsPerNode, startTask, metadata, adopt, updatePolicy, displayName, "
-                      "virtualMachineConfiguration, networkConfiguration, mountConfiguration, "
-                      "userAccounts, applicationPackageReferences, taskSchedulingPolicy, "
-                      "enableInterNodeCommunication, targetNodeCommunicationMode, resourceTags, "
-                      "upgradePolicy"}},
+        PoolCase{
+            "UnknownKeyNoSuggestion",
+            Pool("    colour: blue\n"),
+            {F +
+             "8:5: pools[0].colour: unknown key; expected one of: id, account, vmSize, "
+             "image, nodeAgentSkuId, scale, resizeTimeout, nodeDeallocationOption, "
+             "taskSlotsPerNode, startTask, metadata, adopt, updatePolicy, identity, displayName, "
+             "virtualMachineConfiguration, networkConfiguration, mountConfiguration, "
+             "userAccounts, applicationPackageReferences, taskSchedulingPolicy, "
+             "enableInterNodeCommunication, targetNodeCommunicationMode, resourceTags, "
+             "upgradePolicy"}},
         PoolCase{"UpdatePolicyErrors",
                  Pool("    updatePolicy:\n"
                       "      strategy: drainAndSwapp\n"

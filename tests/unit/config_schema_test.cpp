@@ -238,6 +238,7 @@ TEST(ConfigSchema, KeysMatchTheValidatorAtEveryLevel) {
         {"daemon.rollout.groups.*.healthGate", kDaemonSchema, "/$defs/healthGate"},
         {"poolFile", kPoolSchema, ""},
         {"pool", kPoolSchema, "/$defs/pool"},
+        {"pool.identity", kPoolSchema, "/$defs/identity"},
         {"pool.scale", kPoolSchema, "/$defs/scale"},
         {"pool.scale.autoScale", kPoolSchema, "/$defs/autoScale"},
         {"pool.startTask", kPoolSchema, "/$defs/startTask"},
@@ -476,6 +477,10 @@ TEST(ConfigSchema, EnumsMatchTheValidator) {
               Keys(KnownEnums().at("auth.method")));
     EXPECT_EQ(as_set(pool.at("/$defs/pool/properties/nodeDeallocationOption/enum"_json_pointer)),
               Keys(KnownEnums().at("nodeDeallocationOption")));
+    EXPECT_EQ(as_set(daemon.at("/$defs/account/properties/poolApi/enum"_json_pointer)),
+              Keys(KnownEnums().at("poolApi")));
+    EXPECT_EQ(as_set(pool.at("/$defs/identity/properties/type/enum"_json_pointer)),
+              Keys(KnownEnums().at("identity.type")));
 }
 
 TEST(ConfigSchema, ExamplesValidateUnderBothTheSchemaAndTheValidator) {
