@@ -16,7 +16,7 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
     static const std::map<std::string, std::vector<std::string_view>> keys = {
         {"daemon",
          {"cloud", "auth", "tls", "accounts", "reconcile", "limits", "policy", "quota", "prune",
-          "poolsDir", "listen"}},
+          "poolsDir", "listen", "leaderElection"}},
         {"daemon.cloud",
          {"resourceManager", "authorityHost", "batchResource", "managementResource",
           "imdsEndpoint"}},
@@ -33,6 +33,8 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
          {"vmsPerReplica", "resizeTimeoutPer1000Vms", "maxReplicasPerRegion", "extraReplicas",
           "lowerReplicas"}},
         {"daemon.quota", {"partialGrowth"}},
+        {"daemon.leaderElection",
+         {"enabled", "blobUrl", "leaseDuration", "renewEvery", "identity"}},
         {"daemon.prune", {"mode", "graceMinutes"}},
         {"poolFile", {"pools"}},
         {"pool",

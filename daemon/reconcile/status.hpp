@@ -124,6 +124,15 @@ struct CycleSummary {
     std::optional<std::chrono::seconds> requeue_after;
 };
 
+/// Leader election (issue 18): this instance's role and who leads, as the lease blob says.
+struct LeadershipStatus {
+    std::string role;                ///< `leader` | `standby`.
+    std::string identity;            ///< This instance's identity.
+    std::string leader;              ///< The leader's identity ("" when nobody is known to lead).
+    std::optional<TimePoint> since;  ///< When the leader took the lease.
+    std::string last_error;          ///< The last lease call's error, "" after a success.
+};
+
 /// Everything `/status` shows. A consistent snapshot: readers never see a half-written cycle.
 ///
 /// Thread safety: a value type.
@@ -135,7 +144,8 @@ struct StatusSnapshot {
     std::vector<AccountStatus> accounts;
     std::vector<ConfigFileStatus> config_files;
     std::string config_error;  ///< A rejected daemon-file reload (the running config stays).
-    std::vector<model::Finding> findings;  ///< Every finding of the last plan.
+    std::vector<model::Finding> findings;        ///< Every finding of the last plan.
+    std::optional<LeadershipStatus> leadership;  ///< Set when leaderElection is enabled.
 
     const PoolStatus* pool(std::string_view id) const;
     const ImageVersionStatus* image_version(std::string_view id) const;
