@@ -143,7 +143,8 @@ struct Instance {
     std::string name;
     std::unique_ptr<DaemonProcess> proc;
     std::uint16_t port = 0;
-    std::string prefix;  ///< Its client request ids' first 8 hex digits.
+    std::string prefix;   ///< Its client request ids' first 8 hex digits.
+    bool paused = false;  ///< SIGSTOPped: its endpoints would not answer.
 
     Json Status() const {
         try {
@@ -190,7 +191,7 @@ Instance StartInstance(E2E& e, const Azurite& az, const std::string& name) {
 std::vector<Instance*> Leaders(std::vector<Instance>& all) {
     std::vector<Instance*> out;
     for (auto& i : all)
-        if (i.proc->Running() && i.Role() == "leader") out.push_back(&i);
+        if (!i.paused && i.proc->Running() && i.Role() == "leader") out.push_back(&i);
     return out;
 }
 
@@ -276,6 +277,7 @@ TEST(LeaderElection, OneWriterFailoverPauseAndRelease) {
     // size; once resumed, the old leader writes nothing (it checks the lease first).
     Instance* paused = leader;
     const long seq_stop = LastSeq(e);
+    paused->paused = true;
     paused->proc->Signal(SIGSTOP);
     const auto t_stop = std::chrono::steady_clock::now();
     e.WritePoolFile("render.yaml", PoolYamlSized(2200));
@@ -285,6 +287,7 @@ TEST(LeaderElection, OneWriterFailoverPauseAndRelease) {
     EXPECT_LE(pause_failover, std::chrono::duration<double>(kLease + kRenew).count() + 1);
     std::this_thread::sleep_until(t_stop + 2 * kLease);
     paused->proc->Signal(SIGCONT);
+    paused->paused = false;
     ASSERT_TRUE(E2E::WaitFor(
         [&] {
             auto p = e.Pool("renderbatch", "render-linux");
