@@ -233,6 +233,7 @@ TEST(ConfigSchema, KeysMatchTheValidatorAtEveryLevel) {
         {"daemon.policy", kDaemonSchema, "/$defs/policy"},
         {"daemon.quota", kDaemonSchema, "/$defs/quota"},
         {"daemon.prune", kDaemonSchema, "/$defs/prune"},
+        {"daemon.leaderElection", kDaemonSchema, "/$defs/leaderElection"},
         {"poolFile", kPoolSchema, ""},
         {"pool", kPoolSchema, "/$defs/pool"},
         {"pool.scale", kPoolSchema, "/$defs/scale"},
