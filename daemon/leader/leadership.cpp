@@ -70,7 +70,10 @@ void Leadership::update_role() {
         spdlog::info("leader election: {} ({})", leader ? "leading" : "standby", identity_);
         if (events_.on_role) events_.on_role(leader);
     }
-    if (events_.on_view) events_.on_view(view());
+    if (auto v = view(); events_.on_view && v != shown_) {
+        shown_ = v;
+        events_.on_view(v);
+    }
 }
 
 net::awaitable<void> Leadership::attempt(Elector::Op op) {

@@ -25,13 +25,14 @@ struct LeaderView {
     std::string holder;    ///< The leader's identity from the blob's metadata ("" unknown).
     std::optional<std::chrono::system_clock::time_point> since;  ///< When the holder took it.
     std::string last_error;
+    friend bool operator==(const LeaderView&, const LeaderView&) = default;
 };
 
 /// Hooks for metrics and status (each may be empty).
 struct LeadershipEvents {
     std::function<void(bool leader)> on_role;              ///< Every change of role.
     std::function<void(bool ok, double seconds)> on_call;  ///< Each acquire or renew.
-    std::function<void(const LeaderView&)> on_view;        ///< After each lease call.
+    std::function<void(const LeaderView&)> on_view;        ///< When the view changes.
 };
 
 /// Runs the election for one instance: creates the blob when missing, acquires with one
@@ -70,6 +71,7 @@ class Leadership {
     http::StopSignal stop_;
     bool blob_ready_ = false;
     bool was_leader_ = false;
+    std::optional<LeaderView> shown_;
     std::string holder_;
     std::optional<std::chrono::system_clock::time_point> since_;
     std::string last_error_;
