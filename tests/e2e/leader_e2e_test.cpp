@@ -57,41 +57,7 @@ class Azurite {
             "' 2>/dev/null");
         for (int attempt = 0; attempt < 3 && port_ == 0; ++attempt) {
             const int port = FreePort();
-            std::vector<std::string> args = {bin.string(),
-                                             "--blobHost",
-                                             "127.0.0.1",
-                                             "--blobPort",
-                                             std::to_string(port),
-                                             "--location",
-                                             (dir / "azurite").string(),
-                                             "--disableTelemetry",
-                                             "--skipApiVersionCheck",
-                                             "--loose",
-                                             "--oauth",
-                                             "basic",
-                                             "--cert",
-                                             (dir / "azurite-cert.pem").string(),
-                                             "--key",
-                                             (dir / "azurite-key.pem").string()};
-            posix_spawn_file_actions_t fa;
-            posix_spawn_file_actions_init(&fa);
-            const auto log = (dir / "azurite.log").string();
-            posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                             0644);
-            posix_spawn_file_actions_adddup2(&fa, 1, 2);
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
-            posix_spawn_file_actions_destroy(&fa);
-            if (pid_ <= 0) throw std::runtime_error("cannot start azurite-blob");
-            if (E2E::WaitFor(
-                    [&] { return Slurp(log).find("successfully listens") != std::string::npos; },
-                    20s)) {
-                port_ = port;
-            } else {
-                Stop();
-            }
+            if (Spawn(port)) port_ = port;
         }
         if (port_ == 0)
             throw std::runtime_error("azurite did not start: " + Slurp(dir / "azurite.log"));
@@ -114,7 +80,56 @@ class Azurite {
         return std::atoi(out.c_str());
     }
 
+    /// Stops Azurite and starts it again on the same port and folder (its leases are lost,
+    /// azurite-facts.md); false when it did not come back.
+    bool Restart() {
+        Stop();
+        return Spawn(port_);
+    }
+    void Stop() {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+        }
+    }
+
   private:
+    bool Spawn(int port) {
+        const auto bin = AzuriteBlob();
+        std::vector<std::string> args = {bin.string(),
+                                         "--blobHost",
+                                         "127.0.0.1",
+                                         "--blobPort",
+                                         std::to_string(port),
+                                         "--location",
+                                         (dir_ / "azurite").string(),
+                                         "--disableTelemetry",
+                                         "--skipApiVersionCheck",
+                                         "--loose",
+                                         "--oauth",
+                                         "basic",
+                                         "--cert",
+                                         (dir_ / "azurite-cert.pem").string(),
+                                         "--key",
+                                         (dir_ / "azurite-key.pem").string()};
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        const auto log = (dir_ / "azurite.log").string();
+        posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+        posix_spawn_file_actions_destroy(&fa);
+        if (pid_ <= 0) throw std::runtime_error("cannot start azurite-blob");
+        if (E2E::WaitFor(
+                [&] { return Slurp(log).find("successfully listens") != std::string::npos; }, 20s))
+            return true;
+        Stop();
+        return false;
+    }
     static int FreePort() {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
@@ -125,13 +140,6 @@ class Azurite {
         getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
         close(fd);
         return ntohs(a.sin_port);
-    }
-    void Stop() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            waitpid(pid_, nullptr, 0);
-            pid_ = -1;
-        }
     }
     fs::path dir_;
     pid_t pid_ = -1;
@@ -337,6 +345,54 @@ TEST(LeaderElection, OneWriterFailoverPauseAndRelease) {
     std::printf("failover after SIGTERM of the leader: %.1f s\n", term_failover);
     EXPECT_LE(term_failover, std::chrono::duration<double>(kRenew).count() + 2);
     EXPECT_NE(third->proc->Log().find("lease released"), std::string::npos);
+}
+
+// Azurite down for 60 s (not run by scripts/test.sh: -E LeaderElectionLong, for CI's time):
+// the leader stops writing once its lease is no longer proven, nobody writes while the lease
+// store is down, and one instance leads again when it is back.
+TEST(LeaderElectionLong, LeaseStoreDownSixtySeconds) {
+    E2E e(ExampleWorld(), kFast);
+    Azurite az(e.dir());
+    ASSERT_EQ(az.Put("/poolwarden?restype=container",
+                     simtest::Token(e.port(), "https://storage.azure.com/.default")),
+              201);
+    e.WritePoolFile("render.yaml", PoolYamlSized(2000));
+    std::vector<Instance> all;
+    for (const char* n : {"pw-a", "pw-b"}) all.push_back(StartInstance(e, az, n));
+    ASSERT_TRUE(E2E::WaitFor([&] { return Leaders(all).size() == 1; }, 20s));
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            auto p = e.Pool("renderbatch", "render-linux");
+            return E2E::Steady(p) && p["currentDedicatedNodes"] == 2000;
+        },
+        90s));
+
+    const long seq_down = LastSeq(e);
+    az.Stop();
+    const auto t_down = std::chrono::steady_clock::now();
+    ASSERT_TRUE(E2E::WaitFor([&] { return Leaders(all).empty(); }, kLease + 2s));
+    const double stepped_down =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_down).count();
+    std::printf("leader stepped down %.1f s after the lease store stopped\n", stepped_down);
+    EXPECT_LE(stepped_down, std::chrono::duration<double>(kLease).count());
+    e.WritePoolFile("render.yaml", PoolYamlSized(2200));
+    std::this_thread::sleep_until(t_down + 60s);
+    EXPECT_TRUE(WritersAfter(e, seq_down).empty()) << "a write while nobody could prove a lease";
+
+    ASSERT_TRUE(az.Restart());
+    const auto t_up = std::chrono::steady_clock::now();
+    ASSERT_TRUE(E2E::WaitFor([&] { return Leaders(all).size() == 1; }, kLease + kRenew + 2s));
+    std::printf("a leader again %.1f s after the lease store returned\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_up).count());
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            auto p = e.Pool("renderbatch", "render-linux");
+            return E2E::Steady(p) && p["currentDedicatedNodes"] == 2200;
+        },
+        60s));
+    const auto* leader = Leaders(all).at(0);
+    for (const auto& [seq, prefix] : WritersAfter(e, seq_down))
+        EXPECT_EQ(prefix, leader->prefix) << "write " << seq;
 }
 
 }  // namespace
