@@ -460,10 +460,14 @@ Metrics::Exposition Metrics::exposition(std::shared_ptr<const detail::PoolRows> 
                     &i.reload_success, &i.config_errors,   &i.replicas, &i.replication,
                     &i.findings,       &i.orphaned,        &i.tracked,  &i.build,
                     &i.cycle_duration, &i.request_duration};
-    // Leader election's families, registered last: after the others of their type.
-    st->families.insert(st->families.begin() + 7, &i.leader_transitions);
-    st->families.insert(st->families.begin() + 17, &i.leader);
-    st->families.push_back(&i.lease_renew);
+    // Leader election's families, registered after the others: the last counter, the last
+    // gauge, the last histogram.
+    auto after = [&](const prometheus::Collectable* family) {
+        return std::find(st->families.begin(), st->families.end(), family) + 1;
+    };
+    st->families.insert(after(&i.reloads), &i.leader_transitions);
+    st->families.insert(after(&i.build), &i.leader);
+    st->families.insert(after(&i.request_duration), &i.lease_renew);
     st->pools = std::move(pools);
     st->piece_size = std::max<std::size_t>(1, piece_size);
     return Exposition(std::move(st));
