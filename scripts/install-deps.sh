@@ -29,13 +29,15 @@ for p in "${pkgs[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#pkgs[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  # The 1.74 -dev packages conflict with 1.81's; remove them if something pulled them in.
+  if dpkg-query -W -f='${Status}' libboost1.74-dev 2>/dev/null | grep -q 'install ok installed'; then
+    "${sudo_cmd[@]}" apt-get remove -y -qq libboost1.74-dev
+  fi
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-# The 1.74 -dev packages conflict with 1.81's; remove them if something pulled them in.
-if dpkg-query -W -f='${Status}' libboost1.74-dev 2>/dev/null | grep -q 'install ok installed'; then
-  "${sudo_cmd[@]}" apt-get remove -y -qq libboost1.74-dev
-fi
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Azurite (the Blob lease store of the leader-election tests), pinned, from npm.
+if [ "${1:-}" != "--build-only" ]; then "$(dirname "$0")/install-azurite.sh"; fi

@@ -97,7 +97,9 @@ if [ ${#san_targets[@]} -gt 0 ] || [ ${#fuzz_targets[@]} -gt 0 ]; then
 fi
 
 phase "tests (preset ci)"
-ctest --preset ci -j"$(( jobs * 2 ))" --timeout 900 "$@"
+# LeaderElectionLong (the lease store down for 60 s, about 2 min) is left out for CI's time:
+# run it with ctest --preset ci -R LeaderElectionLong.
+ctest --preset ci -j"$(( jobs * 2 ))" --timeout 900 -E '^LeaderElectionLong\.' "$@"
 
 if [ -n "$bg_build" ]; then
   phase "asan and fuzz build: the rest after the tests (log: build/sanitizer-build.log)"

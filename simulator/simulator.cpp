@@ -246,7 +246,9 @@ asio::awaitable<Reply> Simulator::Handle(const http::Request& req) {
                   {"time", FormatIso(c.now)},
                   {"method", c.method},
                   {"path", target},
-                  {"clientRequestId", c.Header("client-request-id")}};
+                  {"clientRequestId", c.Header("client-request-id").empty()
+                                          ? c.Header("x-ms-client-request-id")
+                                          : c.Header("client-request-id")}};
     if (const auto if_match = c.Header("if-match"); !if_match.empty()) entry["ifMatch"] = if_match;
     const bool admin = c.path.rfind("/_sim/", 0) == 0;
     const bool is_token = c.path.find("/oauth2/") != std::string::npos;

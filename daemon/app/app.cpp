@@ -17,6 +17,7 @@
 #include "app/config_state.hpp"
 #include "app/dir_watch.hpp"
 #include "app/service.hpp"
+#include "leader/leadership.hpp"
 #include "log/log.hpp"
 #include "planner/planner.hpp"
 #include "reconcile/loop.hpp"
@@ -151,6 +152,48 @@ int Run(const Options& opt) {
     PublishConfig(status, cfg, "");
     reconcile::Reconciler::Options ropt;
     ropt.concurrency = cfg.daemon().reconcile.concurrency;
+    // Leader election (issue 18, run mode): only the lease holder writes. Its settings are
+    // read at start; a reload does not change them.
+    std::unique_ptr<leader::LeaseStack> lease_stack;
+    std::unique_ptr<leader::Leadership> leadership;
+    if (opt.mode == Mode::Run && cfg.daemon().leader_election.enabled) {
+        auto built = leader::LeaseStack::Create(ctx.get_executor(), cfg.daemon(), &progress);
+        if (!built) {
+            fmt::print(stderr, "{}: leaderElection: {}\n", opt.config.string(), built.error());
+            return 1;
+        }
+        lease_stack = std::move(*built);
+        const auto& le = cfg.daemon().leader_election;
+        obs.metrics().set_leader(false);
+
+        leadership = std::make_unique<leader::Leadership>(
+            lease_stack->client(),
+            leader::ElectorSettings{le.lease_duration, le.renew_every,
+                                    leader::SafetyMargin(le.lease_duration)},
+            le.identity,
+            leader::LeadershipEvents{
+                .on_role =
+                    [&obs](bool leading) {
+                        obs.metrics().set_leader(leading);
+                        obs.metrics().leader_transition();
+                    },
+                .on_call = [&obs](bool ok, double s) { obs.metrics().lease_renew(ok, s); },
+                .on_view =
+                    [&status](const leader::LeaderView& v) {
+                        status.update([&](reconcile::StatusSnapshot& s) {
+                            s.leadership = reconcile::LeadershipStatus{
+                                v.leader ? "leader" : "standby", v.identity, v.holder, v.since,
+                                v.last_error};
+                        });
+                    }});
+        // guess: a write reaches Azure within 2 s of the check; the lease must be proven that
+        // much longer beyond its safety margin (Batch and ARM take no lease id to fence with).
+        auto hold = [&leadership] {
+            return leadership->write_hold(std::chrono::milliseconds(2000));
+        };
+        ropt.write_hold = hold;
+        clients.set_write_gate(hold);
+    }
     reconcile::Reconciler rec(clients, clients, status, ropt, planner::MakePlan);
 
     std::atomic<bool> stop{false};
@@ -330,7 +373,14 @@ int Run(const Options& opt) {
                {{"config", opt.config.string()},
                 {"pools", std::to_string(cfg.desired()->pools.size())},
                 {"accounts", std::to_string(cfg.daemon().accounts.size())}});
-    asio::co_spawn(ctx, loop.run(), [&](std::exception_ptr e) {
+    if (leadership) asio::co_spawn(ctx, leadership->run(), asio::detached);
+    auto run_then_release = [&]() -> asio::awaitable<void> {
+        co_await loop.run();
+        // In-flight writes are done: give the lease up so a standby takes over at once.
+        if (leadership) co_await leadership->shutdown();
+        if (lease_stack) lease_stack->shutdown();
+    };
+    asio::co_spawn(ctx, run_then_release(), [&](std::exception_ptr e) {
         log::Write(spdlog::level::info, "stopped");
         grace.cancel();
         service.cancel();

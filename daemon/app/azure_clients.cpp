@@ -59,6 +59,7 @@ boost::asio::awaitable<azure::Result<model::ObservedPool>> SwitchingClients::get
 
 boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::add_pool(
     const std::string& endpoint, const azure::PoolAddRequest& request) {
+    if (auto refused = refuse_write()) co_return pw::Err{std::move(*refused)};
     auto c = current_;
     co_return co_await c->batch().add_pool(endpoint, request);
 }
@@ -66,6 +67,7 @@ boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::add_pool(
 boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::resize_pool(
     const std::string& endpoint, const std::string& pool_id,
     const azure::PoolResizeRequest& request, const std::string& if_match) {
+    if (auto refused = refuse_write()) co_return pw::Err{std::move(*refused)};
     auto c = current_;
     co_return co_await c->batch().resize_pool(endpoint, pool_id, request, if_match);
 }
@@ -79,24 +81,28 @@ boost::asio::awaitable<azure::Result<azure::AutoScaleRun>> SwitchingClients::eva
 boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::enable_auto_scale(
     const std::string& endpoint, const std::string& pool_id, const model::AutoScale& autoscale,
     const std::string& if_match) {
+    if (auto refused = refuse_write()) co_return pw::Err{std::move(*refused)};
     auto c = current_;
     co_return co_await c->batch().enable_auto_scale(endpoint, pool_id, autoscale, if_match);
 }
 
 boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::disable_auto_scale(
     const std::string& endpoint, const std::string& pool_id) {
+    if (auto refused = refuse_write()) co_return pw::Err{std::move(*refused)};
     auto c = current_;
     co_return co_await c->batch().disable_auto_scale(endpoint, pool_id);
 }
 
 boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::delete_pool(
     const std::string& endpoint, const std::string& pool_id, const std::string& if_match) {
+    if (auto refused = refuse_write()) co_return pw::Err{std::move(*refused)};
     auto c = current_;
     co_return co_await c->batch().delete_pool(endpoint, pool_id, if_match);
 }
 
 boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::stop_resize(
     const std::string& endpoint, const std::string& pool_id) {
+    if (auto refused = refuse_write()) co_return pw::Err{std::move(*refused)};
     auto c = current_;
     co_return co_await c->batch().stop_resize(endpoint, pool_id);
 }
@@ -104,6 +110,7 @@ boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::stop_resize(
 boost::asio::awaitable<azure::Result<Unit>> SwitchingClients::patch_pool(
     const std::string& endpoint, const std::string& pool_id, const azure::PoolPatchRequest& request,
     const std::string& if_match) {
+    if (auto refused = refuse_write()) co_return pw::Err{std::move(*refused)};
     auto c = current_;
     co_return co_await c->batch().patch_pool(endpoint, pool_id, request, if_match);
 }
@@ -166,8 +173,18 @@ SwitchingClients::get_image_version(const std::string& image_version_id) {
 boost::asio::awaitable<azure::Result<model::ObservedImageVersion>>
 SwitchingClients::update_target_regions(const std::string& image_version_id,
                                         const std::vector<model::TargetRegion>& regions) {
+    if (auto refused = refuse_write()) co_return pw::Err{std::move(*refused)};
     auto c = current_;
     co_return co_await c->arm().update_target_regions(image_version_id, regions);
+}
+
+std::optional<azure::Error> SwitchingClients::refuse_write() const {
+    if (!write_gate_) return std::nullopt;
+    auto why = write_gate_();
+    if (!why) return std::nullopt;
+    // Never sent: kind Cancelled, so the item is not put in backoff; the next pass retries.
+    return azure::MakeError(azure::ErrorKind::Cancelled, "not written: " + *why, 0, "NotLeader",
+                            false);
 }
 
 Result<std::unique_ptr<AzureClients>, std::string> MakeAzureClients(

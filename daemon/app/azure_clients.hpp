@@ -3,6 +3,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,12 @@ class SwitchingClients final : public azure::BatchApi, public azure::ArmApi {
     /// nothing was staged.
     bool install();
     void shutdown();
+    /// Leader election (issue 18): asked right before every write (add, resize, patch,
+    /// autoscale, stop, delete, replica PATCH); a reason refuses the write, unsent, with an
+    /// error of kind Cancelled and code `NotLeader`. Reads always pass.
+    void set_write_gate(std::function<std::optional<std::string>()> gate) {
+        write_gate_ = std::move(gate);
+    }
 
     boost::asio::awaitable<azure::Result<std::vector<model::ObservedPool>>> list_pools(
         const std::string& endpoint) override;
@@ -108,6 +115,9 @@ class SwitchingClients final : public azure::BatchApi, public azure::ArmApi {
         const std::vector<model::TargetRegion>& regions) override;
 
   private:
+    std::optional<azure::Error> refuse_write() const;
+
+    std::function<std::optional<std::string>()> write_gate_;
     std::shared_ptr<AzureClients> current_;
     std::shared_ptr<AzureClients> staged_;
     std::vector<std::weak_ptr<AzureClients>> retired_;  ///< Replaced, maybe still in use.

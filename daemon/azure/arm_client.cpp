@@ -32,7 +32,7 @@ http::ClientRequest MakeArmRequest(verb method, std::string url) {
     request.method = method;
     request.url = std::move(url);
     request.headers = {{"Accept", "application/json"},
-                       {"x-ms-client-request-id", NewGuid()},
+                       {"x-ms-client-request-id", NewClientRequestId()},
                        {"x-ms-return-client-request-id", "true"}};
     return request;
 }

@@ -59,7 +59,7 @@ http::ClientRequest MakeBatchRequest(verb method, std::string url) {
     request.method = method;
     request.url = std::move(url);
     request.headers = {{"Accept", "application/json"},
-                       {"client-request-id", NewGuid()},
+                       {"client-request-id", NewClientRequestId()},
                        {"return-client-request-id", "true"},
                        {"ocp-date", http::FormatHttpDate(std::chrono::system_clock::now())}};
     return request;

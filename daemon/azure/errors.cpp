@@ -103,6 +103,19 @@ bool TryAad(std::string_view body, Error& error) {
     return true;
 }
 
+bool TryStorage(const http::ClientResponse& response, Error& error) {
+    error.code = response.header("x-ms-error-code");
+    if (error.code.empty()) return false;
+    const std::string& body = response.body;
+    auto open = body.find("<Message>");
+    auto close = body.find("</Message>");
+    if (open != std::string::npos && close != std::string::npos && close > open) {
+        error.message = body.substr(open + 9, close - open - 9);
+        if (auto nl = error.message.find('\n'); nl != std::string::npos) error.message.resize(nl);
+    }
+    return true;
+}
+
 }  // namespace
 
 Error ErrorFromResponse(const http::ClientResponse& response, ErrorFormat format,
@@ -131,6 +144,9 @@ Error ErrorFromResponse(const http::ClientResponse& response, ErrorFormat format
             break;
         case ErrorFormat::Aad:
             decoded = TryAad(response.body, error) || TryArm(response.body, error);
+            break;
+        case ErrorFormat::Storage:
+            decoded = TryStorage(response, error);
             break;
     }
     if (!decoded) {

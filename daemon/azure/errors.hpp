@@ -14,6 +14,9 @@ enum class ErrorFormat {
     Batch,  ///< `{code, message:{value}, values}`
     Arm,    ///< `{error:{code, message, details}}`
     Aad,    ///< `{error, error_description}` (Entra ID and IMDS)
+    /// Blob Storage: the code in header `x-ms-error-code`, the body an XML `StorageError`
+    /// with `<Message>` (azure-contract.md section 11, [BLOB `#/definitions/StorageError`]).
+    Storage,
 };
 
 /// The typed error of an HTTP error response (status >= 400): kind from the status (429 and

@@ -45,6 +45,22 @@ std::string NewGuid() {
     return out;
 }
 
+namespace {
+std::string& RequestIdPrefix() {
+    static std::string prefix;
+    return prefix;
+}
+}  // namespace
+
+void SetClientRequestIdPrefix(std::string prefix) { RequestIdPrefix() = std::move(prefix); }
+
+std::string NewClientRequestId() {
+    std::string id = NewGuid();
+    const auto& prefix = RequestIdPrefix();
+    if (prefix.size() == 8) id.replace(0, 8, prefix);
+    return id;
+}
+
 Transport::Transport(http::Client& client, TokenSource& tokens, http::RateLimiter& limiter,
                      TransportOptions options)
     : client_(client), tokens_(tokens), limiter_(limiter), options_(std::move(options)) {

@@ -77,7 +77,14 @@ class Transport {
     TransportOptions options_;
 };
 
-/// A new random GUID (`client-request-id`).
+/// A new random GUID.
 std::string NewGuid();
+/// A new `client-request-id` / `x-ms-client-request-id`: a random GUID whose first 8 hex digits
+/// are this process's prefix when one was set (leader election: the request logs of Azure tell
+/// which instance wrote).
+std::string NewClientRequestId();
+/// Sets the prefix (8 lower-case hex digits) of every later NewClientRequestId(). Call once at
+/// start-up, before any request.
+void SetClientRequestIdPrefix(std::string prefix);
 
 }  // namespace pw::azure

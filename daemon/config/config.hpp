@@ -71,6 +71,20 @@ struct LimitsConfig {
     friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 
+/// `leaderElection:` (issue 18): several instances, one of which writes, elected through an
+/// Azure Blob lease (azure-contract.md section 11).
+struct LeaderElectionConfig {
+    bool enabled = false;
+    /// `https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB` (plain http only to loopback); the
+    /// container must exist, the blob is created when missing.
+    std::string blob_url;
+    /// A finite blob lease lasts 15-60 s (`x-ms-lease-duration`, contract section 11).
+    std::chrono::seconds lease_duration{30};
+    std::chrono::seconds renew_every{10};  ///< < lease_duration / 2.
+    std::string identity;                  ///< Shown in status; default the host name.
+    friend bool operator==(const LeaderElectionConfig&, const LeaderElectionConfig&) = default;
+};
+
 /// The daemon file (`/etc/poolwarden/poolwarden.yaml`).
 struct DaemonConfig {
     std::string file;
@@ -88,6 +102,7 @@ struct DaemonConfig {
     /// Problems that do not stop the daemon (e.g. a client secret file readable by others),
     /// in the same `file:line:column: field.path: message` form as errors.
     std::vector<ConfigError> warnings;
+    LeaderElectionConfig leader_election;  ///< `leaderElection:`.
 };
 
 /// One pool file and what it yielded. A file with any error contributes no pools.

@@ -353,6 +353,8 @@ void detail::ParseDaemon(Checker& c, const YamlNode& root, const fs::path& dir, 
             cfg.listen = *s;
         }
     }
+    if (const YamlNode* n = root.find("leaderElection"))
+        ParseLeaderElection(c, *n, cfg.leader_election);
     if (cfg.accounts.empty() && c.errors().empty()) {
         c.warnings().push_back(
             {c.file(), 0, 0, "accounts", "no accounts declared: pool files cannot refer to any"});

@@ -16,7 +16,7 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
     static const std::map<std::string, std::vector<std::string_view>> keys = {
         {"daemon",
          {"cloud", "auth", "tls", "accounts", "reconcile", "limits", "policy", "quota", "prune",
-          "rollout", "poolsDir", "listen"}},
+          "rollout", "poolsDir", "listen", "leaderElection"}},
         {"daemon.cloud",
          {"resourceManager", "authorityHost", "batchResource", "managementResource",
           "imdsEndpoint"}},
@@ -34,6 +34,8 @@ const std::map<std::string, std::vector<std::string_view>>& KnownKeys() {
          {"vmsPerReplica", "resizeTimeoutPer1000Vms", "maxReplicasPerRegion", "extraReplicas",
           "lowerReplicas"}},
         {"daemon.quota", {"partialGrowth"}},
+        {"daemon.leaderElection",
+         {"enabled", "blobUrl", "leaseDuration", "renewEvery", "identity"}},
         {"daemon.prune", {"mode", "graceMinutes"}},
         {"daemon.rollout", {"groups"}},
         {"daemon.rollout.groups.*", {"maxUnavailable", "canary", "healthGate"}},

@@ -44,6 +44,9 @@ void CapErrors(std::vector<ConfigError>& errors, const std::string& file);
 void ParseDaemon(Checker& c, const YamlNode& root, const std::filesystem::path& dir,
                  DaemonConfig& cfg);
 
+/// `leaderElection:` (leader_file.cpp).
+void ParseLeaderElection(Checker& c, const YamlNode& node, LeaderElectionConfig& out);
+
 struct IdSeen {
     std::string id;
     std::string key;

@@ -297,6 +297,8 @@ net::awaitable<pw::Result<ClientResponse, Failure>> Client::send(ClientRequest r
 
         bhttp::response_parser<bhttp::string_body> parser;
         parser.body_limit(options_.max_response_bytes);
+        // A HEAD response has headers only, whatever its Content-Length says (RFC 9110 9.3.2).
+        if (request.method == bhttp::verb::head) parser.skip(true);
         expiry = op_expiry();
         if (!expiry) {
             conn->close();

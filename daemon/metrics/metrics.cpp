@@ -313,6 +313,26 @@ struct Metrics::Impl {
             .Help("Always 1; the version label says which build runs.")
             .Register(*registry);
 
+    prometheus::Family<prometheus::Counter>& leader_transitions =
+        BuildCounter()
+            .Name("poolwarden_leader_transitions_total")
+            .Help("Times this instance became leader or stopped being leader (leaderElection).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Gauge>& leader =
+        BuildGauge()
+            .Name("poolwarden_leader")
+            .Help(
+                "1 while this instance holds the leader lease and may write, else 0 "
+                "(leaderElection).")
+            .Register(*registry);
+    prometheus::Family<prometheus::Histogram>& lease_renew =
+        BuildHistogram()
+            .Name("poolwarden_lease_renew_duration_seconds")
+            .Help(
+                "Time of each lease renew or acquire call on the leader blob, by result "
+                "(success, error).")
+            .Register(*registry);
+
     GaugeSet config_errors_set{config_errors};
     GaugeSet replicas_set{replicas};
     GaugeSet replication_set{replication};
@@ -356,7 +376,10 @@ std::vector<std::string> Metrics::family_names() const {
             i.rollout_step.GetName(),
             i.rollout_halted.GetName(),
             i.tracked.GetName(),
-            i.build.GetName()};
+            i.build.GetName(),
+            i.leader_transitions.GetName(),
+            i.leader.GetName(),
+            i.lease_renew.GetName()};
 }
 
 namespace {
@@ -455,6 +478,14 @@ Metrics::Exposition Metrics::exposition(std::shared_ptr<const detail::PoolRows> 
                     &i.reload_success, &i.config_errors, &i.replicas,       &i.replication,
                     &i.findings,       &i.orphaned,      &i.rollout_step,   &i.rollout_halted,
                     &i.tracked,        &i.build,         &i.cycle_duration, &i.request_duration};
+    // Leader election's families, registered after the others: the last counter, the last
+    // gauge, the last histogram.
+    auto after = [&](const prometheus::Collectable* family) {
+        return std::find(st->families.begin(), st->families.end(), family) + 1;
+    };
+    st->families.insert(after(&i.reloads), &i.leader_transitions);
+    st->families.insert(after(&i.build), &i.leader);
+    st->families.insert(after(&i.request_duration), &i.lease_renew);
     st->pools = std::move(pools);
     st->piece_size = std::max<std::size_t>(1, piece_size);
     return Exposition(std::move(st));
@@ -478,6 +509,16 @@ void Metrics::cycle_finished(std::string_view result, double seconds) {
 }
 
 void Metrics::set_tracked_items(double count) { impl_->tracked.Add({}).Set(count); }
+
+void Metrics::set_leader(bool leader) { impl_->leader.Add({}).Set(leader ? 1 : 0); }
+
+void Metrics::leader_transition() { impl_->leader_transitions.Add({}).Increment(); }
+
+void Metrics::lease_renew(bool ok, double seconds) {
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    impl_->lease_renew.Add({{"result", ok ? "success" : "error"}}, kBuckets).Observe(seconds);
+}
 
 void Metrics::action_finished(std::string_view kind, std::string_view result) {
     impl_->actions.Add({{"kind", std::string(kind)}, {"result", std::string(result)}}).Increment();

@@ -105,6 +105,12 @@ class Metrics {
 
     /// result: success | error | partial.
     void cycle_finished(std::string_view result, double seconds);
+    /// Leader election (issue 18): poolwarden_leader (1/0; absent until first set).
+    void set_leader(bool leader);
+    /// poolwarden_leader_transitions_total: this instance became or stopped being leader.
+    void leader_transition();
+    /// poolwarden_lease_renew_duration_seconds: one renew or acquire call.
+    void lease_renew(bool ok, double seconds);
     /// Entries the reconciler keeps between cycles (poolwarden_tracked_items).
     void set_tracked_items(double count);
     /// kind: the ActionKind name; result: success | error | waiting | skipped.

@@ -438,6 +438,15 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
     auto report = co_await observe_and_plan(declared, now, mono, false);
     const model::DesiredState& desired = report.desired(declared);
     auto run = filter(report, desired, mono);
+    if (auto why = options_.write_hold ? options_.write_hold() : std::nullopt;
+        why && !run.empty()) {
+        for (const auto& a : run)
+            if (a.kind != ActionKind::WaitForReplication)
+                report.held.push_back(
+                    fmt::format("{} {}: {}", model::ToString(a.kind), ActionSubject(a), *why));
+        std::erase_if(
+            run, [](const model::Action& a) { return a.kind != ActionKind::WaitForReplication; });
+    }
     report.outcomes = co_await executor_.execute(std::move(run), report.observation.state, stop);
     record(report, desired, now, mono);
 

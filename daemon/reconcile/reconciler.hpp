@@ -89,6 +89,10 @@ class Reconciler {
         /// Requests per watch poll at most (versions and accounts beyond it wait their turn).
         int watch_max_reads = 10;
         BackoffPolicy backoff;
+        /// Leader election (issue 18): a reason when this instance may not write now (a
+        /// standby, or a leader that cannot prove its lease); then a pass observes and plans
+        /// but holds every write. Unset: always write.
+        std::function<std::optional<std::string>()> write_hold;
         /// The monotonic clock of backoff and cache ages (tests inject their own).
         std::function<SteadyTime()> clock = [] { return std::chrono::steady_clock::now(); };
     };

@@ -166,6 +166,13 @@ json ToJson(const StatusSnapshot& s) {
         j["rollouts"].push_back(
             {{"name", g.name}, {"halted", g.halted}, {"pools", std::move(pools)}});
     }
+    if (s.leadership) {
+        const auto& l = *s.leadership;
+        auto& lj = j["leaderElection"];
+        lj = {{"role", l.role}, {"identity", l.identity}, {"leader", l.leader}};
+        if (l.since) lj["since"] = Rfc3339(*l.since);
+        if (!l.last_error.empty()) lj["lastError"] = l.last_error;
+    }
     j["orphanedPools"] = json::array();
     for (const auto& f : s.findings)
         if (f.code == "Orphaned")
@@ -505,6 +512,17 @@ struct StatusRenderer::Impl {
                 w.member("requeueAfterSeconds", static_cast<long long>(c.requeue_after->count()));
             w.member("started", Rfc3339(c.started));
             w.member("writes", c.writes);
+            w.end_object();
+        }
+        if (s.leadership) {
+            const auto& l = *s.leadership;
+            w.key("leaderElection");
+            w.begin_object();
+            w.member("identity", l.identity);
+            if (!l.last_error.empty()) w.member("lastError", l.last_error);
+            w.member("leader", l.leader);
+            w.member("role", l.role);
+            if (l.since) w.member("since", Rfc3339(*l.since));
             w.end_object();
         }
         w.key("orphanedPools");

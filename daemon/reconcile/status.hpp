@@ -131,6 +131,15 @@ struct RolloutGroupStatus {
     std::vector<model::RolloutStatus> pools;  ///< Canary first, then by id.
 };
 
+/// Leader election (issue 18): this instance's role and who leads, as the lease blob says.
+struct LeadershipStatus {
+    std::string role;                ///< `leader` | `standby`.
+    std::string identity;            ///< This instance's identity.
+    std::string leader;              ///< The leader's identity ("" when nobody is known to lead).
+    std::optional<TimePoint> since;  ///< When the leader took the lease.
+    std::string last_error;          ///< The last lease call's error, "" after a success.
+};
+
 /// Everything `/status` shows. A consistent snapshot: readers never see a half-written cycle.
 ///
 /// Thread safety: a value type.
@@ -142,8 +151,9 @@ struct StatusSnapshot {
     std::vector<AccountStatus> accounts;
     std::vector<ConfigFileStatus> config_files;
     std::string config_error;  ///< A rejected daemon-file reload (the running config stays).
-    std::vector<model::Finding> findings;      ///< Every finding of the last plan.
-    std::vector<RolloutGroupStatus> rollouts;  ///< Pools with updatePolicy drainAndSwap.
+    std::vector<model::Finding> findings;        ///< Every finding of the last plan.
+    std::vector<RolloutGroupStatus> rollouts;    ///< Pools with updatePolicy drainAndSwap.
+    std::optional<LeadershipStatus> leadership;  ///< Set when leaderElection is enabled.
 
     const PoolStatus* pool(std::string_view id) const;
     const ImageVersionStatus* image_version(std::string_view id) const;

@@ -345,7 +345,8 @@ TEST_F(PrometheusE2E, ScrapesTheDaemonAndEveryDashboardAndAlertExpressionEvaluat
     ASSERT_FALSE(rules["data"]["groups"].empty());
     for (const auto& rule : rules["data"]["groups"][0]["rules"])
         EXPECT_EQ(rule["health"], "ok") << rule.dump();
-    EXPECT_EQ(rules["data"]["groups"][0]["rules"].size(), 8U);
+    EXPECT_EQ(rules["data"]["groups"][0]["rules"].size(),
+              9U);  // with PoolwardenRolloutHalted and PoolwardenNoLeader
 
     EXPECT_EQ(prometheus_->Stop(), 0) << prometheus_->Log();
     EXPECT_EQ(daemon_->Stop(), 0) << daemon_->Log();

@@ -103,5 +103,29 @@ TEST(SwitchingClientsTest, AWriteInFlightFinishesOnTheOldClientsWhichLiveUntilTh
     EXPECT_EQ(second->azure.count("LIST pools"), 1) << "the next call went to the new clients";
 }
 
+TEST(SwitchingClientsTest, WriteGateRefusesWritesUnsentAndLetsReadsPass) {
+    int shutdowns = 0;
+    auto fake = std::make_shared<FakeClients>(&shutdowns);
+    SwitchingClients clients(fake);
+    std::optional<std::string> hold = "standby; pw-a leads";
+    clients.set_write_gate([&] { return hold; });
+    auto refused = testing::RunSync(
+        [](SwitchingClients& c) -> boost::asio::awaitable<std::optional<azure::Error>> {
+            auto r = co_await c.add_pool(kEndpoint, Add("p1"));
+            if (r) co_return std::nullopt;
+            co_return r.error();
+        }(clients));
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(refused->kind, azure::ErrorKind::Cancelled);
+    EXPECT_EQ(refused->code, "NotLeader");
+    EXPECT_FALSE(refused->request_sent);
+    EXPECT_EQ(fake->azure.count("POST pool"), 0) << "never reaches Azure";
+    EXPECT_FALSE(Call(clients.update_target_regions(testing::kVersion140, {})));
+    EXPECT_TRUE(Call(clients.list_pools(kEndpoint))) << "reads pass";
+    hold.reset();  // leading again
+    EXPECT_TRUE(Call(clients.add_pool(kEndpoint, Add("p1"))));
+    EXPECT_EQ(fake->azure.count("POST pool"), 1);
+}
+
 }  // namespace
 }  // namespace pw::app

@@ -236,6 +236,7 @@ TEST(ConfigSchema, KeysMatchTheValidatorAtEveryLevel) {
         {"daemon.rollout", kDaemonSchema, "/$defs/rollout"},
         {"daemon.rollout.groups.*", kDaemonSchema, "/$defs/rolloutGroup"},
         {"daemon.rollout.groups.*.healthGate", kDaemonSchema, "/$defs/healthGate"},
+        {"daemon.leaderElection", kDaemonSchema, "/$defs/leaderElection"},
         {"poolFile", kPoolSchema, ""},
         {"pool", kPoolSchema, "/$defs/pool"},
         {"pool.identity", kPoolSchema, "/$defs/identity"},

@@ -73,6 +73,19 @@ TEST(StatusRender, SameTextAsTheJsonDocument) {
     EXPECT_EQ(RenderStatus(bare, 1 << 20), ToJson(bare).dump(2) + "\n");
 }
 
+TEST(StatusRender, LeaderElectionSameTextAsTheJsonDocument) {
+    auto s = RichSnapshot();
+    s.leadership = LeadershipStatus{"standby", "pw-b", "pw-a", TimePoint{} + 1h, ""};
+    EXPECT_EQ(RenderStatus(s), ToJson(s).dump(2) + "\n");
+    const auto j = ToJson(s);
+    EXPECT_EQ(j["leaderElection"]["role"], "standby");
+    EXPECT_EQ(j["leaderElection"]["leader"], "pw-a");
+    EXPECT_EQ(j["leaderElection"]["since"], "1970-01-01T01:00:00Z");
+    s.leadership = LeadershipStatus{"leader", "pw-a", "pw-a", std::nullopt, "network: reset"};
+    EXPECT_EQ(RenderStatus(s), ToJson(s).dump(2) + "\n");
+    EXPECT_FALSE(ToJson(StatusSnapshot{}).contains("leaderElection"));
+}
+
 TEST(StatusRender, PiecesJoinedAreTheDocumentText) {
     auto rich = RichSnapshot();
     const auto pools = rich.pools;
