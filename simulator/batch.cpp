@@ -30,6 +30,23 @@ Json KV(std::initializer_list<std::pair<const char*, std::string>> items) {
     return arr;
 }
 
+std::optional<Reply> MaxResults(const Simulator::Ctx& c, const std::string& base, int& max) {
+    if (!c.Has("maxresults")) return std::nullopt;
+    const std::string m = c.Q("maxresults");
+    char* end = nullptr;
+    const long v = std::strtol(m.c_str(), &end, 10);
+    if (m.empty() || *end != '\0' || v < 1 || v > 1000) {
+        return BatchError(
+            c, base, 400, "InvalidQueryParameterValue",
+            "Value for one of the query parameters specified in the request URI is invalid.",
+            KV({{"QueryParameterName", "maxresults"},
+                {"QueryParameterValue", m},
+                {"Reason", "The value must be between 1 and 1000."}}));
+    }
+    max = static_cast<int>(v);
+    return std::nullopt;
+}
+
 namespace {
 
 std::string StringToSign(const Simulator::Ctx& c, const std::string& account,
@@ -280,20 +297,7 @@ Reply Simulator::BatchPools(Ctx& c, Account& a, const std::string& base) {
                           "The resource doesn't support the specified HTTP verb.");
     }
     int max = 1000;
-    if (c.Has("maxresults")) {
-        const std::string m = c.Q("maxresults");
-        char* end = nullptr;
-        const long v = std::strtol(m.c_str(), &end, 10);
-        if (m.empty() || *end != '\0' || v < 1 || v > 1000) {
-            return BatchError(
-                c, base, 400, "InvalidQueryParameterValue",
-                "Value for one of the query parameters specified in the request URI is invalid.",
-                KV({{"QueryParameterName", "maxresults"},
-                    {"QueryParameterValue", m},
-                    {"Reason", "The value must be between 1 and 1000."}}));
-        }
-        max = static_cast<int>(v);
-    }
+    if (auto bad = MaxResults(c, base, max)) return *bad;
     std::size_t skip = 0;
     if (c.Has("$skiptoken"))
         skip = static_cast<std::size_t>(std::strtoul(c.Q("$skiptoken").c_str(), nullptr, 10));

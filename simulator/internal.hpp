@@ -4,6 +4,7 @@
 #include <boost/beast/http/field.hpp>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ struct Simulator::Ctx {
 /// A Batch data-plane error body (BatchError, contract §1.7) with `values` [{key, value}].
 Reply BatchError(const Simulator::Ctx& c, const std::string& base, unsigned status,
                  const std::string& code, const std::string& message, const Json& values = Json());
+/// `maxresults` of a Batch list (1..1000) into `max`; the 400 Batch answers for another value.
+std::optional<Reply> MaxResults(const Simulator::Ctx& c, const std::string& base, int& max);
 /// [{key, value}] for BatchError's `values`.
 Json KV(std::initializer_list<std::pair<const char*, std::string>> items);
 

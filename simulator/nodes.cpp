@@ -418,21 +418,9 @@ Reply Simulator::BatchNodes(Ctx& c, Account& a, const std::string& pool_id,
     }
     const Pool& p = it->second;
     // maxresults: "A maximum of 1000 applications can be returned" (sic) [BS21 Nodes_ListNodes].
-    std::size_t max = 1000;
-    if (c.Has("maxresults")) {
-        const std::string m = c.Q("maxresults");
-        char* end = nullptr;
-        const long v = std::strtol(m.c_str(), &end, 10);
-        if (m.empty() || *end != '\0' || v < 1 || v > 1000) {
-            return BatchError(
-                c, base, 400, "InvalidQueryParameterValue",
-                "Value for one of the query parameters specified in the request URI is invalid.",
-                KV({{"QueryParameterName", "maxresults"},
-                    {"QueryParameterValue", m},
-                    {"Reason", "The value must be between 1 and 1000."}}));
-        }
-        max = static_cast<std::size_t>(v);
-    }
+    int max_int = 1000;
+    if (auto bad = MaxResults(c, base, max_int)) return *bad;
+    const auto max = static_cast<std::size_t>(max_int);
     std::size_t skip = 0;
     if (c.Has("$skiptoken"))
         skip = static_cast<std::size_t>(std::strtoul(c.Q("$skiptoken").c_str(), nullptr, 10));

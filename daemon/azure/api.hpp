@@ -148,6 +148,12 @@ class BatchApi {
         const std::string& endpoint, const std::string& pool_id) = 0;
 };
 
+/// After a resize answered 412 to its If-Match: whether the pool (one GET through `api`)
+/// now holds the requested targets, i.e. a retried write whose first attempt was applied.
+boost::asio::awaitable<bool> ResizeApplied(BatchApi& api, const std::string& endpoint,
+                                           const std::string& pool_id,
+                                           const PoolResizeRequest& request);
+
 /// Azure Resource Manager: Batch accounts and Compute Gallery images.
 ///
 /// Thread safety: implementations are used from one strand at a time.

@@ -199,12 +199,9 @@ net::awaitable<Result<Unit>> ArmPoolClient::resize_pool(const std::string& endpo
     if (result) co_return Unit{};
     Error error = std::move(result).error();
     // A retried PATCH whose first attempt was applied fails If-Match: done if the targets hold.
-    if (error.http_status == 412 && !if_match.empty()) {
-        auto pool = co_await get_pool(endpoint, pool_id);
-        if (pool && pool->target_dedicated_nodes == request.target_dedicated_nodes &&
-            pool->target_low_priority_nodes == request.target_low_priority_nodes)
-            co_return Unit{};
-    }
+    if (error.http_status == 412 && !if_match.empty() &&
+        co_await ResizeApplied(*this, endpoint, pool_id, request))
+        co_return Unit{};
     co_return pw::Err{std::move(error)};
 }
 

@@ -167,12 +167,9 @@ net::awaitable<Result<Unit>> BatchClient::resize_pool(const std::string& endpoin
     Error error = std::move(result).error();
     // A retried resize whose first attempt was applied fails If-Match: it succeeded if the
     // pool now has the requested targets.
-    if (error.http_status == 412 && !if_match.empty()) {
-        auto pool = co_await get_pool(endpoint, pool_id);
-        if (pool && pool->target_dedicated_nodes == request.target_dedicated_nodes &&
-            pool->target_low_priority_nodes == request.target_low_priority_nodes)
-            co_return Unit{};
-    }
+    if (error.http_status == 412 && !if_match.empty() &&
+        co_await ResizeApplied(*this, endpoint, pool_id, request))
+        co_return Unit{};
     co_return pw::Err{std::move(error)};
 }
 
@@ -375,6 +372,13 @@ net::awaitable<Result<model::NodeCounts>> BatchClient::list_node_counts(
                 200)};
     }
     co_return pw::Err{DecodeError("GET /pools/{id}/nodes: more than max_pages pages", 200)};
+}
+
+net::awaitable<bool> ResizeApplied(BatchApi& api, const std::string& endpoint,
+                                   const std::string& pool_id, const PoolResizeRequest& request) {
+    auto pool = co_await api.get_pool(endpoint, pool_id);
+    co_return pool && pool->target_dedicated_nodes == request.target_dedicated_nodes &&
+        pool->target_low_priority_nodes == request.target_low_priority_nodes;
 }
 
 }  // namespace pw::azure

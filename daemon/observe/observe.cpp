@@ -113,11 +113,11 @@ asio::awaitable<void> Observer::read_properties(const std::vector<PropertyRead>&
 asio::awaitable<void> Observer::read_nodes(
     const std::vector<std::pair<std::string, model::ObservedPool*>>& pools, Observation& out) {
     std::vector<std::function<asio::awaitable<void>()>> tasks;
-    for (const auto& [endpoint, pool] : pools) {
-        tasks.push_back([this, &endpoint, pool, &out]() -> asio::awaitable<void> {
+    for (const auto& read : pools) {
+        tasks.push_back([this, &read, &out]() -> asio::awaitable<void> {
             ++out.calls;
-            auto got = co_await batch_.list_node_counts(endpoint, pool->id);
-            if (got) pool->nodes = *got;
+            auto got = co_await batch_.list_node_counts(read.first, read.second->id);
+            if (got) read.second->nodes = *got;
         });
     }
     co_await RunBounded(std::move(tasks), options_.concurrency);

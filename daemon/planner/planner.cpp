@@ -23,7 +23,6 @@ using model::Finding;
 using model::Severity;
 
 using model::Lower;
-using Step = model::RolloutStatus::Step;
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
     std::string out;
@@ -133,6 +132,8 @@ struct Demand {
 };
 
 class Planner {
+    using Step = model::RolloutStatus::Step;
+
   public:
     Planner(const model::DesiredState& desired, const model::ObservedState& observed,
             std::chrono::system_clock::time_point now)
@@ -509,7 +510,9 @@ class Planner {
             const std::string& g = w.spec->update_policy->group;
             groups[g.empty() ? w.spec->account + "/" + w.spec->id : g].pools.push_back(&w);
         }
-        for (auto& [name, g] : groups) {
+        for (auto& entry : groups) {
+            RolloutGroup& g = entry.second;
+            const std::string& name = entry.first;
             g.solo = g.pools.front()->spec->update_policy->group.empty();
             g.policy = &desired_.policy.rollout_group(g.solo ? std::string() : name);
             for (const auto* w : g.pools)

@@ -2,9 +2,8 @@
 
 namespace pw::planner {
 
-using Step = model::RolloutStatus::Step;
-
-Step DeriveRolloutStep(const RolloutFacts& f) {
+model::RolloutStatus::Step DeriveRolloutStep(const RolloutFacts& f) {
+    using Step = model::RolloutStatus::Step;
     const bool ours = f.marker && f.marker->target == f.target;
     if (f.drift) {
         if (ours) return Step::Halted;
