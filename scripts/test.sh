@@ -98,7 +98,7 @@ fi
 
 phase "tests (preset ci)"
 # LeaderElectionLong (the lease store down for 60 s, about 2 min) and LeaderElectionSoak (10
-# leader kills under chaos, about 7 min) are left out for CI's time: run them with
+# leader kills under chaos, about 5.5 min) are left out for CI's time: run them with
 # ctest --preset ci -R LeaderElectionLong and ctest --preset ci -R LeaderElectionSoak.
 ctest --preset ci -j"$(( jobs * 2 ))" --timeout 900 -E '^LeaderElection(Long|Soak)\.' "$@"
 

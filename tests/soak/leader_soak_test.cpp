@@ -1,4 +1,4 @@
-// Leader election soak (issue 18, label soak, about 7 minutes; left out of scripts/test.sh, run
+// Leader election soak (issue 18, label soak, about 5.5 minutes; left out of scripts/test.sh, run
 // it with ctest --preset ci -R LeaderElectionSoak): three poolwarden instances against one
 // simulator world and one Azurite lease (15 s lease, renew every 5 s), the soak's chaos faults
 // on, pool file changes (creates and resizes of four pools, one of 1500-3000 dedicated + 500
