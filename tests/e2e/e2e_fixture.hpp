@@ -209,12 +209,21 @@ inline std::uint16_t ListeningPort(const DaemonProcess& daemon,
 /// A simulator with a generated world plus a config directory for poolwarden.
 class E2E {
   public:
-    E2E(const Json& world, double time_scale, std::vector<std::string> accounts = {"renderbatch"})
+    /// `sim_args`: more simulator options (e.g. --request-log-limit for long runs).
+    E2E(const Json& world, double time_scale, std::vector<std::string> accounts = {"renderbatch"},
+        const std::vector<std::string>& sim_args = {})
         : dir_(MakeTempDir()) {
         std::ofstream(dir_ / "world.json") << world.dump(2);
-        sim_ = std::make_unique<SimProcess>(std::vector<std::string>{
-            "--port", "0", "--state", (dir_ / "world.json").string(), "--time-scale",
-            std::to_string(time_scale), "--lro-retry-after", "1"});
+        std::vector<std::string> args = {"--port",
+                                         "0",
+                                         "--state",
+                                         (dir_ / "world.json").string(),
+                                         "--time-scale",
+                                         std::to_string(time_scale),
+                                         "--lro-retry-after",
+                                         "1"};
+        args.insert(args.end(), sim_args.begin(), sim_args.end());
+        sim_ = std::make_unique<SimProcess>(args);
         std::filesystem::create_directories(dir_ / "pools.d");
         {
             std::ofstream s(dir_ / "client-secret");

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "../e2e/e2e_fixture.hpp"
+#include "chaos_faults.hpp"
 
 namespace pw::soak {
 namespace {
@@ -126,18 +127,6 @@ Json World() {
     return w;
 }
 
-Json FaultRules() {
-    return Json::parse(R"({"rules":[
-      {"path":".","probability":0.2,"latencyMs":40},
-      {"path":".","probability":0.002,"method":"GET","action":"stall","stallMs":35000},
-      {"path":".","probability":0.01,"action":"stall","stallMs":1500},
-      {"path":".","probability":0.10,"status":429,"retryAfter":1},
-      {"path":".","probability":0.03,"status":503},
-      {"path":".","probability":0.02,"status":500},
-      {"path":".","probability":0.02,"action":"reset"}
-    ]})");
-}
-
 class Soak {
   public:
     Soak() : dir_(MakeTempDir()), rng_(kSeed) {
@@ -231,7 +220,7 @@ class Soak {
     Json State() { return Send(sim_->port(), "GET", "/_sim/state").json(); }
     void Faults(bool on) {
         if (on)
-            Send(sim_->port(), "PUT", "/_sim/faults", FaultRules().dump());
+            Send(sim_->port(), "PUT", "/_sim/faults", ChaosFaultRules().dump());
         else
             Send(sim_->port(), "DELETE", "/_sim/faults");
     }
