@@ -613,6 +613,17 @@ Reply Simulator::BatchPool(Ctx& c, Account& a, const std::string& id, const std:
                 }
                 const bool needs_empty = std::find(std::begin(kWhenEmpty), std::end(kWhenEmpty),
                                                    k) != std::end(kWhenEmpty);
+                // PoolPatchParameter before 2025-06-01 has none of the empty-only members
+                // (azure-contract.md 1.5, 7). guess: Batch answers them as unknown members.
+                if (needs_empty && ApiVersionBefore(c.Q("api-version"), "2025-06-01")) {
+                    return BatchError(c, base, 400, "InvalidRequestBody",
+                                      "The specified Request Body is not syntactically valid.",
+                                      KV({{"PropertyName", k},
+                                          {"Reason",
+                                           "The property is not part of PoolPatchParameter in "
+                                           "api-version " +
+                                               c.Q("api-version") + "."}}));
+                }
                 if (needs_empty && !empty && p.spec.value(k, Json()) != v) {
                     return BatchError(
                         c, base, 409, "OperationInvalidForCurrentState",

@@ -30,9 +30,10 @@ BatchClient::BatchClient(Transport& transport, BatchClientOptions options)
     : transport_(transport), options_(std::move(options)) {}
 
 std::string BatchClient::url(const std::string& endpoint, const std::string& path,
-                             const std::string& query) const {
-    std::string out = NormalizeBatchEndpoint(endpoint, options_.plain_http_loopback) + path +
-                      "?api-version=" + http::UrlEncode(options_.api_version);
+                             const std::string& query, const std::string* api_version) const {
+    std::string out =
+        NormalizeBatchEndpoint(endpoint, options_.plain_http_loopback) + path +
+        "?api-version=" + http::UrlEncode(api_version ? *api_version : options_.api_version);
     if (!query.empty()) out += "&" + query;
     return out;
 }
@@ -186,7 +187,8 @@ net::awaitable<Result<Unit>> BatchClient::patch_pool(const std::string& endpoint
                                                      const std::string& pool_id,
                                                      const PoolPatchRequest& request,
                                                      const std::string& if_match) {
-    auto target = url(endpoint, PoolPath(pool_id));
+    auto target =
+        url(endpoint, PoolPath(pool_id), "", request.swap ? &options_.update_api_version : nullptr);
     auto http_request = MakeBatchRequest(verb::patch, target);
     if (!if_match.empty()) http_request.headers.emplace_back("If-Match", if_match);
     const codec::SecretReader secrets = [](const model::PropValue& f) {

@@ -15,6 +15,13 @@ struct BatchClientOptions {
     /// unchanged in 2025-06-01; the newer version's literal is ambiguous in Microsoft's specs
     /// (`2025-06-01` vs `2025-06-01.21.0`), so it is opt-in until checked against the service.
     std::string api_version = "2024-07-01.20.0";
+    /// The version of a rollout's swap PATCH, whose empty-only members (vmSize,
+    /// virtualMachineConfiguration, networkConfiguration, ...) BatchPoolUpdateOptions declares
+    /// from 2025-06-01 on (azure-contract.md 1.5 and 7; the older PoolPatchParameter has only
+    /// startTask, certificate and application package references, metadata and
+    /// targetNodeCommunicationMode). guess: the service takes the literal `2025-06-01` (the
+    /// examples' value; the TypeSpec copy says `2025-06-01.21.0`).
+    std::string update_api_version = "2025-06-01";
     std::string resource = "https://batch.core.windows.net/";  ///< Entra ID resource.
     std::chrono::milliseconds deadline{120000};                ///< Per call, retries included.
     std::chrono::milliseconds attempt_timeout{30000};
@@ -90,7 +97,7 @@ class BatchClient final : public BatchApi {
   private:
     CallOptions options(std::string operation, const std::string& endpoint, bool idempotent) const;
     std::string url(const std::string& endpoint, const std::string& path,
-                    const std::string& query = "") const;
+                    const std::string& query = "", const std::string* api_version = nullptr) const;
     Transport& transport_;
     BatchClientOptions options_;
 };

@@ -185,6 +185,10 @@ TEST(RolloutE2E, GroupMovesToANewVersionCanaryFirstOneAtATimeSurvivingSigkill) {
         EXPECT_FALSE(
             writes[static_cast<std::size_t>(w.swaps[0])].value("ifMatch", std::string()).empty())
             << "the swap carries If-Match";
+        EXPECT_NE(
+            PathOf(writes[static_cast<std::size_t>(w.swaps[0])]).find("api-version=2025-06-01"),
+            std::string::npos)
+            << "the empty-only members need BatchPoolUpdateOptions (2025-06-01)";
         previous_verdict = w.verdicts[0];
     }
     // The last daemon started (its log holds every start's port: the last one is its own).

@@ -219,6 +219,9 @@ TEST_F(SimNodes, EmptyOnlyPatchIsRefusedWithNodesAndAppliedWhenEmpty) {
     EXPECT_EQ(resizing.status, 409) << "not steady";
     Advance(60);
     ASSERT_EQ(Pool("p")["currentDedicatedNodes"], 0);
+    // The empty-only members are not in PoolPatchParameter before 2025-06-01.
+    auto old_version = Batch("PATCH", "/pools/p?" + kApi, change.dump());
+    EXPECT_EQ(old_version.status, 400) << old_version.body;
     auto applied = Batch("PATCH", "/pools/p?" + kApi21, change.dump());
     ASSERT_EQ(applied.status, 200) << applied.body;
     Resize("p", 3, "requeue");
