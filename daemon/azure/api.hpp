@@ -148,6 +148,12 @@ class BatchApi {
         const std::string& endpoint, const std::string& pool_id) = 0;
 };
 
+/// After a create answered that the pool exists: true when the pool (one GET through `api`)
+/// carries poolwarden's marker, i.e. a retried create whose first attempt was applied; else
+/// `error` says the pool is not poolwarden's and becomes a Client error.
+boost::asio::awaitable<bool> CreatedEarlier(BatchApi& api, const std::string& endpoint,
+                                            const std::string& pool_id, Error& error);
+
 /// After a resize answered 412 to its If-Match: whether the pool (one GET through `api`)
 /// now holds the requested targets, i.e. a retried write whose first attempt was applied.
 boost::asio::awaitable<bool> ResizeApplied(BatchApi& api, const std::string& endpoint,

@@ -162,14 +162,7 @@ net::awaitable<Result<Unit>> ArmPoolClient::add_pool(const std::string& endpoint
     // guess: an existing pool answers 412 (the spec documents If-None-Match, not the status);
     // 409 is taken the same way.
     if (error.http_status == 412 || error.http_status == 409) {
-        auto existing = co_await get_pool(endpoint, request.spec.id);
-        if (existing) {
-            auto it = existing->metadata.find(model::kManagedByKey);
-            if (it != existing->metadata.end() && it->second == model::kManagedByValue)
-                co_return Unit{};
-            error.message += " (the existing pool is not managed by poolwarden)";
-        }
-        error.kind = ErrorKind::Client;
+        if (co_await CreatedEarlier(*this, endpoint, request.spec.id, error)) co_return Unit{};
     }
     co_return pw::Err{std::move(error)};
 }

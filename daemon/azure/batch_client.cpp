@@ -140,14 +140,7 @@ net::awaitable<Result<Unit>> BatchClient::add_pool(const std::string& endpoint,
     // A retried add whose first attempt did reach Batch answers PoolExists: the pool is ours
     // if it carries poolwarden's marker.
     if (error.http_status == 409 && error.code == "PoolExists") {
-        auto existing = co_await get_pool(endpoint, request.spec.id);
-        if (existing) {
-            auto it = existing->metadata.find(model::kManagedByKey);
-            if (it != existing->metadata.end() && it->second == model::kManagedByValue)
-                co_return Unit{};
-            error.message += " (the existing pool is not managed by poolwarden)";
-        }
-        error.kind = ErrorKind::Client;
+        if (co_await CreatedEarlier(*this, endpoint, request.spec.id, error)) co_return Unit{};
     }
     co_return pw::Err{std::move(error)};
 }
@@ -374,6 +367,18 @@ net::awaitable<Result<model::NodeCounts>> BatchClient::list_node_counts(
                 200)};
     }
     co_return pw::Err{DecodeError("GET /pools/{id}/nodes: more than max_pages pages", 200)};
+}
+
+net::awaitable<bool> CreatedEarlier(BatchApi& api, const std::string& endpoint,
+                                    const std::string& pool_id, Error& error) {
+    auto existing = co_await api.get_pool(endpoint, pool_id);
+    if (existing) {
+        auto it = existing->metadata.find(model::kManagedByKey);
+        if (it != existing->metadata.end() && it->second == model::kManagedByValue) co_return true;
+        error.message += " (the existing pool is not managed by poolwarden)";
+    }
+    error.kind = ErrorKind::Client;
+    co_return false;
 }
 
 net::awaitable<bool> ResizeApplied(BatchApi& api, const std::string& endpoint,

@@ -97,13 +97,18 @@ bool OnVersion(E2E& e, const std::string& pool, const std::string& image, int no
            p["virtualMachineConfiguration"]["imageReference"]["virtualMachineImageId"] == image;
 }
 
-TEST(RolloutE2E, GroupMovesToANewVersionCanaryFirstOneAtATimeSurvivingSigkill) {
-    E2E e(RolloutWorld(), kRolloutSpeed);
+/// The group's daemon started with its three pools created and steady on 1.4.0.
+void StartGroupOn140(E2E& e) {
     e.WriteDaemonFile({"renderbatch"}, kDaemonRollout);
     e.WritePoolFile("render.yaml", GroupFile(kRender140, ""));
     e.Start();
     for (const auto& id : kPools)
         ASSERT_TRUE(e.WaitForSteadySize("renderbatch", id, 30, kRolloutWait)) << e.daemon().Log();
+}
+
+TEST(RolloutE2E, GroupMovesToANewVersionCanaryFirstOneAtATimeSurvivingSigkill) {
+    E2E e(RolloutWorld(), kRolloutSpeed);
+    ASSERT_NO_FATAL_FAILURE(StartGroupOn140(e));
 
     // 2.0.0 outside the window: nothing is drained, /status names the next window.
     e.WritePoolFile("render.yaml", GroupFile(kRender200, WindowFrom(120)));
@@ -214,11 +219,7 @@ TEST(RolloutE2E, GroupMovesToANewVersionCanaryFirstOneAtATimeSurvivingSigkill) {
 
 TEST(RolloutE2E, FailingStartTasksHaltTheGroupAtTheCanary) {
     E2E e(RolloutWorld(), kRolloutSpeed);
-    e.WriteDaemonFile({"renderbatch"}, kDaemonRollout);
-    e.WritePoolFile("render.yaml", GroupFile(kRender140, ""));
-    e.Start();
-    for (const auto& id : kPools)
-        ASSERT_TRUE(e.WaitForSteadySize("renderbatch", id, 30, kRolloutWait)) << e.daemon().Log();
+    ASSERT_NO_FATAL_FAILURE(StartGroupOn140(e));
     ASSERT_EQ(Send(e.port(), "PUT", "/_sim/startTaskFailures",
                    R"({"rules": [{"image": "2.0.0", "share": 0.2}]})")
                   .status,
