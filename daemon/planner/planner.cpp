@@ -213,8 +213,8 @@ class Planner {
                     desired_.withheld.end())
                     continue;
                 if (!pool.virtual_machine_image_id.empty())
-                    orphan_images_.emplace(model::ResourceKey(pool.virtual_machine_image_id),
-                                           model::NormalizeRegion(account.location));
+                    kept_images_.emplace(model::ResourceKey(pool.virtual_machine_image_id),
+                                         model::NormalizeRegion(account.location));
                 Finding f;
                 f.severity = Severity::Warning;
                 f.code = "Orphaned";
@@ -269,11 +269,25 @@ class Planner {
         }
     }
 
-    bool OrphanUses(const model::PoolSpec& spec, const std::string& region) const {
-        if (orphan_images_.empty()) return false;
+    /// A pool still running another image than its file names (a rollout not yet swapped, a
+    /// manual update policy, drift): that image's replicas in its region are kept, as for an
+    /// orphan, until the pool moves.
+    void KeepLiveImage(const model::PoolSpec& spec, const PoolWork& w) {
+        if (!w.pool || w.pool->virtual_machine_image_id.empty() ||
+            (!IsOwned(*w.pool) && !spec.adopt))
+            return;
+        const auto live = model::ResourceKey(w.pool->virtual_machine_image_id);
+        if (live == model::ResourceKey(spec.image.str()) ||
+            live == model::ResourceKey(spec.image.image_definition_id()))
+            return;
+        kept_images_.emplace(live, model::NormalizeRegion(w.region));
+    }
+
+    bool KeptInUse(const model::PoolSpec& spec, const std::string& region) const {
+        if (kept_images_.empty()) return false;
         const auto r = model::NormalizeRegion(region);
-        return orphan_images_.count({model::ResourceKey(spec.image.str()), r}) > 0 ||
-               orphan_images_.count({model::ResourceKey(spec.image.image_definition_id()), r}) > 0;
+        return kept_images_.count({model::ResourceKey(spec.image.str()), r}) > 0 ||
+               kept_images_.count({model::ResourceKey(spec.image.image_definition_id()), r}) > 0;
     }
 
     /// Pass one: findings and intent of one desired pool.
@@ -299,6 +313,7 @@ class Planner {
             return;
         }
         w.pool = account ? FindPool(*account, spec.id) : nullptr;
+        KeepLiveImage(spec, w);
 
         if (w.pool && w.pool->state == "deleting") {
             Find(Severity::Info, "PoolDeleting", spec,
@@ -1099,7 +1114,7 @@ class Planner {
             int have = it->regional_replica_count;
             bool raise = have < req.required;
             bool lower = have > req.required && desired_.policy.lower_replicas &&
-                         !OrphanUses(*d.pools.front()->spec, d.region);
+                         !KeptInUse(*d.pools.front()->spec, d.region);
             if (!raise && !lower) continue;
             it->regional_replica_count = req.required;
             a.kind = ActionKind::SetRegionalReplicas;
@@ -1256,9 +1271,9 @@ class Planner {
     std::vector<PoolWork> work_;
     std::map<std::pair<std::string, std::string>, Demand> demand_;
     std::set<std::string> blocked_versions_;  ///< Version keys whose regions cannot fit.
-    /// (ResourceKey of the image id, normalized region) of every orphaned pool: replicas there
-    /// are never lowered.
-    std::set<std::pair<std::string, std::string>> orphan_images_;
+    /// (ResourceKey of the image id, normalized region) of every orphaned pool and of every
+    /// declared pool still on another image than its file's: replicas there are never lowered.
+    std::set<std::pair<std::string, std::string>> kept_images_;
     std::vector<Action> deletions_;  ///< DeletePool actions: first in the plan.
     model::Plan plan_;
 };

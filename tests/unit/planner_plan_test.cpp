@@ -665,6 +665,37 @@ TEST(Planner, ReplicasAreLoweredOnlyWhenAllowed) {
     EXPECT_FALSE(plan.requeue_after.has_value());
 }
 
+TEST(Planner, ReplicasOfAVersionALivePoolStillRunsAreNotLowered) {
+    // render-big's file moved it to 2.0.0 (a rollout or a manual change not yet applied), but
+    // its 3000 nodes still run 1.4.0: lowerReplicas keeps 1.4.0's 20 replicas, which
+    // render-small alone (300 VMs) would lower to 1.
+    auto moved = Spec("render-big", 3000);
+    moved.image = Version(
+        "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-images/providers/"
+        "Microsoft.Compute/galleries/studio/images/render/versions/2.0.0");
+    auto d = Desired({Spec("render-small", 300), moved});
+    d.policy.lower_replicas = true;
+    auto o = World(20);
+    o.accounts["render-eus"].pools.push_back(Live(d.pools[0]));
+    o.accounts["render-eus"].pools.push_back(Live(Spec("render-big", 3000)));
+    auto lowers = [](const model::Plan& plan) {
+        return std::count_if(plan.actions.begin(), plan.actions.end(), [](const auto& a) {
+            return a.kind == ActionKind::SetRegionalReplicas && a.to < a.from;
+        });
+    };
+    EXPECT_EQ(lowers(Plan(d, o)), 0);
+    // Once the pool runs 2.0.0, 1.4.0 is lowered to what render-small needs.
+    o.accounts["render-eus"].pools[1].virtual_machine_image_id = moved.image_reference();
+    auto plan = Plan(d, o);
+    ASSERT_EQ(lowers(plan), 1);
+    EXPECT_EQ(plan.actions[0].from, 20);
+    EXPECT_EQ(plan.actions[0].to, 1);
+    // A pool not owned and not adopted is not poolwarden's: it keeps nothing.
+    o.accounts["render-eus"].pools[1] = Live(Spec("render-big", 3000));
+    o.accounts["render-eus"].pools[1].metadata.clear();
+    EXPECT_EQ(lowers(Plan(d, o)), 1);
+}
+
 TEST(Planner, ImmutableDriftIsReportedAndNothingDestructiveHappens) {
     auto spec = Spec("render-linux", 3000);
     auto o = World(10);
