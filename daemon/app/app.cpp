@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -95,6 +96,22 @@ int DeletionExit(int code, const model::DesiredState& desired, const model::Plan
     return code == 0 && !allowed ? 3 : code;
 }
 
+std::string NotLeaderMessage(const leader::LeaderView& v) {
+    std::string who = v.holder.empty() ? "another instance" : v.holder;
+    if (!v.last_error.empty())
+        return fmt::format(
+            "apply --once: the leader lease could not be taken ({}); nothing was written",
+            v.last_error);
+    return fmt::format(
+        "apply --once: {} holds the leader lease{}; nothing was written (exit status 4). "
+        "While instances of `poolwarden run` lead, let them apply the files, or stop them "
+        "first; `poolwarden plan` shows what would change",
+        who,
+        v.since ? fmt::format(" (since {:%Y-%m-%dT%H:%M:%SZ})",
+                              std::chrono::floor<std::chrono::seconds>(*v.since))
+                : "");
+}
+
 }  // namespace
 
 int Run(const Options& opt) {
@@ -152,11 +169,12 @@ int Run(const Options& opt) {
     PublishConfig(status, cfg, "");
     reconcile::Reconciler::Options ropt;
     ropt.concurrency = cfg.daemon().reconcile.concurrency;
-    // Leader election (issue 18, run mode): only the lease holder writes. Its settings are
-    // read at start; a reload does not change them.
+    // Leader election (issue 18): only the lease holder writes, in run mode and in apply
+    // --once (which takes part for its one pass, so that it never writes beside a running
+    // leader). Its settings are read at start; a reload does not change them.
     std::unique_ptr<leader::LeaseStack> lease_stack;
     std::unique_ptr<leader::Leadership> leadership;
-    if (opt.mode == Mode::Run && cfg.daemon().leader_election.enabled) {
+    if (opt.mode != Mode::PlanLive && cfg.daemon().leader_election.enabled) {
         auto built = leader::LeaseStack::Create(ctx.get_executor(), cfg.daemon(), &progress);
         if (!built) {
             fmt::print(stderr, "{}: leaderElection: {}\n", opt.config.string(), built.error());
@@ -231,7 +249,22 @@ int Run(const Options& opt) {
                     exit_code = r.ok() && !cfg.has_file_errors() ? 0 : 2;
                     exit_code = DeletionExit(exit_code, *desired, r.plan, opt.allow_delete);
                 } else {
+                    if (leadership) {
+                        asio::co_spawn(ctx, leadership->run(), asio::detached);
+                        const auto& le = cfg.daemon().leader_election;
+                        if (!co_await leadership->first_answer(le.renew_every + le.renew_every)) {
+                            exit_code = 4;
+                            fmt::print(stderr, "{}\n", NotLeaderMessage(leadership->view()));
+                            co_await leadership->shutdown();
+                            lease_stack->shutdown();
+                            co_return;
+                        }
+                    }
                     auto r = co_await rec.reconcile_once(*desired, now, &stop);
+                    if (leadership) {
+                        co_await leadership->shutdown();
+                        lease_stack->shutdown();
+                    }
                     if (opt.on_cycle) opt.on_cycle(r, status);
                     exit_code = r.ok() && !cfg.has_file_errors() ? 0 : 2;
                     fmt::print("{}: {} action(s), {} write(s), {} failed{}{}\n",

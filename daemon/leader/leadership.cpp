@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "azure/transport.hpp"
 #include "http/http_date.hpp"
 
@@ -134,6 +139,7 @@ net::awaitable<void> Leadership::run() {
                 blob_ready_ = true;
             } else {
                 last_error_ = made.error().str();
+                answered_ = true;
                 spdlog::warn("leader election: cannot create the lease blob: {}", last_error_);
                 update_role();
                 if (!co_await stop_.sleep(elector_.settings().renew_every)) break;
@@ -152,9 +158,22 @@ net::awaitable<void> Leadership::run() {
             continue;
         }
         co_await attempt(step.op);
+        answered_ = true;
         if (stop_.triggered()) break;
         update_role();
     }
+}
+
+net::awaitable<bool> Leadership::first_answer(std::chrono::milliseconds timeout) {
+    net::steady_timer timer(co_await net::this_coro::executor);
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (!answered_ && std::chrono::steady_clock::now() < end) {
+        timer.expires_after(50ms);
+        boost::system::error_code ec;
+        co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+    if (!answered_ && last_error_.empty()) last_error_ = "no answer from the lease store in time";
+    co_return is_leader();
 }
 
 net::awaitable<void> Leadership::shutdown() {

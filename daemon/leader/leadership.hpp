@@ -52,6 +52,9 @@ class Leadership {
     /// releases it, so that a standby takes over at its next attempt.
     boost::asio::awaitable<void> shutdown();
 
+    /// Waits, at most `timeout`, until run() had its first answer from the lease store (the
+    /// blob made and an acquire answered, or a call failed); true when this instance leads.
+    boost::asio::awaitable<bool> first_answer(std::chrono::milliseconds timeout);
     /// A reason when a write needing `needed` may not start now (a standby; or a leader
     /// whose lease is not proven for `needed` beyond the safety margin), else nullopt.
     std::optional<std::string> write_hold(std::chrono::milliseconds needed) const;
@@ -71,6 +74,7 @@ class Leadership {
     http::StopSignal stop_;
     bool blob_ready_ = false;
     bool was_leader_ = false;
+    bool answered_ = false;
     std::optional<LeaderView> shown_;
     std::string holder_;
     std::optional<std::chrono::system_clock::time_point> since_;

@@ -135,6 +135,51 @@ TEST(LeaderElection, OneWriterFailoverPauseAndRelease) {
     std::printf("failover after SIGTERM of the leader: %.1f s\n", term_failover);
     EXPECT_LE(term_failover, std::chrono::duration<double>(kRenew).count() + 2);
     EXPECT_NE(third->proc->Log().find("lease released"), std::string::npos);
+
+    // apply --once takes part in the election for its pass: beside a leader it writes nothing,
+    // names the leader and exits 4; with no instance running it takes the lease, writes, and
+    // releases it at the end.
+    const auto cli_config = InstanceConfig(e, az, "pw-cli");
+    auto apply_once = [&](const std::string& log) {
+        const auto t0 = std::chrono::steady_clock::now();
+        DaemonProcess p({"apply", "--once", "--config", cli_config.string()}, e.dir() / log);
+        const int code = p.Wait(60s);
+        std::printf("apply --once (%s): exit %d after %.1f s\n", log.c_str(), code,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        return std::pair{code, p.Log()};
+    };
+    const long seq_beside = LastSeq(e);
+    e.WritePoolFile("render.yaml", PoolYamlSized(2600));
+    auto [beside_code, beside_log] = apply_once("apply-beside.log");
+    EXPECT_EQ(beside_code, 4) << beside_log;
+    EXPECT_NE(beside_log.find(fourth->name + " holds the leader lease"), std::string::npos)
+        << beside_log;
+    const std::string beside_prefix = LoggedPrefix(beside_log);
+    ASSERT_EQ(beside_prefix.size(), 8u) << beside_log;
+    ASSERT_TRUE(E2E::WaitFor(
+        [&] {
+            auto p = e.Pool("renderbatch", "render-linux");
+            return E2E::Steady(p) && p["currentDedicatedNodes"] == 2600;
+        },
+        60s))
+        << fourth->proc->Log();
+    for (const auto& [seq, prefix] : WritersAfter(e, seq_beside))
+        EXPECT_EQ(prefix, fourth->prefix) << "write " << seq << " beside the leader";
+
+    for (auto& i : all)
+        if (i.proc->Running()) i.proc->Signal(SIGTERM);
+    for (auto& i : all) i.proc->Wait(15s);
+    const long seq_alone = LastSeq(e);
+    e.WritePoolFile("render.yaml", PoolYamlSized(2800));
+    auto [alone_code, alone_log] = apply_once("apply-alone.log");
+    EXPECT_EQ(alone_code, 0) << alone_log;
+    const std::string alone_prefix = LoggedPrefix(alone_log);
+    const auto alone_writes = WritersAfter(e, seq_alone);
+    EXPECT_FALSE(alone_writes.empty()) << alone_log;
+    std::printf("apply --once with no instance running: %zu write(s)\n", alone_writes.size());
+    for (const auto& [seq, prefix] : alone_writes)
+        EXPECT_EQ(prefix, alone_prefix) << "write " << seq << " with no instance running";
+    EXPECT_NE(alone_log.find("lease released"), std::string::npos) << alone_log;
 }
 
 // Azurite down for 60 s (not run by scripts/test.sh: -E LeaderElectionLong, for CI's time):

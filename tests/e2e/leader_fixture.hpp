@@ -168,9 +168,8 @@ struct Instance {
     }
 };
 
-inline Instance StartInstance(E2E& e, const Azurite& az, const std::string& name) {
-    Instance in;
-    in.name = name;
+/// Writes the daemon file of instance `name` (leaderElection on, lease 15 s, renew 5 s).
+inline fs::path InstanceConfig(E2E& e, const Azurite& az, const std::string& name) {
     const auto file = e.dir() / (name + ".yaml");
     std::ofstream(file) << DaemonYaml(
         e.port(), {"renderbatch"},
@@ -179,17 +178,27 @@ inline Instance StartInstance(E2E& e, const Azurite& az, const std::string& name
             az.cert().string() +
             "\nleaderElection:\n  enabled: true\n  blobUrl: " + az.url("/poolwarden/leader") +
             "\n  leaseDuration: 15s\n  renewEvery: 5s\n  identity: " + name + "\n");
+    return file;
+}
+
+/// The client request id prefix a poolwarden process logged ("" when not found).
+inline std::string LoggedPrefix(const std::string& log) {
+    static const std::regex re(R"(client request ids ([0-9a-f]{8})-)");
+    std::smatch m;
+    return std::regex_search(log, m, re) ? std::string(m[1]) : std::string();
+}
+
+inline Instance StartInstance(E2E& e, const Azurite& az, const std::string& name) {
+    Instance in;
+    in.name = name;
+    const auto file = InstanceConfig(e, az, name);
     in.proc = std::make_unique<DaemonProcess>(
         std::vector<std::string>{"run", "--config", file.string()}, e.dir() / (name + ".log"));
     in.port = ListeningPort(*in.proc);
-    static const std::regex re(R"(client request ids ([0-9a-f]{8})-)");
     E2E::WaitFor(
         [&] {
-            std::smatch m;
-            const auto log = in.proc->Log();
-            if (!std::regex_search(log, m, re)) return false;
-            in.prefix = m[1];
-            return true;
+            in.prefix = LoggedPrefix(in.proc->Log());
+            return !in.prefix.empty();
         },
         10s);
     return in;
