@@ -79,7 +79,7 @@ Json Simulator::DumpWorld() {
 }
 
 void Simulator::SetFaults(const Json& doc) {
-    faults_ = ParseFaults(doc);
+    faults_ = std::make_shared<const std::vector<FaultRule>>(ParseFaults(doc));
     faults_doc_ = doc;
 }
 
@@ -261,7 +261,9 @@ asio::awaitable<Reply> Simulator::Handle(const http::Request& req) {
     bool faulted = false;
     std::string malformed;
     if (!admin) {
-        for (const auto& f : faults_) {
+        // The rules as this request found them: they may be replaced while it waits below.
+        const auto faults = faults_;
+        for (const auto& f : *faults) {
             if (f.method != "*" && !Ieq(f.method, c.method)) continue;
             if (!std::regex_search(c.path, f.path)) continue;
             std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -486,7 +488,7 @@ Reply Simulator::Admin(Ctx& c) {
         return MakeJson(200, faults_doc_);
     }
     if (p == "faults" && c.method == "DELETE") {
-        faults_.clear();
+        faults_ = std::make_shared<const std::vector<FaultRule>>();
         faults_doc_ = Json::object();
         return MakeEmpty(204);
     }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <random>
 #include <regex>
 #include <string>
@@ -117,7 +118,10 @@ class Simulator {
     std::chrono::steady_clock::time_point real_start_;
     double sim_start_ = 0;
     double offset_ = 0;
-    std::vector<FaultRule> faults_;
+    /// Replaced whole by PUT/DELETE /_sim/faults, never changed in place: a request waiting
+    /// in a rule's latency or stall keeps the rule set it started with alive.
+    std::shared_ptr<const std::vector<FaultRule>> faults_ =
+        std::make_shared<const std::vector<FaultRule>>();
     Json faults_doc_ = Json::object();
     std::map<std::string, Operation> operations_;
     std::deque<Json> log_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "sim_fixture.hpp"
@@ -454,6 +455,27 @@ TEST_F(SimTest, FaultsAndRequestLog) {
     }
     EXPECT_EQ(Send(sim_.port(), "DELETE", "/_sim/requests").status, 204);
     EXPECT_TRUE(Send(sim_.port(), "GET", "/_sim/requests").json()["requests"].empty());
+}
+
+TEST_F(SimTest, FaultsTurnedOffWhileARequestWaitsInALatencyRule) {
+    // A request waiting in a rule's latency goes on with the rules it started with when the
+    // rules are turned off meanwhile (the chaos soak turns them off under load: the simulator
+    // used to read the freed rules then, and died).
+    ASSERT_EQ(Send(sim_.port(), "PUT", "/_sim/faults",
+                   R"({"rules":[{"path":"/pools$","probability":1.0,"latencyMs":600},)"
+                   R"({"path":"/pools$","probability":1.0,"status":503}]})")
+                  .status,
+              200);
+    auto waiting = std::async(std::launch::async, [&] { return Batch("GET", "/pools?" + kApi); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(Send(sim_.port(), "DELETE", "/_sim/faults").status, 204);
+    // New rules take the freed memory's place while the request still waits.
+    ASSERT_EQ(Send(sim_.port(), "PUT", "/_sim/faults",
+                   R"({"rules":[{"path":"^/nothing-matches$","probability":1.0,"status":500}]})")
+                  .status,
+              200);
+    EXPECT_EQ(waiting.get().status, 503);
+    EXPECT_EQ(Batch("GET", "/pools?" + kApi).status, 200);
 }
 
 TEST(SimProcessTest, SavesStateOnSigterm) {
