@@ -365,6 +365,13 @@ class Planner {
                  DescribeAll(fixed) +
                      ": Batch never changes these after the pool is created; recreate the pool "
                      "to apply them");
+        if (auto identity = IdentityDrift(spec, pool))
+            Find(Severity::Warning, "IdentityDrift", spec,
+                 DescribeAll({*identity}) +
+                     ": ARM gives changed identities only to VMs created after the pool has "
+                     "shrunk to 0, and poolwarden does not change a live pool's identities. Fix: "
+                     "PATCH the pool's identity through ARM and scale the pool to 0 and back, or "
+                     "delete the pool so that poolwarden creates it with the file's identities");
         const model::UpdatePolicy* up = spec.update_policy ? &*spec.update_policy : nullptr;
         if (up && up->strategy == model::UpdatePolicy::Strategy::DrainAndSwap) {
             auto immutable = ImmutableDrift(spec, pool);

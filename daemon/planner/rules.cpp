@@ -120,6 +120,26 @@ std::vector<model::PropertyDrift> ImmutableDrift(const model::PoolSpec& spec,
     return out;
 }
 
+std::optional<model::PropertyDrift> IdentityDrift(const model::PoolSpec& spec,
+                                                  const model::ObservedPool& pool) {
+    if (pool.identities.empty()) return std::nullopt;
+    const auto keys = [](const std::vector<std::string>& ids) {
+        std::vector<std::string> out;
+        for (const auto& id : ids) out.push_back(model::ResourceKey(id));
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    };
+    if (keys(spec.identities) == keys(pool.identities)) return std::nullopt;
+    const auto text = [](const std::vector<std::string>& ids) {
+        std::string out = "[";
+        for (const auto& id : ids) out += (out.size() > 1 ? ", \"" : "\"") + id + "\"";
+        return out + "]";
+    };
+    return model::PropertyDrift{"identity.userAssignedIdentities", model::UpdateClass::EmptyOnly,
+                                text(spec.identities), text(pool.identities)};
+}
+
 bool ReplicasReady(const model::ObservedImageVersion& version, std::string_view region,
                    int required, std::string* why) {
     auto fail = [&](std::string reason) {

@@ -91,6 +91,16 @@ bool IsOwned(const model::ObservedPool& pool);
 std::vector<model::PropertyDrift> ImmutableDrift(const model::PoolSpec& spec,
                                                  const model::ObservedPool& pool);
 
+/// The user-assigned identities of a live pool that differ from its pool file's, as one drift
+/// `identity.userAssignedIdentities` (ids compared case-insensitively, in any order), or
+/// nullopt. Only a pool that reports at least one identity is compared: identities are read
+/// from ARM's pool list only, and whether ARM returns the envelope's `identity` under `$select`
+/// is not documented (guess: it does), so a pool reporting none may have some. ARM applies an
+/// identity change only to VMs created after the pool has shrunk to 0 (BatchManagement.json
+/// 2025-06-01 #/definitions/BatchPoolIdentity; azure-contract.md section 10), so it is EmptyOnly.
+std::optional<model::PropertyDrift> IdentityDrift(const model::PoolSpec& spec,
+                                                  const model::ObservedPool& pool);
+
 /// Whether `region` of `version` holds at least `required` replicas with replication
 /// Completed there and no version update in flight (provisioningState Creating/Updating).
 /// On false, `*why` says what is missing.

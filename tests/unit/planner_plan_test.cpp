@@ -696,6 +696,37 @@ TEST(Planner, ReplicasOfAVersionALivePoolStillRunsAreNotLowered) {
     EXPECT_EQ(lowers(Plan(d, o)), 1);
 }
 
+TEST(Planner, IdentityDriftIsAWarningWhenTheLivePoolReportsOtherIdentities) {
+    const std::string ids =
+        "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-id/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/";
+    auto spec = Spec("render-linux", 300);
+    spec.identities = {ids + "render-a", ids + "render-b"};
+    auto o = World(1);
+    auto live = Live(spec);
+    auto findings = [&](std::vector<std::string> live_ids) {
+        live.identities = std::move(live_ids);
+        o.accounts["render-eus"].pools = {live};
+        return Plan(Desired({spec}), o);
+    };
+    // The same identities, in another order and case: no drift.
+    EXPECT_TRUE(findings({ids + "RENDER-B", ids + "render-a"}).findings.empty());
+    // One replaced: a warning with both lists and the fix; nothing is written for it.
+    auto plan = findings({ids + "render-a", ids + "render-c"});
+    ASSERT_THAT(Codes(plan), testing::ElementsAre("warning:IdentityDrift"));
+    EXPECT_THAT(
+        plan.findings[0].message,
+        testing::StartsWith("identity.userAssignedIdentities [\"" + ids + "render-a\", \"" + ids +
+                            "render-c\"] -> [\"" + ids + "render-a\", \"" + ids + "render-b\"]: "));
+    EXPECT_THAT(plan.findings[0].message, testing::HasSubstr("Fix: "));
+    EXPECT_TRUE(plan.actions.empty());
+    // A pool that reports no identity is not compared (the list may leave the envelope out).
+    EXPECT_TRUE(findings({}).findings.empty());
+    // The file dropped every identity while the pool has one: drift.
+    spec.identities.clear();
+    EXPECT_THAT(Codes(findings({ids + "render-a"})), testing::ElementsAre("warning:IdentityDrift"));
+}
+
 TEST(Planner, ImmutableDriftIsReportedAndNothingDestructiveHappens) {
     auto spec = Spec("render-linux", 3000);
     auto o = World(10);
