@@ -354,6 +354,11 @@ int Run(const Options& opt) {
             watcher.set_dir(d.pools_dir);
             applied.push_back("poolsDir " + d.pools_dir.string());
         }
+        if (d.leader_election != cfg.daemon().leader_election)
+            log::Write(spdlog::level::warn,
+                       "leaderElection changed in the daemon file; it applies at the next start "
+                       "(this process keeps the election settings it started with)",
+                       {{"trigger", why}});
         cfg.commit(std::move(*next));
         if (fresh) clients.stage(std::move(fresh));
         std::string changes;

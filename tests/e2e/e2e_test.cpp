@@ -672,7 +672,9 @@ TEST(E2E, ReloadAppliesAuthListenAndConcurrencyOrIsRejectedWhole) {
         return DaemonYaml(e.port(), {"renderbatch"},
                           "reconcile:\n  interval: 1s\n  concurrency: 2\npoolsDir: pools.d\n"
                           "listen: 127.0.0.1:" +
-                              std::to_string(listen) + "\n",
+                              std::to_string(listen) +
+                              "\nleaderElection:\n  enabled: true\n  blobUrl: "
+                              "http://127.0.0.1:9/poolwarden/leader\n",
                           "  method: managedIdentity\n");
     };
     std::ofstream(file) << daemon_file(new_port);
@@ -685,6 +687,11 @@ TEST(E2E, ReloadAppliesAuthListenAndConcurrencyOrIsRejectedWhole) {
     const std::string log = d.Log();
     EXPECT_NE(log.find("clients (auth, cloud, tls)"), std::string::npos) << log;
     EXPECT_NE(log.find("concurrency 2"), std::string::npos) << log;
+    // leaderElection is read at start only: the reload says so, and the process goes on
+    // writing without an election (the pool reached 200 above).
+    EXPECT_NE(log.find("leaderElection changed in the daemon file; it applies at the next start"),
+              std::string::npos)
+        << log;
 
     // A reload that cannot be applied (its listen port is taken) is rejected whole: the pool
     // change in it is not applied, the listener in force keeps serving and /status says why.
