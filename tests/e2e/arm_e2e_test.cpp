@@ -55,19 +55,12 @@ TEST(E2E, ArmPoolOf3000WithAnIdentityFromEmpty) {
     EXPECT_EQ(pool["identity"]["userAssignedIdentities"][0]["resourceId"], kArmIdentity);
     EXPECT_EQ(ReplicaCount(e.Version("render", "1.4.0"), "eastus"), 10);
     auto writes = e.Writes();
-    int patch = IndexOf(writes, "PATCH", "/versions/1.4.0");
-    int create = IndexOf(writes, "PUT", "/pools/render-linux");
-    ASSERT_GE(patch, 0);
+    const int create = ExpectReplicasBeforeOneCreate(writes, "1.4.0", "PUT", "/pools/render-linux");
     ASSERT_GE(create, 0);
-    EXPECT_LT(patch, create) << "replicas before the pool";
-    EXPECT_EQ(E2E::CountWrites(writes, "PUT", "/pools/render-linux"), 1) << "no duplicate";
     auto put = Body(writes[static_cast<std::size_t>(create)]);
     EXPECT_EQ(put["properties"]["scaleSettings"]["fixedScale"]["resizeTimeout"], "PT45M");
     EXPECT_TRUE(put["identity"]["userAssignedIdentities"].contains(kArmIdentity));
-    bool marker = false;
-    for (const auto& m : put["properties"]["metadata"])
-        if (m["name"] == "poolwarden.io/managed-by" && m["value"] == "poolwarden") marker = true;
-    EXPECT_TRUE(marker);
+    EXPECT_TRUE(HasOwnerMarker(put["properties"]["metadata"]));
     // Steady state: per cycle one ARM pool list for the account (never a GET per pool).
     const auto before = e.Requests().size();
     ExpectZeroWritesAtSteadyState(e);
@@ -98,16 +91,7 @@ TEST(E2E, ArmUnownedPoolIsLeftAloneAndAdoptTakesOver) {
                                        PoolYaml("lighting", "renderbatch", 50, 0, kRender140,
                                                 "    adopt: true\n"));
     auto& d = e.Start();
-    ASSERT_TRUE(E2E::WaitFor(
-        [&] {
-            auto p = e.Pool("renderbatch", "lighting");
-            if (!E2E::Steady(p) || p["currentDedicatedNodes"] != 50) return false;
-            for (const auto& m : p["metadata"])
-                if (m["name"] == "poolwarden.io/managed-by") return true;
-            return false;
-        },
-        kConverge))
-        << d.Log();
+    ASSERT_TRUE(WaitAdopted(e, "renderbatch", "lighting", 50)) << d.Log();
     EXPECT_TRUE(d.Log().find("NotOwned") != std::string::npos) << d.Log();
     for (const auto& w : e.Writes()) {
         std::string path = w["path"];

@@ -2,6 +2,8 @@
 
 // Helpers shared by the e2e test files (e2e_test.cpp and the feature files beside it).
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -85,6 +87,41 @@ inline int TokenRequests(E2E& e, const std::string& kind) {
 inline std::string ReadFile(const std::filesystem::path& file) {
     std::ifstream in(file);
     return {std::istreambuf_iterator<char>(in), {}};
+}
+
+/// Waits until `pool` of `account` is steady at `nodes` dedicated nodes and carries
+/// poolwarden's ownership marker (an adopted pool).
+inline bool WaitAdopted(E2E& e, const std::string& account, const std::string& pool, int nodes) {
+    return E2E::WaitFor(
+        [&] {
+            auto p = e.Pool(account, pool);
+            if (!E2E::Steady(p) || p["currentDedicatedNodes"] != nodes) return false;
+            for (const auto& m : p["metadata"])
+                if (m["name"] == "poolwarden.io/managed-by") return true;
+            return false;
+        },
+        kConverge);
+}
+
+/// Whether a Batch `metadata` array (name/value items) carries poolwarden's ownership marker.
+inline bool HasOwnerMarker(const Json& metadata) {
+    for (const auto& m : metadata)
+        if (m["name"] == "poolwarden.io/managed-by" && m["value"] == "poolwarden") return true;
+    return false;
+}
+
+/// Checks that `version`'s replica PATCH precedes the pool's one create (`method` on a path
+/// holding `create_path`) in `writes`; returns the create's index (-1 when missing).
+inline int ExpectReplicasBeforeOneCreate(const std::vector<Json>& writes,
+                                         const std::string& version, const std::string& method,
+                                         const std::string& create_path) {
+    const int patch = IndexOf(writes, "PATCH", "/versions/" + version);
+    const int create = IndexOf(writes, method, create_path);
+    EXPECT_GE(patch, 0);
+    EXPECT_GE(create, 0);
+    EXPECT_LT(patch, create) << "replicas before the pool";
+    EXPECT_EQ(E2E::CountWrites(writes, method, create_path), 1) << "no duplicate creates";
+    return create;
 }
 
 }  // namespace pw::e2e

@@ -23,19 +23,12 @@ TEST(E2E, FixedPoolOf3000FromEmpty) {
     EXPECT_EQ(ReplicaCount(e.Version("render", "1.4.0"), "eastus"), 10);
 
     auto writes = e.Writes();
-    int patch = IndexOf(writes, "PATCH", "/versions/1.4.0");
-    int create = IndexOf(writes, "POST", "/pools?");
-    ASSERT_GE(patch, 0);
+    const int create = ExpectReplicasBeforeOneCreate(writes, "1.4.0", "POST", "/pools?");
     ASSERT_GE(create, 0);
-    EXPECT_LT(patch, create) << "replicas before the pool";
-    EXPECT_EQ(E2E::CountWrites(writes, "POST", "/pools?"), 1) << "no duplicate creates";
     EXPECT_EQ(E2E::CountWrites(writes, "PATCH", "/versions/1.4.0"), 1);
     auto add = Body(writes[static_cast<std::size_t>(create)]);
     EXPECT_EQ(add["resizeTimeout"], "PT45M");
-    bool marker = false;
-    for (const auto& m : add["metadata"])
-        if (m["name"] == "poolwarden.io/managed-by" && m["value"] == "poolwarden") marker = true;
-    EXPECT_TRUE(marker);
+    EXPECT_TRUE(HasOwnerMarker(add["metadata"]));
     ExpectZeroWritesAtSteadyState(e);
     EXPECT_EQ(d.Stop(), 0) << "SIGTERM exits 0";
 }
@@ -169,16 +162,7 @@ TEST(E2E, AdoptTakesOverAnExistingPool) {
     e.WritePoolFile("render.yaml", "pools:\n" + PoolYaml("render", "renderbatch", 100, 0,
                                                          kRender140, "    adopt: true\n"));
     auto& d = e.Start();
-    ASSERT_TRUE(E2E::WaitFor(
-        [&] {
-            auto p = e.Pool("renderbatch", "render");
-            if (!E2E::Steady(p) || p["currentDedicatedNodes"] != 100) return false;
-            for (const auto& m : p["metadata"])
-                if (m["name"] == "poolwarden.io/managed-by") return true;
-            return false;
-        },
-        kConverge))
-        << d.Log();
+    ASSERT_TRUE(WaitAdopted(e, "renderbatch", "render", 100)) << d.Log();
     EXPECT_EQ(E2E::CountWrites(e.Writes(), "POST", "/pools?"), 0) << "adopted, not created";
     ExpectZeroWritesAtSteadyState(e);
 }
