@@ -137,6 +137,7 @@ asio::awaitable<CycleReport> Reconciler::observe_and_plan(const model::DesiredSt
     CycleReport report;
     report.id = ++cycle_;
     report.started = now;
+    forget_repointed_accounts(declared);
     report.observation = co_await observer_.observe(declared, mono);
     const auto& obs = report.observation;
     // Pools that follow "latest" plan, execute, record and publish with the version resolved
@@ -532,6 +533,18 @@ asio::awaitable<CycleReport> Reconciler::reconcile_once(const model::DesiredStat
     report.duration =
         std::chrono::duration_cast<std::chrono::milliseconds>(options_.clock() - mono);
     co_return report;
+}
+
+void Reconciler::forget_repointed_accounts(const model::DesiredState& desired) {
+    for (const auto& a : desired.accounts) {
+        auto target =
+            model::ResourceKey(a.subscription_id + "/" + a.resource_group + "/" + a.account_name);
+        auto [it, added] = account_targets_.try_emplace(a.name, target);
+        if (added || it->second == target) continue;
+        it->second = std::move(target);
+        const std::string prefix = "pool:" + a.name + "/";
+        std::erase_if(items_, [&](const auto& e) { return e.first.rfind(prefix, 0) == 0; });
+    }
 }
 
 void Reconciler::prune(const model::DesiredState& desired) {

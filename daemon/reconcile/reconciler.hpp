@@ -161,6 +161,10 @@ class Reconciler {
                       const model::DesiredState& desired, TimePoint now);
     /// Drops the items of pools and image versions `desired` no longer declares.
     void prune(const model::DesiredState& desired);
+    /// Drops the items (backoff, terminal error, last action) of the pools of every local
+    /// account name that now names another Batch account (a reload re-pointed it): they were
+    /// the other account's pools.
+    void forget_repointed_accounts(const model::DesiredState& desired);
 
     std::string item_key(const model::Action& a) const;
     std::string spec_fingerprint(const model::Action& a, const model::DesiredState& d) const;
@@ -176,6 +180,8 @@ class Reconciler {
     std::mt19937_64 rng_;
     std::uint64_t cycle_ = 0;
     std::map<std::string, Item> items_;
+    /// Local account name -> the Batch account it named (subscription/resource group/name).
+    std::map<std::string, std::string> account_targets_;
     /// Orphaned pools (Orphaned findings) of the passes so far, by "account/ResourceKey(id)",
     /// with the monotonic time each was first seen: given to the planner (prune.mode delete).
     struct Orphan {

@@ -425,6 +425,31 @@ TEST_F(ScenarioTest, TransientWriteErrorsBackOffExponentially) {
     EXPECT_EQ(ps->condition("Degraded")->reason, "RetryingAfterError");
 }
 
+TEST_F(ScenarioTest, AnAccountNamePointedAtAnotherAccountDropsTheOldAccountsBackoff) {
+    // eus's creates keep failing and back off; a reload then points the local name eus at
+    // another Batch account: the next pass creates the pool there at once, not after the old
+    // account's backoff (the records were that account's pool's).
+    azure.add_account(MakeAccount("west"), "eastus");
+    desired.pools = {MakePool("render", "eus", kVersion140, 100)};
+    azure.fail("POST pool eusbatch/", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"), 100);
+    int failures = 0;
+    for (int i = 0; i < 60 && failures < 3; ++i) {
+        (void)Cycle(1s);
+        failures += azure.count("POST pool eusbatch/render");
+    }
+    ASSERT_EQ(failures, 3);
+    const auto* ps = PoolStatus("render");
+    ASSERT_TRUE(ps && ps->last_error && ps->last_error->next_retry);
+    ASSERT_GT(*ps->last_error->next_retry - now, 2s) << "backing off after the third failure";
+    (void)Cycle(1s);
+    EXPECT_EQ(azure.count("POST pool"), 0) << "held by the backoff";
+
+    desired.accounts[0].account_name = "westbatch";
+    (void)Cycle(1s);
+    EXPECT_EQ(azure.count("POST pool westbatch/render"), 1);
+    EXPECT_EQ(azure.count("POST pool eusbatch/"), 0);
+}
+
 TEST_F(ScenarioTest, BackoffRunsOnTheMonotonicClockWhenTheWallClockStepsBack) {
     desired.pools = {MakePool("render", "eus", kVersion140, 100)};
     azure.fail("POST pool", MakeError(azure::ErrorKind::Server, 503, "ServerBusy"), 1);
