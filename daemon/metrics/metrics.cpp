@@ -4,9 +4,7 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
-#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include <algorithm>
 #include <array>
@@ -14,7 +12,19 @@
 #include <mutex>
 #include <set>
 
+#include "metrics/pool_rows.hpp"
+
 namespace pw::metrics {
+
+using detail::kAllocation;
+using detail::kAllocationStates;
+using detail::kConditionFamily;
+using detail::kConditions;
+using detail::kPoolNodes;
+using detail::kResizeErrors;
+using detail::PoolRow;
+using detail::PoolRows;
+
 namespace {
 
 using prometheus::BuildCounter;
@@ -51,141 +61,8 @@ class GaugeSet {
     std::set<Labels> present_;
 };
 
-const std::vector<std::string> kAllocationStates = {"steady", "resizing", "stopping"};
-const std::vector<std::string> kConditions = {"Ready", "Progressing", "Degraded"};
 const std::vector<std::string> kReplicationStates = {"Unknown", "Replicating", "Completed",
                                                      "Failed", "Missing"};
-
-}  // namespace
-
-namespace detail {
-
-/// One pool's gauges, kept compact: at 10 000 pools these rows are the whole per-pool state.
-struct PoolRow {
-    std::string account;
-    std::string pool;
-    std::array<int, 4> nodes{};  ///< target dedicated, target low, current dedicated, current low
-    std::optional<int> desired_dedicated;
-    std::optional<int> desired_low_priority;
-    int allocation = -1;               ///< Index into kAllocationStates; -1: none of them.
-    std::array<bool, 3> conditions{};  ///< By kConditions.
-    std::vector<std::pair<std::string, int>> resize_errors;
-};
-using PoolRows = std::vector<PoolRow>;
-
-}  // namespace detail
-
-using detail::PoolRow;
-using detail::PoolRows;
-
-namespace {
-
-struct FamilyInfo {
-    const char* name;
-    const char* help;
-};
-
-const FamilyInfo kPoolNodes = {
-    "poolwarden_pool_nodes",
-    "Pool node counts by pool, kind (dedicated, lowPriority) and state (desired: the pool "
-    "file's fixed size; target and current: as Batch reports them)."};
-const FamilyInfo kAllocation = {
-    "poolwarden_pool_allocation_state",
-    "1 for the pool's current allocation state (steady, resizing, stopping)."};
-const FamilyInfo kConditionFamily = {
-    "poolwarden_pool_condition",
-    "Pool conditions (Ready, Progressing, Degraded): 1 when the condition is True, 0 when "
-    "False."};
-const FamilyInfo kResizeErrors = {"poolwarden_pool_resize_errors",
-                                  "Resize errors of the pool's last resize, by code."};
-
-/// Appends one gauge family to a text exposition, serializing a bounded chunk of samples at a
-/// time (prometheus-cpp's TextSerializer writes each chunk; the HELP and TYPE lines are kept
-/// from the family's first chunk only), so that a family of many pools never exists whole as
-/// ClientMetric objects.
-class ChunkedGauge {
-  public:
-    /// `header_written`: an earlier piece of the exposition began this family.
-    ChunkedGauge(std::string& out, const FamilyInfo& info, bool header_written)
-        : out_(out), header_written_(header_written) {
-        family_[0].name = info.name;
-        family_[0].help = info.help;
-        family_[0].type = prometheus::MetricType::Gauge;
-    }
-    ChunkedGauge(const ChunkedGauge&) = delete;
-    ChunkedGauge& operator=(const ChunkedGauge&) = delete;
-    ~ChunkedGauge() { flush(); }
-
-    /// Labels in name order (the order the registry's families use).
-    void add(std::initializer_list<std::pair<const char*, std::string_view>> labels, double value) {
-        auto& m = family_[0].metric.emplace_back();
-        m.label.reserve(labels.size());
-        for (const auto& [name, v] : labels) m.label.push_back({name, std::string(v)});
-        m.gauge.value = value;
-        if (family_[0].metric.size() >= kChunk) flush();
-    }
-    bool header_written() const { return header_written_ || !family_[0].metric.empty(); }
-
-  private:
-    static constexpr std::size_t kChunk = 512;
-
-    void flush() {
-        if (family_[0].metric.empty()) return;
-        std::string text = prometheus::TextSerializer().Serialize(family_);
-        std::size_t start = 0;
-        if (header_written_)
-            while (start < text.size() && text[start] == '#') {
-                auto nl = text.find('\n', start);
-                start = nl == std::string::npos ? text.size() : nl + 1;
-            }
-        out_.append(text, start);
-        family_[0].metric.clear();
-        header_written_ = true;
-    }
-
-    std::string& out_;
-    std::vector<prometheus::MetricFamily> family_{1};
-    bool header_written_ = false;
-};
-
-constexpr std::array<const FamilyInfo*, 4> kPoolFamilies = {&kPoolNodes, &kAllocation,
-                                                            &kConditionFamily, &kResizeErrors};
-
-/// Adds one pool's samples of pool family `family` (an index into kPoolFamilies).
-void AddPoolSamples(ChunkedGauge& g, std::size_t family, const PoolRow& r) {
-    static constexpr std::array<const char*, 2> kKinds = {"dedicated", "lowPriority"};
-    switch (family) {
-        case 0: {
-            auto node = [&](int kind, const char* state, int v) {
-                g.add({{"account", r.account},
-                       {"kind", kKinds[kind]},
-                       {"pool", r.pool},
-                       {"state", state}},
-                      v);
-            };
-            node(0, "target", r.nodes[0]);
-            node(1, "target", r.nodes[1]);
-            node(0, "current", r.nodes[2]);
-            node(1, "current", r.nodes[3]);
-            if (r.desired_dedicated) node(0, "desired", *r.desired_dedicated);
-            if (r.desired_low_priority) node(1, "desired", *r.desired_low_priority);
-            break;
-        }
-        case 1:
-            for (int s = 0; s < static_cast<int>(kAllocationStates.size()); ++s)
-                g.add({{"account", r.account}, {"pool", r.pool}, {"state", kAllocationStates[s]}},
-                      s == r.allocation ? 1 : 0);
-            break;
-        case 2:
-            for (std::size_t c = 0; c < kConditions.size(); ++c)
-                g.add({{"account", r.account}, {"condition", kConditions[c]}, {"pool", r.pool}},
-                      r.conditions[c] ? 1 : 0);
-            break;
-        default:
-            for (const auto& [code, n] : r.resize_errors)
-                g.add({{"account", r.account}, {"code", code}, {"pool", r.pool}}, n);
-    }
-}
 
 }  // namespace
 
@@ -410,48 +287,6 @@ std::shared_ptr<PoolRows> BuildRows(std::size_t count,
 }
 
 }  // namespace
-
-/// The position of an Exposition: the registry's families one at a time, then the pool
-/// families a block of rows at a time.
-struct Metrics::Exposition::State {
-    std::vector<const prometheus::Collectable*> families;
-    std::shared_ptr<const PoolRows> pools;
-    std::size_t piece_size = 0;
-    std::size_t family = 0;       ///< Next registry family, then kPoolFamilies after them.
-    std::size_t row = 0;          ///< Next row of the current pool family.
-    bool header_written = false;  ///< The current pool family's HELP and TYPE are out.
-};
-
-Metrics::Exposition::Exposition(std::unique_ptr<State> state) : state_(std::move(state)) {}
-Metrics::Exposition::~Exposition() = default;
-Metrics::Exposition::Exposition(Exposition&&) noexcept = default;
-Metrics::Exposition& Metrics::Exposition::operator=(Exposition&&) noexcept = default;
-
-bool Metrics::Exposition::next(std::string& out) {
-    auto& st = *state_;
-    const auto start = out.size();
-    while (out.size() - start < st.piece_size) {
-        if (st.family < st.families.size()) {
-            // One family's ClientMetric objects at a time, never the whole registry's.
-            out += prometheus::TextSerializer().Serialize(st.families[st.family++]->Collect());
-            continue;
-        }
-        const auto pool_family = st.family - st.families.size();
-        if (pool_family >= kPoolFamilies.size()) return false;
-        const auto& rows = *st.pools;
-        ChunkedGauge g(out, *kPoolFamilies[pool_family], st.header_written);
-        constexpr std::size_t kRows = 128;
-        const auto end = std::min(rows.size(), st.row + kRows);
-        for (; st.row < end; ++st.row) AddPoolSamples(g, pool_family, rows[st.row]);
-        st.header_written = g.header_written();
-        if (st.row == rows.size()) {
-            ++st.family;
-            st.row = 0;
-            st.header_written = false;
-        }
-    }
-    return st.family < st.families.size() + kPoolFamilies.size();
-}
 
 Metrics::Exposition Metrics::exposition(std::size_t piece_size) const {
     std::shared_ptr<const PoolRows> pools;
