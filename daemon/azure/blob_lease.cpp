@@ -82,19 +82,19 @@ net::awaitable<Result<std::string>> BlobLeaseClient::acquire(const std::string& 
 }
 
 net::awaitable<Result<Unit>> BlobLeaseClient::renew(const std::string& lease_id) {
-    auto r = request(verb::put, "?comp=lease");
-    r.headers.emplace_back("x-ms-lease-action", "renew");
-    r.headers.emplace_back("x-ms-lease-id", lease_id);
-    auto res = co_await transport_.call(std::move(r), call("lease_renew"));
-    if (!res) co_return pw::Err{res.error()};
-    co_return Unit{};
+    return held_lease_action("renew", lease_id);
 }
 
 net::awaitable<Result<Unit>> BlobLeaseClient::release(const std::string& lease_id) {
+    return held_lease_action("release", lease_id);
+}
+
+net::awaitable<Result<Unit>> BlobLeaseClient::held_lease_action(std::string action,
+                                                                std::string lease_id) {
     auto r = request(verb::put, "?comp=lease");
-    r.headers.emplace_back("x-ms-lease-action", "release");
+    r.headers.emplace_back("x-ms-lease-action", action);
     r.headers.emplace_back("x-ms-lease-id", lease_id);
-    auto res = co_await transport_.call(std::move(r), call("lease_release"));
+    auto res = co_await transport_.call(std::move(r), call("lease_" + action));
     if (!res) co_return pw::Err{res.error()};
     co_return Unit{};
 }

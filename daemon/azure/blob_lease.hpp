@@ -75,6 +75,10 @@ class BlobLeaseClient {
     const std::string& blob_url() const { return options_.blob_url; }
 
   private:
+    /// A lease action on the lease this client holds (renew, release: 200 with
+    /// `x-ms-lease-id`); the arguments are copied into the coroutine frame.
+    boost::asio::awaitable<Result<Unit>> held_lease_action(std::string action,
+                                                           std::string lease_id);
     http::ClientRequest request(boost::beast::http::verb method, const std::string& query) const;
     CallOptions call(std::string operation) const;
 

@@ -188,18 +188,27 @@ std::string SpecFile() {
            "/batch-data-plane/data-plane/Azure.Batch/stable/2025-06-01.21.0/BatchService.json";
 }
 
+/// The example render pool with every table-declared pool and start task field set.
+model::PoolSpec EveryFieldPool() {
+    auto every = RenderPool();
+    every.properties = Every(model::PoolFields());
+    every.start_task->elevated = false;
+    every.start_task->properties = Every(model::StartTaskFields());
+    return every;
+}
+
+/// Reads every secret file as `{"k": "v"}`.
+Result<std::string, std::string> FakeSecret(const model::PropValue&) {
+    return std::string(R"({"k": "v"})");
+}
+
 class PoolConformance : public ConformanceTest {
   protected:
     /// The production example and a pool with every table-declared field, as poolwarden
     /// encodes them.
     void WriteBodies() {
-        auto reader = [](const model::PropValue&) {
-            return Result<std::string, std::string>(std::string(R"({"k": "v"})"));
-        };
-        auto every = RenderPool();
-        every.properties = Every(model::PoolFields());
-        every.start_task->elevated = false;
-        every.start_task->properties = Every(model::StartTaskFields());
+        auto reader = FakeSecret;
+        auto every = EveryFieldPool();
         auto body = EncodePoolAdd(every, std::chrono::minutes(15), reader);
         ASSERT_TRUE(body.ok()) << body.error();
         Write("every-field", *body);
@@ -262,13 +271,8 @@ TEST_F(PoolConformance, TheSamePoolsEncodedForArmMatchArmsSpec) {
         (dir ? std::string(dir) : std::string(PW_SOURCE_DIR) + "/../shared/azure-specs") +
         "/batch-management/resource-manager/Microsoft.Batch/stable/2025-06-01/BatchManagement.json";
     ASSERT_TRUE(fs::exists(spec)) << spec;
-    auto reader = [](const model::PropValue&) {
-        return Result<std::string, std::string>(std::string(R"({"k": "v"})"));
-    };
-    auto every = RenderPool();
-    every.properties = Every(model::PoolFields());
-    every.start_task->elevated = false;
-    every.start_task->properties = Every(model::StartTaskFields());
+    auto reader = FakeSecret;
+    auto every = EveryFieldPool();
     every.identities = {
         "/subscriptions/s/resourceGroups/rg/providers/"
         "Microsoft.ManagedIdentity/userAssignedIdentities/nodes"};
