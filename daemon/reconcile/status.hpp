@@ -6,7 +6,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -175,13 +174,11 @@ class StatusStore {
     std::shared_ptr<StatusSnapshot> snapshot_ = std::make_shared<StatusSnapshot>();
 };
 
-/// The `/status` JSON document (RFC 3339 UTC times; absent values left out).
-nlohmann::json ToJson(const StatusSnapshot& snapshot);
-
-/// The `/status` body: ToJson(snapshot).dump(2) and a newline, written as text pool by pool
-/// without building the document (at 10 000 pools the document is several times the size of
-/// its text). Invalid UTF-8 in a string is written as U+FFFD instead of failing the answer.
-/// `size_hint` reserves the text's expected size (e.g. the previous answer's).
+/// The `/status` body: the snapshot as one JSON document (RFC 3339 UTC times; absent values
+/// left out; members sorted, two-space indent, as nlohmann-json's dump(2)) and a newline,
+/// written as text pool by pool without building the document (at 10 000 pools the document is
+/// several times the size of its text). Invalid UTF-8 in a string is written as U+FFFD instead of
+/// failing the answer. `size_hint` reserves the text's expected size (e.g. the previous answer's).
 std::string RenderStatus(const StatusSnapshot& snapshot, std::size_t size_hint = 0);
 
 /// The RenderStatus() text of a snapshot in pieces of about `piece_size` bytes (a pool is

@@ -13,6 +13,7 @@
 #include "reconcile/backoff.hpp"
 #include "reconcile/loop.hpp"
 #include "reconcile/status.hpp"
+#include "status_json.hpp"
 #include "support/fake_azure.hpp"
 #include "support/run.hpp"
 

@@ -7,6 +7,7 @@
 
 #include "reconcile/lookup.hpp"
 #include "reconcile/status.hpp"
+#include "status_json.hpp"
 
 namespace pw::reconcile {
 namespace {
